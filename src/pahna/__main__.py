@@ -1,0 +1,3 @@
+from pahna.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Aggregation: attributed, sampling-scaled usage from the raw store, on an engine."""

@@ -1,0 +1,1 @@
+"""Attribution: who served each byte (longest-prefix match over effective-dated claims)."""

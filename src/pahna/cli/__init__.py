@@ -1,0 +1,28 @@
+"""The `pahna` command: one module per command group, wired here."""
+
+from __future__ import annotations
+
+import click
+
+from pahna import __version__
+from pahna.cli.demo import demo
+from pahna.cli.errors import PahnaGroup
+from pahna.cli.intake import collect, ingest
+from pahna.cli.registry import registry
+from pahna.cli.settle import settle_command, tariff
+from pahna.cli.usage import usage
+from pahna.cli.workspace import init
+
+
+@click.group(cls=PahnaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pahna")
+def main() -> None:
+    """pahna: meter the bandwidth content producers serve and settle it in rials.
+
+    Every command works on a workspace folder: --home DIR, else $PAHNA_HOME, else
+    ./pahna-home. Start with `pahna init` or try `pahna demo`.
+    """
+
+
+for command in (init, demo, ingest, collect, registry, usage, settle_command, tariff):
+    main.add_command(command)

@@ -1,0 +1,78 @@
+"""Typed settings, read from the workspace's ``pahna.toml``.
+
+Each stage owns one section; unknown keys are refused so that a typo never silently
+falls back to a default. ``load_config`` names the file, the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from pahna.errors import ConfigError
+
+WORKSPACE_FORMAT = 1
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class WorkspaceSettings(_Section):
+    format: int = Field(WORKSPACE_FORMAT, description="Workspace layout version.")
+    name: str = Field("pahna", description="A label for this workspace.")
+
+
+class CollectorSettings(_Section):
+    listen: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1:4739"],
+        description="ADDR:PORT pairs the UDP collector binds (IPv6 as [::1]:4739).",
+    )
+    flush_interval_s: float = Field(
+        5.0, gt=0, description="Seconds between flushes to the store; bounds loss on a crash."
+    )
+    receive_buffer_bytes: int = Field(
+        32 * 1024 * 1024, ge=65536, description="Socket receive buffer asked of the kernel."
+    )
+    template_hold_s: float = Field(
+        60.0, ge=0, description="Seconds data waits for its template before it is quarantined."
+    )
+
+
+class AggregateSettings(_Section):
+    engine: Literal["duckdb"] = Field("duckdb", description="Aggregation engine.")
+    memory_limit: str = Field("2GB", description="DuckDB memory limit.")
+
+
+class SettleSettings(_Section):
+    currency: str = Field("IRR", description="ISO 4217 code of the settlement currency.")
+    minor_units: int = Field(
+        0, ge=0, le=4, description="Decimal places of the currency (IRR: 0)."
+    )
+
+
+class PahnaConfig(_Section):
+    workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
+    collector: CollectorSettings = Field(default_factory=CollectorSettings)
+    aggregate: AggregateSettings = Field(default_factory=AggregateSettings)
+    settle: SettleSettings = Field(default_factory=SettleSettings)
+
+
+def load_config(path: Path) -> PahnaConfig:
+    """Read and validate a ``pahna.toml``; errors name the file, the key and the rule."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"{path}: no such file") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    try:
+        return PahnaConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"[{'.'.join(str(p) for p in err['loc'])}] {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"{path}: {problems}") from exc

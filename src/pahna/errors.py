@@ -1,0 +1,109 @@
+"""The exception tree of pahna. Every error pahna raises on purpose is one of these.
+
+    PahnaError
+    ├── ConfigError                 a setting is missing or not allowed
+    ├── WorkspaceError              --home is missing, foreign or damaged
+    ├── DecodeError                 a datagram or file cannot be decoded (intake)
+    │   ├── TruncatedError          lengths point past the end of the data
+    │   ├── UnsupportedVersionError not IPFIX / NetFlow v5, v9 / sFlow v5
+    │   └── TemplateError           a template set that cannot be honoured
+    ├── RegistryError               producers, provinces, claims
+    │   ├── NotFoundError           an id that is not in the registry
+    │   ├── ClaimConflictError      two producers claim the same thing
+    │   └── ImportFileError         a bulk import file is malformed (file, line, reason)
+    ├── AttributionError            claims cannot be turned into a lookup table
+    ├── StoreError                  the Parquet store or its manifests
+    ├── EngineError                 an aggregation engine failed
+    └── SettlementError             periods, tariffs, money
+        ├── PeriodError             not a Jalali month such as 1404-08
+        └── ImmutableStatementError a final statement cannot change
+
+Each carries its context in its message and, where useful, as attributes. The CLI maps
+the tree to exit codes in one place (`pahna.cli.errors`).
+"""
+
+from __future__ import annotations
+
+
+class PahnaError(Exception):
+    """Root of every error pahna raises on purpose."""
+
+
+class ConfigError(PahnaError):
+    """A setting is missing, malformed or not allowed."""
+
+
+class WorkspaceError(PahnaError):
+    """The workspace folder is missing, foreign, or damaged."""
+
+
+class DecodeError(PahnaError):
+    """Bytes that cannot be decoded as a flow export.
+
+    `reason` is a short stable key used for counters and quarantine (e.g. "truncated").
+    """
+
+    def __init__(self, message: str, reason: str = "malformed") -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+class TruncatedError(DecodeError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="truncated")
+
+
+class UnsupportedVersionError(DecodeError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="unsupported_version")
+
+
+class TemplateError(DecodeError):
+    def __init__(self, message: str) -> None:
+        super().__init__(message, reason="bad_template")
+
+
+class RegistryError(PahnaError):
+    """The registry refused a change or a lookup."""
+
+
+class NotFoundError(RegistryError):
+    """An id that the registry does not hold."""
+
+
+class ClaimConflictError(RegistryError):
+    """A claim overlaps another producer's claim at the same specificity."""
+
+
+class ImportFileError(RegistryError):
+    """A bulk import file is malformed; carries file, line and reason."""
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        super().__init__(f"{path}:{line}: {reason}")
+        self.path = path
+        self.line = line
+        self.reason = reason
+
+
+class AttributionError(PahnaError):
+    """Claims that cannot be turned into a lookup table."""
+
+
+class StoreError(PahnaError):
+    """The raw Parquet store or its manifests."""
+
+
+class EngineError(PahnaError):
+    """An aggregation engine failed."""
+
+
+class SettlementError(PahnaError):
+    """Periods, tariffs and money."""
+
+
+class PeriodError(SettlementError):
+    """Not a Jalali month of the form YYYY-MM (e.g. 1404-08)."""
+
+
+class ImmutableStatementError(SettlementError):
+    """A final statement was asked to change."""

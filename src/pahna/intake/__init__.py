@@ -1,0 +1,1 @@
+"""Intake: bytes from exporters -> Arrow record batches of the flow schema."""

@@ -1,0 +1,84 @@
+"""What every intake decoder takes and gives.
+
+A decoder turns a sequence of :class:`Datagram` (bytes with the address of the exporter
+that sent them) into one Arrow table of :data:`pahna.schema.FLOW_SCHEMA` plus the
+datagrams it rejected, each with its :class:`~pahna.errors.DecodeError`. A rejected
+datagram never takes the other records of its batch with it.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import pyarrow as pa
+
+from pahna.errors import DecodeError
+from pahna.schema import address_to_text
+
+
+@dataclass(frozen=True)
+class Datagram:
+    """One export message as received: the exporter's 16-byte address and the payload."""
+
+    exporter: bytes
+    payload: bytes
+    received_ms: int
+
+
+@dataclass(frozen=True)
+class Rejected:
+    datagram: Datagram
+    error: DecodeError
+
+
+@dataclass
+class ExporterCounters:
+    datagrams: int = 0
+    records: int = 0
+    bytes: int = 0
+    template_misses: int = 0
+    sequence_gaps: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class IntakeCounters:
+    """Everything that moves gets a counter, per exporter."""
+
+    by_exporter: dict[bytes, ExporterCounters] = field(default_factory=dict)
+
+    def exporter(self, addr: bytes) -> ExporterCounters:
+        if addr not in self.by_exporter:
+            self.by_exporter[addr] = ExporterCounters()
+        return self.by_exporter[addr]
+
+    def as_dict(self) -> dict[str, dict[str, object]]:
+        return {
+            address_to_text(addr): {
+                "datagrams": c.datagrams,
+                "records": c.records,
+                "bytes": c.bytes,
+                "template_misses": c.template_misses,
+                "sequence_gaps": c.sequence_gaps,
+                "errors": dict(c.errors),
+            }
+            for addr, c in sorted(self.by_exporter.items())
+        }
+
+
+@dataclass
+class DecodeResult:
+    flows: pa.Table
+    rejected: list[Rejected]
+
+
+class Decoder(Protocol):
+    """A stateful decoder: templates learnt from one call serve the next."""
+
+    counters: IntakeCounters
+
+    def decode(self, datagrams: list[Datagram], batch_id: str) -> DecodeResult:
+        """Decode datagrams in arrival order; never raises on bad input."""
+        ...

@@ -1,0 +1,178 @@
+"""Turn decoded field arrays (NumPy, one entry per record) into flow tables.
+
+Shared by the IPFIX and NetFlow v9 decoders: both describe records as a list of
+(element id, length) pairs, which :func:`record_dtype` turns into a NumPy structured
+dtype so a whole run of records is read with one ``np.frombuffer``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyarrow as pa
+
+from pahna.intake import elements as ie
+from pahna.schema import FLOW_SCHEMA, IPV4_MAPPED_PREFIX
+
+NTP_UNIX_OFFSET_S = 2_208_988_800
+_UINT_SIZES = {1: ">u1", 2: ">u2", 4: ">u4", 8: ">u8"}
+
+
+def record_dtype(fields: Sequence[tuple[int, int]]) -> tuple[np.dtype, dict[int, str]]:
+    """A packed structured dtype for fixed-length fields, and element id -> field name.
+
+    Only the first occurrence of an element is named for reading; repeats and unknown
+    elements become opaque padding of their length.
+    """
+    names: list[str] = []
+    formats: list[str | tuple[str, tuple[int]]] = []
+    wanted: dict[int, str] = {}
+    for index, (element, length) in enumerate(fields):
+        name = f"f{index}"
+        names.append(name)
+        if element in ie.KNOWN and element not in wanted and _readable(element, length):
+            wanted[element] = name
+            if element in ie.ADDRESS_ELEMENTS:
+                formats.append(("u1", (length,)))
+            else:
+                formats.append(_UINT_SIZES.get(length) or ("u1", (length,)))
+        else:
+            formats.append(f"V{length}")
+    dtype = np.dtype({"names": names, "formats": formats})
+    return dtype, wanted
+
+
+def _readable(element: int, length: int) -> bool:
+    if element in (ie.SRC_V4, ie.DST_V4):
+        return length == 4
+    if element in (ie.SRC_V6, ie.DST_V6):
+        return length == 16
+    return 1 <= length <= 8
+
+
+@dataclass(frozen=True)
+class RecordContext:
+    """Per-record facts that come from the message, not the record."""
+
+    exporter: np.ndarray  # (n, 16) uint8
+    observation_domain: np.ndarray  # (n,) uint32
+    export_ms: np.ndarray  # (n,) int64, the message's export time
+    uptime_ms: np.ndarray | None  # (n,) int64, v9 header sysUptime; None for IPFIX
+    sampling_rate: np.ndarray  # (n,) uint32, the rate known from options/header (1 = none)
+
+
+def uint_column(records: np.ndarray, name: str | None, n: int) -> np.ndarray:
+    """Read a named unsigned field as uint64, whatever its encoded length (0 if absent)."""
+    if name is None:
+        return np.zeros(n, dtype=np.uint64)
+    values = records[name]
+    if values.ndim == 2:  # reduced-size encoding of odd length: big-endian bytes
+        weights = np.uint64(256) ** np.arange(values.shape[1] - 1, -1, -1, dtype=np.uint64)
+        return (values.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    return values.astype(np.uint64)
+
+
+def address_column(records: np.ndarray, v4: str | None, v6: str | None, n: int) -> pa.Array:
+    """16-byte addresses: IPv6 as is, IPv4 mapped; a record with neither gets ::."""
+    out = np.zeros((n, 16), dtype=np.uint8)
+    if v6 is not None:
+        out[:] = records[v6]
+    elif v4 is not None:
+        out[:, :12] = np.frombuffer(IPV4_MAPPED_PREFIX, dtype=np.uint8)
+        out[:, 12:] = records[v4]
+    return binary16_array(out)
+
+
+def binary16_array(matrix: np.ndarray) -> pa.Array:
+    """An Arrow fixed_size_binary(16) array over an (n, 16) uint8 matrix."""
+    data = np.ascontiguousarray(matrix, dtype=np.uint8)
+    return pa.Array.from_buffers(pa.binary(16), len(data), [None, pa.py_buffer(data.tobytes())])
+
+
+def _times(records: np.ndarray, names: dict[int, str], ctx: RecordContext, n: int) -> tuple[
+    np.ndarray, np.ndarray
+]:
+    def get(element: int) -> np.ndarray:
+        return uint_column(records, names.get(element), n).astype(np.int64)
+
+    def one(ms: int, s: int, us_ntp: int, ns_ntp: int, delta: int, uptime: int) -> np.ndarray:
+        if ms in names:
+            return get(ms)
+        if s in names:
+            return get(s) * 1000
+        if us_ntp in names or ns_ntp in names:
+            raw = get(us_ntp if us_ntp in names else ns_ntp).view(np.uint64)
+            secs = (raw >> np.uint64(32)).astype(np.int64) - NTP_UNIX_OFFSET_S
+            frac = ((raw & np.uint64(0xFFFFFFFF)) * np.uint64(1000)) >> np.uint64(32)
+            return secs * 1000 + frac.astype(np.int64)
+        if delta in names:
+            return ctx.export_ms - get(delta) // 1000
+        if uptime in names:
+            if ie.SYSTEM_INIT_MS in names:
+                return get(ie.SYSTEM_INIT_MS) + get(uptime)
+            if ctx.uptime_ms is not None:
+                return ctx.export_ms - (ctx.uptime_ms - get(uptime))
+        return ctx.export_ms.copy()
+
+    start = one(ie.START_MS, ie.START_SECONDS, ie.START_US_NTP, ie.START_NS_NTP,
+                ie.START_DELTA_US, ie.START_SYSUPTIME)
+    end = one(ie.END_MS, ie.END_SECONDS, ie.END_US_NTP, ie.END_NS_NTP,
+              ie.END_DELTA_US, ie.END_SYSUPTIME)
+    return start, np.maximum(end, start)
+
+
+def _sampling(records: np.ndarray, names: dict[int, str], ctx: RecordContext, n: int) -> np.ndarray:
+    rate = ctx.sampling_rate.astype(np.uint64)
+    for element in (ie.SAMPLING_INTERVAL, ie.SAMPLER_RANDOM_INTERVAL):
+        if element in names:
+            in_record = uint_column(records, names[element], n)
+            rate = np.where(in_record > 0, in_record, rate)
+    if ie.SAMPLING_PACKET_INTERVAL in names and ie.SAMPLING_PACKET_SPACE in names:
+        interval = uint_column(records, names[ie.SAMPLING_PACKET_INTERVAL], n)
+        space = uint_column(records, names[ie.SAMPLING_PACKET_SPACE], n)
+        ok = interval > 0
+        rate = np.where(ok, (interval + space) // np.maximum(interval, 1), rate)
+    return np.maximum(rate, 1).astype(np.uint32)
+
+
+def flows_from_records(
+    records: np.ndarray, names: dict[int, str], ctx: RecordContext, batch_id: str
+) -> pa.Table:
+    """Build a flow table (FLOW_SCHEMA) from structured records and their context."""
+    n = len(records)
+
+    def col(*candidates: int) -> np.ndarray:
+        for element in candidates:
+            if element in names:
+                return uint_column(records, names[element], n)
+        return np.zeros(n, dtype=np.uint64)
+
+    start, end = _times(records, names, ctx, n)
+    direction = col(ie.DIRECTION) if ie.DIRECTION in names else np.full(n, 255, np.uint64)
+    columns = {
+        "exporter": binary16_array(ctx.exporter),
+        "observation_domain": ctx.observation_domain.astype(np.uint32),
+        "src_addr": address_column(records, names.get(ie.SRC_V4), names.get(ie.SRC_V6), n),
+        "dst_addr": address_column(records, names.get(ie.DST_V4), names.get(ie.DST_V6), n),
+        "src_port": col(ie.SRC_PORT).astype(np.uint16),
+        "dst_port": col(ie.DST_PORT).astype(np.uint16),
+        "protocol": col(ie.PROTOCOL).astype(np.uint8),
+        "bytes": col(ie.OCTET_DELTA, ie.OCTET_TOTAL, ie.POST_OCTET_DELTA),
+        "packets": col(ie.PACKET_DELTA, ie.PACKET_TOTAL, ie.POST_PACKET_DELTA),
+        "start_ms": start,
+        "end_ms": end,
+        "sampling_rate": _sampling(records, names, ctx, n),
+        "input_if": col(ie.INPUT_IF).astype(np.uint32),
+        "output_if": col(ie.OUTPUT_IF).astype(np.uint32),
+        "direction": direction.astype(np.uint8),
+        "src_as": col(ie.SRC_AS).astype(np.uint32),
+        "dst_as": col(ie.DST_AS).astype(np.uint32),
+        "batch_id": pa.repeat(pa.scalar(batch_id, pa.string()), n),
+    }
+    arrays = [
+        value if isinstance(value, pa.Array) else pa.array(value, type=FLOW_SCHEMA.field(k).type)
+        for k, value in columns.items()
+    ]
+    return pa.Table.from_arrays(arrays, schema=FLOW_SCHEMA)

@@ -1,0 +1,1 @@
+"""The registry: provinces, producers and what they claim, with an audit log."""

@@ -1,0 +1,56 @@
+"""Registry tables (SQLAlchemy 2 declarative). Times are UTC epoch milliseconds."""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+PRODUCER_TYPES = ("public_centre", "private_company", "student_startup", "other")
+CLAIM_KINDS = ("prefix", "asn", "host")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class ProvinceRow(Base):
+    __tablename__ = "provinces"
+    code: Mapped[str] = mapped_column(String(8), primary_key=True)
+    name_en: Mapped[str] = mapped_column(String(64))
+    name_fa: Mapped[str] = mapped_column(String(64))
+
+
+class ProducerRow(Base):
+    __tablename__ = "producers"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_fa: Mapped[str] = mapped_column(String(200), default="")
+    province: Mapped[str] = mapped_column(ForeignKey("provinces.code"))
+    type: Mapped[str] = mapped_column(String(32))
+    zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    iban: Mapped[str | None] = mapped_column(String(34), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    claims: Mapped[list[ClaimRow]] = relationship(back_populates="producer")
+
+
+class ClaimRow(Base):
+    __tablename__ = "claims"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    producer_id: Mapped[str] = mapped_column(ForeignKey("producers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(255))
+    valid_from_ms: Mapped[int] = mapped_column(BigInteger)
+    valid_to_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    nested_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    producer: Mapped[ProducerRow] = relationship(back_populates="claims")
+
+
+class AuditRow(Base):
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at_ms: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(200))
+    before: Mapped[str | None] = mapped_column(Text, nullable=True)
+    after: Mapped[str | None] = mapped_column(Text, nullable=True)

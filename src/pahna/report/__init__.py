@@ -1,0 +1,1 @@
+"""Statements rendered for people and machines: CSV and HTML (Persian and English)."""

@@ -1,0 +1,79 @@
+"""Arrow schemas: the contract between pahna's stages.
+
+Addresses, IPv4 and IPv6 alike, are 16-byte big-endian values; IPv4 is stored
+IPv4-mapped (``::ffff:a.b.c.d``, RFC 4291 §2.5.5.2) so one column and one ordering
+serve both families. Times are UTC epoch milliseconds. Counters are the raw values the
+exporter sent; ``sampling_rate`` (1 = unsampled) is applied when aggregating, never in
+place.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pyarrow as pa
+
+ADDRESS = pa.binary(16)
+IPV4_MAPPED_PREFIX = b"\x00" * 10 + b"\xff\xff"
+
+FLOW_SCHEMA = pa.schema(
+    [
+        pa.field("exporter", ADDRESS, nullable=False),
+        pa.field("observation_domain", pa.uint32(), nullable=False),
+        pa.field("src_addr", ADDRESS, nullable=False),
+        pa.field("dst_addr", ADDRESS, nullable=False),
+        pa.field("src_port", pa.uint16(), nullable=False),
+        pa.field("dst_port", pa.uint16(), nullable=False),
+        pa.field("protocol", pa.uint8(), nullable=False),
+        pa.field("bytes", pa.uint64(), nullable=False),
+        pa.field("packets", pa.uint64(), nullable=False),
+        pa.field("start_ms", pa.int64(), nullable=False),
+        pa.field("end_ms", pa.int64(), nullable=False),
+        pa.field("sampling_rate", pa.uint32(), nullable=False),
+        pa.field("input_if", pa.uint32(), nullable=False),
+        pa.field("output_if", pa.uint32(), nullable=False),
+        pa.field("direction", pa.uint8(), nullable=False),
+        pa.field("src_as", pa.uint32(), nullable=False),
+        pa.field("dst_as", pa.uint32(), nullable=False),
+        pa.field("batch_id", pa.string(), nullable=False),
+    ]
+)
+"""One row per flow record, as the exporter reported it.
+
+``direction`` is IPFIX flowDirection (0 ingress, 1 egress, 255 unknown).
+``src_as``/``dst_as`` are 0 when the exporter did not send them.
+"""
+
+FLOW_COLUMNS: tuple[str, ...] = tuple(FLOW_SCHEMA.names)
+
+USAGE_SCHEMA = pa.schema(
+    [
+        pa.field("producer_id", pa.string(), nullable=True),
+        pa.field("period", pa.string(), nullable=False),
+        pa.field("bytes", pa.int64(), nullable=False),
+        pa.field("packets", pa.int64(), nullable=False),
+        pa.field("flows", pa.int64(), nullable=False),
+    ]
+)
+"""Sampling-scaled usage per producer and Jalali period; a null producer is the
+unattributed remainder. What the aggregate stage hands to settlement."""
+
+
+def address_to_bytes(text: str) -> bytes:
+    """Return the 16-byte form of an IPv4 or IPv6 address (IPv4 is IPv4-mapped)."""
+    addr = ipaddress.ip_address(text)
+    if addr.version == 4:
+        return IPV4_MAPPED_PREFIX + addr.packed
+    return addr.packed
+
+
+def address_to_text(raw: bytes) -> str:
+    """Return the readable form of a 16-byte address (dotted quad for IPv4-mapped)."""
+    if raw[:12] == IPV4_MAPPED_PREFIX:
+        return str(ipaddress.IPv4Address(raw[12:]))
+    return str(ipaddress.IPv6Address(raw))
+
+
+def empty_flows() -> pa.Table:
+    """An empty flow table with the contract's schema."""
+    return FLOW_SCHEMA.empty_table()

@@ -1,0 +1,1 @@
+"""Settlement: usage in, statements out. Pure: no I/O, no engines, no web."""

@@ -1,0 +1,1 @@
+"""The raw store: immutable Parquet files of flows, committed by manifests."""

@@ -1,0 +1,97 @@
+"""Write flow batches to the store atomically and exactly once."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pahna.errors import StoreError
+from pahna.schema import FLOW_SCHEMA
+from pahna.store.layout import DAY_MS, flow_file, manifest_file
+from pahna.store.manifests import Manifest, StoredFile, file_sha256
+
+
+def is_stored(store: Path, content_hash: str) -> bool:
+    """True when a batch with this content hash is already committed."""
+    return manifest_file(store, content_hash).exists()
+
+
+def write_batch(store: Path, flows: pa.Table, source: str, content_hash: str) -> Manifest | None:
+    """Commit `flows` as one batch; return its manifest, or None if already stored.
+
+    Each UTC day's rows go to their own Parquet file, written to a temporary name and
+    renamed into place; the manifest is renamed into place last.
+    """
+    if is_stored(store, content_hash):
+        return None
+    if flows.schema != FLOW_SCHEMA:
+        raise StoreError(f"batch from {source}: schema differs from the flow contract")
+    batch_id = content_hash[:24]
+    files = []
+    days = pc.divide(flows.column("start_ms"), DAY_MS).to_numpy() if flows.num_rows else []
+    for day in np.unique(np.asarray(days, dtype=np.int64)):
+        part = flows.filter(pa.array(np.asarray(days) == day))
+        path = flow_file(store, int(day), batch_id)
+        _write_parquet(part, path)
+        files.append(StoredFile(str(path.relative_to(store)), part.num_rows, file_sha256(path)))
+    manifest = Manifest(
+        batch_id=batch_id,
+        content_hash=content_hash,
+        source=source,
+        records=flows.num_rows,
+        bytes=int(pc.sum(flows.column("bytes")).as_py() or 0),
+        packets=int(pc.sum(flows.column("packets")).as_py() or 0),
+        start_ms=pc.min(flows.column("start_ms")).as_py() if flows.num_rows else None,
+        end_ms=pc.max(flows.column("start_ms")).as_py() if flows.num_rows else None,
+        files=tuple(files),
+    )
+    write_atomically(manifest_file(store, content_hash), manifest.to_json().encode())
+    return manifest
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp, compression="zstd")
+        _fsync(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write bytes to `path` so that readers see the old file, or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    _fsync_dir(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
