@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from pahna.aggregate.base import UsageQuery
 from pahna.aggregate.engines import get_engine
+from pahna.aggregate.engines.duckdb import MAX_FLOW_MS
+from pahna.aggregate.kernel import Rules
+from pahna.aggregate.queries import UsageQuery
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
+from pahna.attribute.domestic import DomesticIndex
 from pahna.calendar import JalaliMonth
 from pahna.errors import SettlementError
 from pahna.intake.base import Datagram, IntakeCounters
@@ -91,15 +94,19 @@ def claim_index(workspace: Workspace) -> ClaimIndex:
     ])
 
 
-def usage_for_period(workspace: Workspace, period: str, engine_name: str | None = None
-                     ) -> pa.Table:
-    """Sampling-scaled usage per producer for a Jalali month (USAGE_SCHEMA)."""
+def rules(workspace: Workspace) -> Rules:
+    return Rules(claim_index(workspace), DomesticIndex.empty())
+
+
+def usage_for_period(workspace: Workspace, period: str, engine_name: str | None = None,
+                     group_by: tuple[str, ...] = ("producer_id",)) -> pa.Table:
+    """Sampling-scaled usage for a Jalali month, summed over `group_by`."""
     month = JalaliMonth.parse(period)
     engine = get_engine(engine_name or workspace.config.aggregate.engine,
                         workspace.config.aggregate.memory_limit)
-    files = committed_files(workspace.store_dir, month.start_ms, month.end_ms)
-    return engine.usage(files, UsageQuery(str(month), month.start_ms, month.end_ms),
-                        claim_index(workspace))
+    files = committed_files(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
+    query = UsageQuery(str(month), month.start_ms, month.end_ms, group_by)
+    return engine.usage(files, query, rules(workspace))
 
 
 def load_tariffs(workspace: Workspace) -> list[Tariff]:

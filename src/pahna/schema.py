@@ -46,17 +46,10 @@ FLOW_SCHEMA = pa.schema(
 
 FLOW_COLUMNS: tuple[str, ...] = tuple(FLOW_SCHEMA.names)
 
-USAGE_SCHEMA = pa.schema(
-    [
-        pa.field("producer_id", pa.string(), nullable=True),
-        pa.field("period", pa.string(), nullable=False),
-        pa.field("bytes", pa.int64(), nullable=False),
-        pa.field("packets", pa.int64(), nullable=False),
-        pa.field("flows", pa.int64(), nullable=False),
-    ]
-)
-"""Sampling-scaled usage per producer and Jalali period; a null producer is the
-unattributed remainder. What the aggregate stage hands to settlement."""
+USAGE_COLUMNS = ("period", "bytes", "packets", "flows")
+"""Usage tables (what aggregation hands to settlement) hold the query's group keys
+(producer_id: null for the unattributed remainder; traffic_class; bin_start_ms) and
+these: the Jalali period label, sampling-scaled bytes and packets, and flow records."""
 
 
 def address_to_bytes(text: str) -> bytes:

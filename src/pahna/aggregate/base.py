@@ -1,30 +1,24 @@
-"""The engine interface. An engine reads committed Parquet files, attributes each flow
-with the shared NumPy kernel (:mod:`pahna.attribute`), and sums usage per producer for a
-period. Settlement consumes the usage table and does not know which engine made it."""
+"""The engine interface. An engine reads committed Parquet files, runs the shared kernel
+(`kernel.usage_rows`: attribution, traffic class, 5-minute bins) over them, and sums the
+rows with the shared SQL (`queries.usage_sql`). Settlement consumes the usage table and
+does not know which engine made it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 import pyarrow as pa
 
-from pahna.attribute.claims import ClaimIndex
+from pahna.aggregate.kernel import Rules
+from pahna.aggregate.queries import UsageQuery
 
-
-@dataclass(frozen=True)
-class UsageQuery:
-    """Flows starting in [start_ms, end_ms), labelled `period` in the output."""
-
-    period: str
-    start_ms: int
-    end_ms: int
+__all__ = ["Engine", "Rules", "UsageQuery"]
 
 
 class Engine(Protocol):
     name: str
 
-    def usage(self, files: list[Path], query: UsageQuery, claims: ClaimIndex) -> pa.Table:
-        """Usage per producer (USAGE_SCHEMA); a null producer_id row is the unattributed."""
+    def usage(self, files: list[Path], query: UsageQuery, rules: Rules) -> pa.Table:
+        """Usage summed over query.group_by, plus period, bytes, packets and flows."""
         ...

@@ -96,5 +96,5 @@ version = 1
 valid_from = "1404-01"
 valid_to = ""
 rate_rial_per_gb = "50000000"
-pool_rial = 10000000000
+pool_rial = 5000000000
 """

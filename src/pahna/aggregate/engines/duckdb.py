@@ -1,4 +1,4 @@
-"""DuckDB, the embedded default: stream the store, attribute per batch, sum in SQL."""
+"""DuckDB, the embedded default: stream the store through the kernel, sum in SQL."""
 
 from __future__ import annotations
 
@@ -8,16 +8,14 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pahna.aggregate.base import UsageQuery
-from pahna.attribute.claims import ClaimIndex
+from pahna.aggregate.kernel import INPUT_COLUMNS, ROWS_SCHEMA, Rules, usage_rows
+from pahna.aggregate.queries import UsageQuery, usage_sql
+from pahna.attribute.bins import BIN_MS
 from pahna.errors import EngineError
-from pahna.schema import USAGE_SCHEMA
 
 BATCH_ROWS = 1 << 20
-_ATTRIBUTED = pa.schema([
-    ("producer_id", pa.string()), ("bytes", pa.uint64()), ("packets", pa.uint64()),
-    ("sampling_rate", pa.uint32()),
-])
+MAX_FLOW_MS = 2**32
+"""Flows starting this long before a period may still reach into it (see bins.py)."""
 
 
 class DuckDbEngine:
@@ -26,52 +24,30 @@ class DuckDbEngine:
     def __init__(self, memory_limit: str = "2GB") -> None:
         self.memory_limit = memory_limit
 
-    def _connect(self) -> duckdb.DuckDBPyConnection:
+    def usage(self, files: list[Path], query: UsageQuery, rules: Rules) -> pa.Table:
         con = duckdb.connect()
-        con.execute(f"SET memory_limit = '{self.memory_limit}'")
-        return con
-
-    def usage(self, files: list[Path], query: UsageQuery, claims: ClaimIndex) -> pa.Table:
-        if not files:
-            return USAGE_SCHEMA.empty_table()
-        con = self._connect()
         try:
-            reader = pa.RecordBatchReader.from_batches(
-                _ATTRIBUTED, self._attributed(con, files, query, claims))
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            rows = pa.RecordBatchReader.from_batches(
+                ROWS_SCHEMA, self._rows(con, files, query, rules))
             agg = con.cursor()
-            agg.register("attributed", reader)
-            result = agg.sql(
-                """
-                SELECT producer_id, ? AS period,
-                       CAST(SUM(CAST(bytes AS HUGEINT) * greatest(sampling_rate, 1)) AS BIGINT)
-                         AS bytes,
-                       CAST(SUM(CAST(packets AS HUGEINT) * greatest(sampling_rate, 1)) AS BIGINT)
-                         AS packets,
-                       COUNT(*) AS flows
-                FROM attributed GROUP BY producer_id ORDER BY producer_id NULLS LAST
-                """,
-                params=[query.period],
-            ).to_arrow_table()
+            agg.register("usage_rows", rows)
+            return agg.sql(usage_sql(query, "usage_rows")).to_arrow_table()
         except duckdb.Error as exc:
             raise EngineError(f"duckdb: usage for {query.period}: {exc}") from exc
         finally:
             con.close()
-        return result.cast(USAGE_SCHEMA)
 
-    def _attributed(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
-                    claims: ClaimIndex) -> Iterator[pa.RecordBatch]:
+    def _rows(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
+              rules: Rules) -> Iterator[pa.RecordBatch]:
+        if not files:
+            return
         scan = con.cursor().sql(
-            """SELECT src_addr, start_ms, bytes, packets, sampling_rate
-               FROM read_parquet(?) WHERE start_ms >= ? AND start_ms < ?""",
-            params=[[str(f) for f in files], query.start_ms, query.end_ms],
+            f"SELECT {', '.join(INPUT_COLUMNS)} FROM read_parquet(?) "
+            "WHERE start_ms < ? AND end_ms >= ? AND start_ms >= ?",
+            params=[[str(f) for f in files], query.end_ms, query.start_ms - BIN_MS,
+                    query.start_ms - MAX_FLOW_MS],
         )
         for batch in scan.to_arrow_reader(BATCH_ROWS):
-            if batch.num_rows == 0:
-                continue
-            owners = claims.owner_column(batch.column("src_addr"),
-                                         batch.column("start_ms").to_numpy())
-            yield pa.RecordBatch.from_arrays(
-                [owners.cast(pa.string()), batch.column("bytes"), batch.column("packets"),
-                 batch.column("sampling_rate")],
-                schema=_ATTRIBUTED,
-            )
+            if batch.num_rows:
+                yield usage_rows(batch, rules)

@@ -1,0 +1,47 @@
+"""Usage queries, described once and written as SQL that DuckDB and Spark both run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pahna.errors import EngineError
+
+GROUP_KEYS = ("producer_id", "traffic_class", "bin_start_ms")
+
+
+@dataclass(frozen=True)
+class UsageQuery:
+    """Usage of pieces whose 5-minute bin starts in [start_ms, end_ms), summed over
+    `group_by` (a subset of GROUP_KEYS), labelled `period`."""
+
+    period: str
+    start_ms: int
+    end_ms: int
+    group_by: tuple[str, ...] = ("producer_id",)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.group_by) - set(GROUP_KEYS)
+        if unknown:
+            raise EngineError(f"cannot group usage by {sorted(unknown)}; allowed: {GROUP_KEYS}")
+
+
+def usage_sql(query: UsageQuery, table: str) -> str:
+    """SQL over a table of kernel rows (kernel.ROWS_SCHEMA): scaled sums per group.
+
+    Both engines run this text; bounds are inlined integers, so no parameter syntax is
+    involved. Bytes and packets are scaled by the sampling rate (0 read as 1).
+    """
+    keys = ", ".join(query.group_by)
+    select_keys = f"{keys}, " if keys else ""
+    order = ", ".join(f"{key} NULLS LAST" for key in query.group_by)
+    group = f"GROUP BY {keys} ORDER BY {order}" if keys else ""
+    return (
+        f"SELECT {select_keys}'{query.period}' AS period, "
+        "CAST(SUM(CAST(bytes AS DECIMAL(38,0)) * GREATEST(sampling_rate, 1)) AS BIGINT) AS bytes, "
+        "CAST(SUM(CAST(packets AS DECIMAL(38,0)) * GREATEST(sampling_rate, 1)) AS BIGINT) "
+        "AS packets, "
+        "CAST(SUM(flows) AS BIGINT) AS flows "
+        f"FROM {table} "
+        f"WHERE bin_start_ms >= {int(query.start_ms)} AND bin_start_ms < {int(query.end_ms)} "
+        f"{group}"
+    )
