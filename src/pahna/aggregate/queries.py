@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pyarrow as pa
+
+from pahna.attribute.bins import BIN_MS
 from pahna.errors import EngineError
 
 GROUP_KEYS = ("producer_id", "traffic_class", "bin_start_ms")
+MAX_FLOW_MS = 2**32
+"""Flows starting this long before a period may still reach into it (see bins.py)."""
 
 
 @dataclass(frozen=True)
@@ -45,3 +50,24 @@ def usage_sql(query: UsageQuery, table: str) -> str:
         f"WHERE bin_start_ms >= {int(query.start_ms)} AND bin_start_ms < {int(query.end_ms)} "
         f"{group}"
     )
+
+
+def scan_predicate(query: UsageQuery) -> str:
+    """SQL condition on raw flows that may have pieces in the query's bins.
+
+    Both engines filter the Parquet scan with this text (flows ending before the first
+    bin, or starting after the period, hold no piece of it).
+    """
+    return (f"start_ms < {int(query.end_ms)} AND end_ms >= {int(query.start_ms) - BIN_MS} "
+            f"AND start_ms >= {int(query.start_ms) - MAX_FLOW_MS}")
+
+
+_KEY_TYPES = {"producer_id": pa.string(), "traffic_class": pa.string(),
+              "bin_start_ms": pa.int64()}
+
+
+def usage_schema(query: UsageQuery) -> pa.Schema:
+    """The Arrow schema of `usage_sql`'s result, the same whichever engine ran it."""
+    return pa.schema([(key, _KEY_TYPES[key]) for key in query.group_by]
+                     + [("period", pa.string()), ("bytes", pa.int64()),
+                        ("packets", pa.int64()), ("flows", pa.int64())])

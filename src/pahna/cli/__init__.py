@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pahna import __version__
+from pahna.cli.bench import bench
 from pahna.cli.demo import demo
 from pahna.cli.errors import PahnaGroup
 from pahna.cli.intake import collect, ingest
@@ -24,5 +25,6 @@ def main() -> None:
     """
 
 
-for command in (init, demo, ingest, collect, registry, usage, settle_command, tariff):
+for command in (init, demo, ingest, collect, registry, usage, settle_command, tariff,
+                bench):
     main.add_command(command)
