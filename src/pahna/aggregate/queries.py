@@ -56,9 +56,10 @@ def scan_predicate(query: UsageQuery) -> str:
     """SQL condition on raw flows that may have pieces in the query's bins.
 
     Both engines filter the Parquet scan with this text (flows ending before the first
-    bin, or starting after the period, hold no piece of it).
+    bin, or starting after the last bin that starts in the window, hold no piece of it).
     """
-    return (f"start_ms < {int(query.end_ms)} AND end_ms >= {int(query.start_ms) - BIN_MS} "
+    last_edge = -(-int(query.end_ms) // BIN_MS) * BIN_MS  # a flow there starts a later bin
+    return (f"start_ms < {last_edge} AND end_ms >= {int(query.start_ms) - BIN_MS} "
             f"AND start_ms >= {int(query.start_ms) - MAX_FLOW_MS}")
 
 

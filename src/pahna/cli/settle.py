@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from pahna.cli.options import home_option, json_option, workspace_from
+from pahna.cli.options import engine_option, home_option, json_option, workspace_from
 from pahna.pipeline import load_tariffs, settle
 
 
@@ -17,9 +17,11 @@ from pahna.pipeline import load_tariffs, settle
 @click.option("--period", required=True, help="Jalali month, e.g. 1404-08.")
 @home_option
 @json_option
-def settle_command(period: str, home: str | None, as_json: bool) -> None:
+@engine_option
+def settle_command(period: str, home: str | None, as_json: bool,
+                   engine: str | None) -> None:
     """Draft the month's settlement and write each producer's statement (CSV, HTML)."""
-    settlement, paths, _ = settle(workspace_from(home), period)
+    settlement, paths, _ = settle(workspace_from(home), period, engine)
     if as_json:
         click.echo(json.dumps(asdict(settlement), ensure_ascii=False, indent=1))
         return

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from pahna.cli.options import home_option, json_option, workspace_from
+from pahna.cli.options import engine_option, home_option, json_option, workspace_from
 from pahna.pipeline import usage_for_period
 
 
@@ -14,9 +14,10 @@ from pahna.pipeline import usage_for_period
 @click.option("--period", required=True, help="Jalali month, e.g. 1404-08.")
 @home_option
 @json_option
-def usage(period: str, home: str | None, as_json: bool) -> None:
+@engine_option
+def usage(period: str, home: str | None, as_json: bool, engine: str | None) -> None:
     """Sampling-scaled bytes per producer for a Jalali month, unattributed included."""
-    table = usage_for_period(workspace_from(home), period)
+    table = usage_for_period(workspace_from(home), period, engine)
     rows = table.to_pylist()
     if as_json:
         click.echo(json.dumps({"period": period, "usage": rows}, indent=1))
