@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from pahna.attribute.claims import TimedPrefix
+from pahna.attribute.domestic import DomesticIndex
 from pahna.calendar import JalaliMonth
 from pahna.demo.scenario import DEMO_TARIFF, UNCLAIMED_SOURCES, demo_producers
 from pahna.registry.database import open_registry
@@ -101,3 +103,12 @@ def populate_registry(workspace: Workspace, period: str) -> bool:
     if not tariff.exists():
         tariff.write_text(DEMO_TARIFF, encoding="utf-8")
     return True
+
+
+def domestic_index(period: str) -> DomesticIndex:
+    """The bench's domestic list, in force from day 3 to just after day 25 only, so that
+    domestic, international and unknown traffic all occur in the month."""
+    month = JalaliMonth.parse(period)
+    prefixes = [TimedPrefix("ir", ipaddress.ip_network(n), 0, None) for n in DOMESTIC_NETWORKS]
+    return DomesticIndex([(prefixes, month.start_ms + 3 * DAY_MS,
+                           month.start_ms + 25 * DAY_MS + 1234)])

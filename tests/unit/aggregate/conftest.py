@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 
 import pytest
 
 from pahna.aggregate.kernel import Rules
-from pahna.attribute.claims import TimedPrefix
-from pahna.attribute.domestic import DomesticIndex
 from pahna.bench.month import write_month
-from pahna.bench.scenario import DOMESTIC_NETWORKS, populate_registry
-from pahna.calendar import JalaliMonth
+from pahna.bench.scenario import domestic_index, populate_registry
 from pahna.config import SparkSettings
 from pahna.pipeline import claim_index
 from pahna.workspace import Workspace, init_workspace
 
 PERIOD = "1404-08"
-DAY_MS = 86_400_000
 
 
 @pytest.fixture(scope="session")
@@ -32,13 +27,8 @@ def bench_month(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 @pytest.fixture(scope="session")
 def bench_rules(bench_month: Workspace) -> Rules:
-    """The registry's claims, and a domestic list in force from day 3 to day 25 only, so
-    domestic, international and unknown traffic all occur."""
-    month = JalaliMonth.parse(PERIOD)
-    prefixes = [TimedPrefix("ir", ipaddress.ip_network(n), 0, None) for n in DOMESTIC_NETWORKS]
-    domestic = DomesticIndex([(prefixes, month.start_ms + 3 * DAY_MS,
-                               month.start_ms + 25 * DAY_MS + 1234)])
-    return Rules(claim_index(bench_month), domestic)
+    """The registry's claims and the bench's time-limited domestic list."""
+    return Rules(claim_index(bench_month), domestic_index(PERIOD))
 
 
 @pytest.fixture(scope="session")

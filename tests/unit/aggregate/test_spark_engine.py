@@ -95,7 +95,7 @@ def test_spark_reads_the_store_from_the_configured_location(
         settings = spark_settings.model_copy(update={"store": f"file://{mirror}"})
         spark = get_engine("spark", spark=settings, store_dir=bench_month.store_dir)
         usage = spark.usage(files, FULL, bench_rules)
-        with pytest.raises(EngineError, match="PATH_NOT_FOUND|does not exist"):
+        with pytest.raises(EngineError, match=r"PATH_NOT_FOUND|does not exist"):
             get_engine("spark", spark=spark_settings).usage(files, FULL, bench_rules)
     finally:
         moved.rename(bench_month.store_dir / "flows")

@@ -107,8 +107,8 @@ class SparkEngine:
 
     def usage(self, files: list[Path], query: UsageQuery, rules: Rules) -> pa.Table:
         try:
-            from pyspark.errors import PySparkException
             from py4j.protocol import Py4JError
+            from pyspark.errors import PySparkException
         except ImportError as exc:
             raise EngineError("spark: pyspark is not installed (pip install "
                               "'pahna[spark]')") from exc
