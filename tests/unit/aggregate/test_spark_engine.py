@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import pytest
 
 from pahna.aggregate.engines import get_engine
@@ -18,6 +19,7 @@ from pahna.config import SparkSettings
 from pahna.errors import EngineError
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
+from pahna.schema import FLOW_SCHEMA
 from pahna.store.manifests import committed_files
 from pahna.workspace import Workspace
 
@@ -100,3 +102,17 @@ def test_spark_reads_the_store_from_the_configured_location(
     finally:
         moved.rename(bench_month.store_dir / "flows")
     assert usage.equals(get_engine("duckdb").usage(files, FULL, bench_rules))
+
+
+def test_a_counter_spark_cannot_hold_fails_loudly(
+        bench_rules: Rules, spark_settings: SparkSettings, tmp_path: Path) -> None:
+    """Spark carries uint64 counters as BIGINT: 2**63 bytes stops the run, never wraps."""
+    flow = {name: [0] for name in FLOW_SCHEMA.names}
+    flow.update(exporter=[bytes(16)], src_addr=[bytes(16)], dst_addr=[bytes(16)],
+                batch_id=["x"], bytes=[2**63 + 5], packets=[1], sampling_rate=[1],
+                start_ms=[MONTH.start_ms + 1000], end_ms=[MONTH.start_ms + 2000])
+    path = tmp_path / "huge.parquet"
+    pq.write_table(pa.table(flow, schema=FLOW_SCHEMA), path)
+    spark = get_engine("spark", spark=spark_settings)
+    with pytest.raises(EngineError, match=r"CAST_OVERFLOW|overflow"):
+        spark.usage([path], FULL, bench_rules)

@@ -5,7 +5,10 @@ Spark reads the committed Parquet files (from the workspace's store, or from the
 predicate, hands Arrow batches to `kernel.usage_rows` on the executors (the Rules are
 broadcast once, pickled), and sums the kernel's rows with the shared `usage_sql`. Only
 the type mapping at the Arrow boundary is Spark's own: Spark has no unsigned integers,
-so uint64 counters travel as DECIMAL(20,0) and uint32 as BIGINT, losslessly.
+so uint32 travels as BIGINT, and uint64 counters as BIGINT too, checked: a counter of
+2**63 bytes or more (no real flow record holds one) stops the run with an EngineError
+rather than wrap. BIGINT crosses the JVM/Python boundary much faster than DECIMAL(20,0),
+which is how Spark's Parquet reader maps UINT_64.
 """
 
 from __future__ import annotations
@@ -29,22 +32,19 @@ from pahna.schema import FLOW_SCHEMA
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
-_COUNTER = pa.decimal128(20, 0)
-"""How a uint64 crosses into Spark (its Parquet reader maps UINT_64 the same way)."""
-
-
 def spark_arrow_type(arrow_type: pa.DataType) -> pa.DataType:
     """The Arrow type Spark exchanges for a column of `arrow_type`."""
-    if pa.types.is_uint64(arrow_type):
-        return _COUNTER
-    if pa.types.is_unsigned_integer(arrow_type):
-        return pa.int64()
-    return arrow_type
+    return pa.int64() if pa.types.is_unsigned_integer(arrow_type) else arrow_type
+
+
+def _scan_columns() -> list[str]:
+    """The kernel's input columns; uint64 ones cast to BIGINT (ANSI: overflow fails)."""
+    return [f"CAST({name} AS BIGINT) AS {name}"
+            if pa.types.is_uint64(FLOW_SCHEMA.field(name).type) else name
+            for name in INPUT_COLUMNS]
 
 
 def _ddl_type(arrow_type: pa.DataType) -> str:
-    if pa.types.is_decimal(arrow_type):
-        return f"decimal({arrow_type.precision},{arrow_type.scale})"
     names = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int"}
     if arrow_type not in names:
         raise EngineError(f"spark: no mapping for Arrow type {arrow_type}")
@@ -86,6 +86,7 @@ def spark_session(settings: SparkSettings) -> SparkSession:
         "spark.executor.memory": settings.executor_memory,
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.session.timeZone": "UTC",
+        "spark.sql.ansi.enabled": "true",  # casts and sums fail on overflow, never wrap
     }
     if settings.master.startswith("local"):
         # local executors run this interpreter, which has pahna and pyarrow
@@ -133,7 +134,7 @@ class SparkEngine:
         if not files:
             return spark.createDataFrame([], ROWS_DDL)
         flows = (spark.read.parquet(*self.locations(files))
-                 .select(*INPUT_COLUMNS).where(scan_predicate(query)))
+                 .where(scan_predicate(query)).selectExpr(*_scan_columns()))
         shared = spark.sparkContext.broadcast(rules)
         return flows.mapInArrow(partial(kernel_batches, rules=shared), ROWS_DDL)
 
