@@ -1,6 +1,7 @@
 """DuckDB against Spark (local mode) on a generated month: rows/s and peak memory.
 
     PYTHONPATH=src python benchmarks/engines_usage.py --flows 10000000 --flows 100000000
+    PYTHONPATH=src python benchmarks/engines_usage.py --flows 100000000 --engines duckdb
 
 For each size, the month is generated once (`pahna bench generate`, seed 1404) into
 DATA/10m etc. (default /tmp/pahna-bench), then each engine computes usage per producer,
@@ -107,15 +108,18 @@ def measure(engine_name: str, home: Path) -> dict[str, float]:
     return result
 
 
-def compare(data: Path, flows: int) -> None:
+def compare(data: Path, flows: int, engines: list[str]) -> None:
     home = prepare(data, flows)
-    results = {name: measure(name, home) for name in ("duckdb", "spark")}
-    same = pq.read_table(home.parent / f"{home.name}-duckdb.parquet").equals(
-        pq.read_table(home.parent / f"{home.name}-spark.parquet"))
-    for name, r in results.items():
+    results = {}
+    for name in engines:
+        r = results[name] = measure(name, home)
         print(f"{name:7} {int(r['flows']):>12,} flows  usage {r['usage_s']:8.1f} s  "
               f"{r['flows'] / r['usage_s']:>12,.0f} rows/s  startup {r['startup_s']:5.1f} s  "
-              f"peak {r['peak_mb']:7,.0f} MB  groups {int(r['groups']):,}")
+              f"peak {r['peak_mb']:7,.0f} MB  groups {int(r['groups']):,}", flush=True)
+    if len(results) < 2:
+        return
+    same = pq.read_table(home.parent / f"{home.name}-duckdb.parquet").equals(
+        pq.read_table(home.parent / f"{home.name}-spark.parquet"))
     duck, spark = results["duckdb"], results["spark"]
     print(f"ratio spark/duckdb: time {spark['usage_s'] / duck['usage_s']:.2f}x, "
           f"peak memory {spark['peak_mb'] / duck['peak_mb']:.2f}x; identical tables: {same}",
@@ -125,6 +129,8 @@ def compare(data: Path, flows: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--flows", type=int, action="append")
+    parser.add_argument("--engines", default="duckdb,spark",
+                        help="comma-separated; the ratio is printed when both ran")
     parser.add_argument("--data", type=Path, default=Path("/tmp/pahna-bench"))
     parser.add_argument("--run", choices=["duckdb", "spark"], help=argparse.SUPPRESS)
     parser.add_argument("--home", type=Path, help=argparse.SUPPRESS)
@@ -136,7 +142,7 @@ def main() -> None:
     print(f"machine: {os.cpu_count()} cores; Spark {SPARK.master}, "
           f"driver heap {SPARK.driver_memory}; DuckDB memory limit 2GB", flush=True)
     for flows in args.flows or [10_000_000]:
-        compare(args.data, flows)
+        compare(args.data, flows, args.engines.split(","))
 
 
 if __name__ == "__main__":
