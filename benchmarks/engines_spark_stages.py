@@ -21,8 +21,8 @@ import pyarrow.dataset as ds
 from pahna.aggregate.engines.spark import (
     ROWS_DDL,
     SparkEngine,
-    _scan_columns,
     kernel_batches,
+    scan_columns,
     spark_session,
 )
 from pahna.aggregate.kernel import INPUT_COLUMNS, Rules, usage_rows
@@ -66,7 +66,7 @@ def main() -> None:
     spark = spark_session(SPARK)
     engine = SparkEngine(SPARK, workspace.store_dir)
     scan = (spark.read.parquet(*engine.locations(files)).where(scan_predicate(query))
-            .selectExpr(*_scan_columns()))
+            .selectExpr(*scan_columns()))
     shared = spark.sparkContext.broadcast(rules)
     n = args.flows
     timed("spark: scan and filter", n, scan.count)

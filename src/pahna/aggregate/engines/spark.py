@@ -32,12 +32,13 @@ from pahna.schema import FLOW_SCHEMA
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
+
 def spark_arrow_type(arrow_type: pa.DataType) -> pa.DataType:
     """The Arrow type Spark exchanges for a column of `arrow_type`."""
     return pa.int64() if pa.types.is_unsigned_integer(arrow_type) else arrow_type
 
 
-def _scan_columns() -> list[str]:
+def scan_columns() -> list[str]:
     """The kernel's input columns; uint64 ones cast to BIGINT (ANSI: overflow fails)."""
     return [f"CAST({name} AS BIGINT) AS {name}"
             if pa.types.is_uint64(FLOW_SCHEMA.field(name).type) else name
@@ -134,7 +135,7 @@ class SparkEngine:
         if not files:
             return spark.createDataFrame([], ROWS_DDL)
         flows = (spark.read.parquet(*self.locations(files))
-                 .where(scan_predicate(query)).selectExpr(*_scan_columns()))
+                 .where(scan_predicate(query)).selectExpr(*scan_columns()))
         shared = spark.sparkContext.broadcast(rules)
         return flows.mapInArrow(partial(kernel_batches, rules=shared), ROWS_DDL)
 
