@@ -38,6 +38,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)],
     client = request.client.host if request.client else "unknown"
     keys = (f"user:{username.lower()}", f"addr:{client}")
     wait = portal.throttle.retry_after(*keys)
+    response: Response
     if wait:
         response = render(request, "login.html", status=429, next=safe_next(next),
                           failed="throttled")
