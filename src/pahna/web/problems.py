@@ -57,7 +57,7 @@ class ErrorDocument(BaseModel):
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorDocument, "description": CODES[status]}
-    for status in (400, 401, 403, 404, 422, 429)
+    for status in (400, 401, 403, 404, 409, 422, 429, 500)
 }
 
 

@@ -22,6 +22,8 @@ from pahna.web.snapshots import (
 )
 
 TOP_PRODUCERS = 10
+PERIOD_PATTERN = r"^1[34]\d\d-(0[1-9]|1[0-2])$"
+"""A Jalali month of the years 1300-1499, e.g. 1404-08."""
 
 
 class ProducerFigures(BaseModel):

@@ -21,13 +21,14 @@ from pahna.web.claims import ClaimView, list_claims
 from pahna.web.disputes import MAX_MESSAGE, Dispute, file_dispute, list_disputes
 from pahna.web.portal import Portal, portal_of
 from pahna.web.problems import ERROR_RESPONSES, Problem
+from pahna.web.views import PERIOD_PATTERN
 
 router = APIRouter(prefix="/api", responses=ERROR_RESPONSES)
 Who = Annotated[Principal, Depends(principal)]
 PortalDep = Annotated[Portal, Depends(portal_of)]
-PeriodQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$",
+PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN,
                                           description="Jalali month, e.g. 1404-08")]
-PeriodPath = Annotated[str, Path(pattern=r"^\d{4}-\d{2}$", description="Jalali month")]
+PeriodPath = Annotated[str, Path(pattern=PERIOD_PATTERN, description="Jalali month")]
 ProducerPath = Annotated[str, Path(max_length=64)]
 
 
@@ -59,7 +60,7 @@ class ClaimOut(BaseModel):
 
 
 class DisputeIn(BaseModel):
-    period: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["1404-08"])
+    period: str = Field(pattern=PERIOD_PATTERN, examples=["1404-08"])
     message: str = Field(min_length=1, max_length=MAX_MESSAGE)
 
 
@@ -74,8 +75,8 @@ class DisputeOut(BaseModel):
 
 
 class ClaimIn(BaseModel):
-    prefix: str = Field(max_length=64, examples=["185.120.10.0/24"])
-    valid_from: str = Field(pattern=r"^\d{4}-\d{2}$", examples=["1404-09"])
+    prefix: str = Field(pattern=r"^[0-9A-Fa-f:.]{2,45}/\d{1,3}$", examples=["185.120.10.0/24"])
+    valid_from: str = Field(pattern=PERIOD_PATTERN, examples=["1404-09"])
     approve_nested: bool = False
 
 

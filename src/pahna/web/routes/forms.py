@@ -22,6 +22,7 @@ from pahna.web.pages import render
 from pahna.web.portal import Portal, portal_of
 from pahna.web.problems import Problem
 from pahna.web.snapshots import read_statements
+from pahna.web.views import PERIOD_PATTERN
 
 router = APIRouter(include_in_schema=False)
 Who = Annotated[Principal, Depends(principal)]
@@ -31,7 +32,7 @@ Csrf = Annotated[str, Form()]
 
 @router.post("/producers/{producer_id}/disputes")
 def dispute_form(request: Request, producer_id: str, who: Who, portal: PortalDep,
-                 period: Annotated[str, Form(pattern=r"^\d{4}-\d{2}$")],
+                 period: Annotated[str, Form(pattern=PERIOD_PATTERN)],
                  message: Annotated[str, Form(max_length=MAX_MESSAGE)],
                  csrf_token: Csrf = "") -> Response:
     check_csrf(request, csrf_token)
@@ -48,7 +49,7 @@ def dispute_form(request: Request, producer_id: str, who: Who, portal: PortalDep
 def claim_form(request: Request, who: Who, portal: PortalDep,
                producer_id: Annotated[str, Form(max_length=64)],
                prefix: Annotated[str, Form(max_length=64)],
-               valid_from: Annotated[str, Form(pattern=r"^\d{4}-\d{2}$")],
+               valid_from: Annotated[str, Form(pattern=PERIOD_PATTERN)],
                approve_nested: Annotated[bool, Form()] = False,
                csrf_token: Csrf = "") -> Response:
     check_csrf(request, csrf_token)
@@ -77,7 +78,7 @@ def claim_form(request: Request, who: Who, portal: PortalDep,
 
 @router.post("/settlement/draft")
 def draft_form(request: Request, who: Who, portal: PortalDep,
-               period: Annotated[str, Form(pattern=r"^\d{4}-\d{2}$")],
+               period: Annotated[str, Form(pattern=PERIOD_PATTERN)],
                csrf_token: Csrf = "") -> Response:
     check_csrf(request, csrf_token)
     if who.role != "admin":

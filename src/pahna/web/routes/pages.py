@@ -15,11 +15,12 @@ from pahna.web.disputes import list_disputes
 from pahna.web.pages import render
 from pahna.web.portal import Portal, portal_of
 from pahna.web.problems import Problem
+from pahna.web.views import PERIOD_PATTERN
 
 router = APIRouter(include_in_schema=False)
 Who = Annotated[Principal, Depends(principal)]
 PortalDep = Annotated[Portal, Depends(portal_of)]
-PeriodQuery = Annotated[str | None, Query(pattern=r"^\d{4}-\d{2}$")]
+PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN)]
 
 
 @router.get("/")
