@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pahna import __version__
 from pahna.web.auth import CSRF_COOKIE, new_csrf, set_cookie
@@ -36,26 +37,41 @@ def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
                   '{"error": {"status", "code", "message"}}.')
     app.state.portal = Portal.open(workspace, secure_cookies)
     install_handlers(app)
-    app.middleware("http")(_browser_guard)
+    app.add_middleware(BrowserGuard, secure_cookies=secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (session, pages, forms, api):
         app.include_router(module.router)
     return app
 
 
-async def _browser_guard(request: Request,
-                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    """Give every browser a CSRF cookie, and every answer the security headers."""
-    cookie = request.cookies.get(CSRF_COOKIE)
-    request.state.csrf = cookie or new_csrf()
-    response = await call_next(request)
-    if not cookie:
-        portal: Portal = request.app.state.portal
-        set_cookie(response, CSRF_COOKIE, request.state.csrf, portal.secure_cookies)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    if request.url.path.startswith("/static/"):
-        response.headers["Cache-Control"] = "public, max-age=86400"
-    else:
-        response.headers.setdefault("Cache-Control", "no-store")
-    return response
+class BrowserGuard:
+    """Pure ASGI middleware: give every browser a CSRF cookie and every answer the
+    security headers (no per-request task, unlike Starlette's BaseHTTPMiddleware)."""
+
+    def __init__(self, app: ASGIApp, secure_cookies: bool) -> None:
+        self.app = app
+        self.secure_cookies = secure_cookies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        cookie = Request(scope).cookies.get(CSRF_COOKIE)
+        token = cookie or new_csrf()
+        scope.setdefault("state", {})["csrf"] = token
+        static = scope["path"].startswith("/static/")
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                headers.setdefault("Cache-Control",
+                                   "public, max-age=86400" if static else "no-store")
+                if not cookie:
+                    jar = Response()
+                    set_cookie(jar, CSRF_COOKIE, token, self.secure_cookies)
+                    headers.append("set-cookie", jar.headers["set-cookie"])
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

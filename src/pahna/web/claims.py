@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import threading
+import time
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
@@ -57,3 +59,27 @@ def _same_time(a: ClaimView, b: ClaimView) -> bool:
     end_a = a.valid_to_ms if a.valid_to_ms is not None else 2**62
     end_b = b.valid_to_ms if b.valid_to_ms is not None else 2**62
     return a.valid_from_ms < end_b and b.valid_from_ms < end_a
+
+
+class ClaimBook:
+    """All claims with their overlap warnings, recomputed at most every `ttl_s` seconds
+    or after the portal itself changed a claim (`invalidate`)."""
+
+    def __init__(self, engine: Engine, ttl_s: float = 30.0) -> None:
+        self.engine = engine
+        self.ttl_s = ttl_s
+        self._loaded = -1e9
+        self._claims: list[ClaimView] = []
+        self._lock = threading.Lock()
+
+    def claims(self, producer_ids: set[str] | None = None) -> list[ClaimView]:
+        with self._lock:
+            if time.monotonic() - self._loaded > self.ttl_s:
+                self._claims = list_claims(self.engine)
+                self._loaded = time.monotonic()
+            held = self._claims
+        return [c for c in held if producer_ids is None or c.producer_id in producer_ids]
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._loaded = -1e9

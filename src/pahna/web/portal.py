@@ -13,6 +13,7 @@ from pahna.registry.database import open_registry
 from pahna.registry.producers import Producer, list_producers
 from pahna.registry.provinces import BY_CODE, Province
 from pahna.web.accounts import create_tables
+from pahna.web.claims import ClaimBook
 from pahna.web.snapshots import SnapshotCache
 from pahna.web.throttle import LoginThrottle
 from pahna.workspace import Workspace
@@ -24,6 +25,7 @@ class Directory:
 
     engine: Engine
     ttl_s: float = 30.0
+    version: int = 0
     _loaded: float = -1e9
     _producers: dict[str, Producer] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -33,6 +35,7 @@ class Directory:
             if time.monotonic() - self._loaded > self.ttl_s:
                 self._producers = {p.id: p for p in list_producers(self.engine)}
                 self._loaded = time.monotonic()
+                self.version += 1
             return self._producers
 
     def producer(self, producer_id: str) -> Producer | None:
@@ -51,6 +54,7 @@ class Portal:
     workspace: Workspace
     engine: Engine
     directory: Directory
+    claims: ClaimBook
     snapshots: SnapshotCache
     throttle: LoginThrottle
     secure_cookies: bool = False
@@ -59,7 +63,8 @@ class Portal:
     def open(cls, workspace: Workspace, secure_cookies: bool = False) -> Portal:
         engine = open_registry(workspace.registry_url)
         create_tables(engine)
-        return cls(workspace, engine, Directory(engine), SnapshotCache(workspace),
+        return cls(workspace, engine, Directory(engine), ClaimBook(engine),
+                   SnapshotCache(workspace),
                    LoginThrottle(), secure_cookies)
 
     @staticmethod

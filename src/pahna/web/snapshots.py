@@ -60,6 +60,8 @@ class PeriodSnapshot:
     classes: np.ndarray
     unattributed_bytes: int
     fingerprint: tuple[object, ...] = field(default=())
+    memo: dict[tuple[object, ...], object] = field(default_factory=dict)
+    """Figures derived from this snapshot (pages' models), kept while it lives."""
 
     @property
     def month(self) -> JalaliMonth:

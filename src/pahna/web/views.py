@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -22,6 +24,7 @@ from pahna.web.snapshots import (
 )
 
 TOP_PRODUCERS = 10
+T = TypeVar("T")
 PERIOD_PATTERN = r"^1[34]\d\d-(0[1-9]|1[0-2])$"
 """A Jalali month of the years 1300-1499, e.g. 1404-08."""
 
@@ -155,8 +158,24 @@ def trend(portal: Portal) -> list[MonthFigures]:
     return out
 
 
+def memoized(portal: Portal, snap: PeriodSnapshot, name: str,
+             compute: Callable[[], T]) -> T:
+    """`compute()` once per snapshot and version of the producer directory."""
+    portal.directory.producers()
+    key = (name, portal.directory.version)
+    if key not in snap.memo:
+        snap.memo[key] = compute()
+    value: T = snap.memo[key]  # type: ignore[assignment]
+    return value
+
+
 def overview(portal: Portal, period: str) -> Overview:
     snap = portal.snapshots.get(period)
+    return memoized(portal, snap, "overview", lambda: _overview(portal, snap))
+
+
+def _overview(portal: Portal, snap: PeriodSnapshot) -> Overview:
+    period = snap.period
     rows = all_producer_figures(portal, snap)
     top = sorted(rows, key=lambda r: (-r.amount_rial, r.id))[:TOP_PRODUCERS]
     return Overview(period=period, bytes=snap.total_bytes, amount_rial=snap.total_rial,
@@ -195,6 +214,11 @@ def producer_usage(portal: Portal, producer: Producer, period: str,
 
 def public_report(portal: Portal, period: str) -> PublicReport:
     snap = portal.snapshots.get(period)
+    return memoized(portal, snap, "public", lambda: _public_report(portal, snap))
+
+
+def _public_report(portal: Portal, snap: PeriodSnapshot) -> PublicReport:
+    period = snap.period
     rows = sorted(all_producer_figures(portal, snap), key=lambda r: (-r.amount_rial, r.id))
     types = sorted({r.type for r in rows})
     by_type = [TypeFigures(type=t, producers=sum(1 for r in rows if r.type == t),

@@ -19,7 +19,9 @@ def test_api_errors_share_one_shape(as_user) -> None:  # type: ignore[no-untyped
     _shape(client.get("/api/nowhere").json(), 404)
     _shape(client.get("/api/producers/qom-tv/usage").json(), 404)
     _shape(client.get("/api/producers/qom-univ/usage?day=99").json(), 422)
-    _shape(client.get("/api/producers/qom-univ/statements/1404-13").json(), 400)
+    _shape(client.get("/api/producers/qom-univ/statements/1404-13").json(), 422)
+    _shape(client.get("/api/producers/qom-univ/statements/1404-12").json(), 404)
+    _shape(client.post("/api/producers/qom-univ/disputes", json={"period": "1404-08"}).json(), 422)
     _shape(client.get("/api/overview").json(), 403)
     _shape(client.delete("/api/periods").json(), 405)
 

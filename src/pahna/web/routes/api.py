@@ -17,7 +17,7 @@ from pahna.errors import PeriodError
 from pahna.registry.producers import PrefixClaim, Producer, add_prefix_claim
 from pahna.web import access, views
 from pahna.web.auth import Principal, check_csrf, principal, require_scope
-from pahna.web.claims import ClaimView, list_claims
+from pahna.web.claims import ClaimView
 from pahna.web.disputes import MAX_MESSAGE, Dispute, file_dispute, list_disputes
 from pahna.web.portal import Portal, portal_of
 from pahna.web.problems import ERROR_RESPONSES, Problem
@@ -175,7 +175,7 @@ def statement(producer_id: ProducerPath, period: PeriodPath, who: Who,
 @router.get("/producers/{producer_id}/claims", response_model=list[ClaimOut])
 def claims(producer_id: ProducerPath, who: Who, portal: PortalDep) -> list[ClaimOut]:
     producer = _producer(portal, who, producer_id)
-    return [_claim_out(c) for c in list_claims(portal.engine, {producer.id})]
+    return [_claim_out(c) for c in portal.claims.claims({producer.id})]
 
 
 def _claim_out(claim: ClaimView) -> ClaimOut:
@@ -196,7 +196,8 @@ def add_claim(request: Request, producer_id: ProducerPath, body: ClaimIn, who: W
         raise Problem(400, f"{body.prefix!r}: {exc}") from exc
     add_prefix_claim(portal.engine, PrefixClaim(producer.id, network, start, None),
                      approve_nested=body.approve_nested, actor=f"web:{who.name}")
-    newest = [c for c in list_claims(portal.engine, {producer.id}) if c.value == str(network)]
+    portal.claims.invalidate()
+    newest = [c for c in portal.claims.claims({producer.id}) if c.value == str(network)]
     return _claim_out(newest[-1])
 
 

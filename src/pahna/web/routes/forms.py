@@ -16,7 +16,6 @@ from pahna.registry.producers import PrefixClaim, add_prefix_claim
 from pahna.web import access, views
 from pahna.web.audit import record
 from pahna.web.auth import Principal, check_csrf, principal
-from pahna.web.claims import list_claims
 from pahna.web.disputes import MAX_MESSAGE, file_dispute, list_disputes
 from pahna.web.pages import render
 from pahna.web.portal import Portal, portal_of
@@ -63,6 +62,7 @@ def claim_form(request: Request, who: Who, portal: PortalDep,
         claim = PrefixClaim(producer.id, network, JalaliMonth.parse(valid_from).start_ms, None)
         add_prefix_claim(portal.engine, claim, approve_nested=approve_nested,
                          actor=f"web:{who.name}")
+        portal.claims.invalidate()
     except ValueError as exc:
         error = f"{prefix!r}: {exc}"
     except (ClaimConflictError, PahnaError) as exc:
@@ -72,7 +72,7 @@ def claim_form(request: Request, who: Who, portal: PortalDep,
     editable = [p for p in portal.directory.producers().values()
                 if access.edits_claims(who, p)]
     return render(request, "registry.html", status=400 if error else 200,
-                  claims=list_claims(portal.engine, mine), editable=editable, error=error,
+                  claims=portal.claims.claims(mine), editable=editable, error=error,
                   saved=error is None)
 
 

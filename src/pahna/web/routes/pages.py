@@ -10,7 +10,6 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from pahna.calendar import JalaliMonth
 from pahna.web import access, views
 from pahna.web.auth import Principal, principal
-from pahna.web.claims import list_claims
 from pahna.web.disputes import list_disputes
 from pahna.web.pages import render
 from pahna.web.portal import Portal, portal_of
@@ -63,7 +62,7 @@ def producer_page(request: Request, producer_id: str, who: Who, portal: PortalDe
     return render(
         request, "producer.html", usage=usage, producer=producer,
         periods=portal.snapshots.periods(),
-        claims=list_claims(portal.engine, {producer.id}),
+        claims=portal.claims.claims({producer.id}),
         disputes=list_disputes(portal.engine, {producer.id}),
         can_dispute=access.disputes_for(who, producer),
         day_start_ms=JalaliMonth.parse(chosen).start_ms + (usage.day - 1) * 86_400_000)
@@ -105,7 +104,7 @@ def registry_page(request: Request, who: Who, portal: PortalDep) -> Response:
         mine = {p.id for p in portal.directory.in_province(who.account.province)}
     producers = sorted(portal.directory.producers().values(), key=lambda p: p.id)
     editable = [p for p in producers if access.edits_claims(who, p)]
-    return render(request, "registry.html", claims=list_claims(portal.engine, mine),
+    return render(request, "registry.html", claims=portal.claims.claims(mine),
                   editable=editable)
 
 
