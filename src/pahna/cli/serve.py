@@ -26,9 +26,7 @@ from pahna.web.accounts import (
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--secure-cookies", is_flag=True,
               help="Mark cookies Secure (set this when the portal is served over HTTPS).")
-@click.option("--workers", type=click.IntRange(1, 16), default=1, show_default=True,
-              help="Uvicorn worker processes (login throttling is per process).")
-def serve(home: str | None, host: str, port: int, secure_cookies: bool, workers: int) -> None:
+def serve(home: str | None, host: str, port: int, secure_cookies: bool) -> None:
     """Serve the portal and its JSON API (OpenAPI document at /api/openapi.json)."""
     import uvicorn
 
@@ -37,8 +35,7 @@ def serve(home: str | None, host: str, port: int, secure_cookies: bool, workers:
     workspace = workspace_from(home)
     app = create_app(workspace, secure_cookies=secure_cookies)
     click.echo(f"pahna portal for {workspace.home} on http://{host}:{port}/", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", workers=workers,
-                access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
 
 
 @click.group()

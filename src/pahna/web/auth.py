@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import time
 from dataclasses import dataclass
 
 from fastapi import Request
@@ -18,6 +19,7 @@ CSRF_COOKIE = "pahna_csrf"
 LANG_COOKIE = "pahna_lang"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
+SESSION_MEMO_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -60,10 +62,28 @@ def _find_principal(request: Request) -> Principal:
                           headers={"WWW-Authenticate": "Bearer"})
         return Principal(held[0], held[1], "token")
     cookie = request.cookies.get(SESSION_COOKIE)
-    account = session_account(engine, cookie) if cookie else None
+    account = _session(request, cookie) if cookie else None
     if account is None:
         return PUBLIC
     return Principal(account, frozenset(SCOPES), "session")
+
+
+def _session(request: Request, cookie: str) -> Account | None:
+    """The session's account, looked up at most every SESSION_MEMO_S seconds."""
+    portal = portal_of(request)
+    now = time.monotonic()
+    held = portal.sessions.get(cookie)
+    if held is not None and held[0] > now:
+        return held[1]
+    account = session_account(portal.engine, cookie)
+    if len(portal.sessions) > 10_000:
+        portal.sessions.clear()
+    portal.sessions[cookie] = (now + SESSION_MEMO_S, account)
+    return account
+
+
+def forget_session(request: Request, cookie: str) -> None:
+    portal_of(request).sessions.pop(cookie, None)
 
 
 def require_scope(who: Principal, scope: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
 
 from pahna.calendar import JalaliMonth, jalali_date_text
 from pahna.report.numerals import format_amount, format_decimal, persian_digits
@@ -118,7 +119,7 @@ def digits(text: object, lang: str) -> str:
     return persian_digits(str(text)) if lang == "fa" else str(text)
 
 
-def five_minute_label(index: int, lang: str) -> str:
-    """The clock time (Tehran) at which 5-minute bin `index` of a day starts."""
-    minutes = index * 5
-    return digits(f"{minutes // 60:02d}:{minutes % 60:02d}", lang)
+@lru_cache(maxsize=8)
+def five_minute_labels(lang: str, bins: int = 288) -> list[str]:
+    """Clock times (Tehran) at which the 5-minute bins of a day start."""
+    return [digits(f"{m // 60:02d}:{m % 60:02d}", lang) for m in range(0, bins * 5, 5)]

@@ -20,7 +20,7 @@ _ENV = TEMPLATES.env
 _ENV.filters["gb"] = i18n.gigabytes
 _ENV.filters["num"] = i18n.number
 _ENV.filters["digits"] = i18n.digits
-_ENV.filters["five_minute_label"] = i18n.five_minute_label
+_ENV.globals["five_minute_labels"] = i18n.five_minute_labels
 _ENV.globals["month_name"] = i18n.month_name
 _ENV.globals["jalali_date"] = i18n.jalali_date
 

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from pahna.registry.database import open_registry
 from pahna.registry.producers import Producer, list_producers
 from pahna.registry.provinces import BY_CODE, Province
-from pahna.web.accounts import create_tables
+from pahna.web.accounts import Account, create_tables
 from pahna.web.claims import ClaimBook
 from pahna.web.snapshots import SnapshotCache
 from pahna.web.throttle import LoginThrottle
@@ -58,6 +58,8 @@ class Portal:
     snapshots: SnapshotCache
     throttle: LoginThrottle
     secure_cookies: bool = False
+    sessions: dict[str, tuple[float, Account | None]] = field(default_factory=dict)
+    """Session lookups held for SESSION_MEMO_S seconds (cleared at log-out)."""
 
     @classmethod
     def open(cls, workspace: Workspace, secure_cookies: bool = False) -> Portal:

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import jdatetime
@@ -84,6 +85,7 @@ class PeriodSnapshot:
         return ProducerSeries(self.bins_ms[lo:hi], self.bytes[lo:hi], self.classes[lo:hi])
 
 
+@lru_cache(maxsize=64)
 def day_starts_ms(month: JalaliMonth) -> np.ndarray:
     """Tehran midnights of each day of the month, and of the day after it."""
     first = jdatetime.date(month.year, month.month, 1).togregorian()

@@ -196,7 +196,17 @@ def province_page(portal: Portal, code: str, period: str) -> ProvincePage:
 
 def producer_usage(portal: Portal, producer: Producer, period: str,
                    day: int | None) -> ProducerUsage:
+    """A producer's usage; the default view (busiest day) is kept with the snapshot."""
     snap = portal.snapshots.get(period)
+    if day is None:
+        return memoized(portal, snap, f"usage:{producer.id}",
+                        lambda: _producer_usage(snap, producer, None))
+    return _producer_usage(snap, producer, day)
+
+
+def _producer_usage(snap: PeriodSnapshot, producer: Producer, day: int | None
+                    ) -> ProducerUsage:
+    period = snap.period
     month = snap.month
     series = snap.series(producer.id)
     daily = daily_bytes(series, month)

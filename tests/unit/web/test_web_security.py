@@ -134,3 +134,15 @@ def test_claim_added_by_officer_is_audited(as_user, settled: Workspace) -> None:
         "producer_id": "teh-news", "prefix": "10.78.0.0/24", "valid_from": "1404-09",
         "csrf_token": csrf})
     assert other.status_code == 404
+
+
+def test_logout_ends_the_session_at_once(as_user) -> None:  # type: ignore[no-untyped-def]
+    client = as_user("admin")
+    cookie = client.cookies.get("pahna_session")
+    assert client.get("/overview").status_code == 200
+    out = client.post("/logout", data={"csrf_token": client.cookies.get("pahna_csrf")},
+                      follow_redirects=False)
+    assert out.status_code == 303
+    client.cookies.set("pahna_session", cookie)  # a stolen copy of the old cookie
+    assert client.get("/overview", follow_redirects=False).status_code == 303
+    assert client.get("/api/overview").status_code == 401

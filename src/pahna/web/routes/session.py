@@ -8,7 +8,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from pahna.web.accounts import check_password, close_session, open_session
-from pahna.web.auth import LANG_COOKIE, SESSION_COOKIE, check_csrf, set_cookie
+from pahna.web.auth import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    check_csrf,
+    forget_session,
+    set_cookie,
+)
 from pahna.web.i18n import LANGUAGES
 from pahna.web.pages import render
 from pahna.web.portal import portal_of
@@ -61,6 +67,7 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         close_session(portal_of(request).engine, cookie)
+        forget_session(request, cookie)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
