@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from pahna.errors import NotFoundError, RegistryError
 from pahna.registry.models import ProducerRow, ProvinceRow
+from pahna.web.audit import record
 
 ROLES = ("admin", "officer", "producer", "auditor")
 SCOPES = ("read", "disputes:write", "registry:write")
@@ -90,7 +91,7 @@ def _account(row: AccountRow) -> Account:
     return Account(row.username, row.role, row.province, row.producer_id)
 
 
-def add_account(engine: Engine, account: Account, password: str) -> None:
+def add_account(engine: Engine, account: Account, password: str, actor: str = "cli") -> None:
     """Create an account; an officer needs a province, a producer account a producer."""
     _check_account(engine, account)
     if len(password) < 8:
@@ -101,6 +102,9 @@ def add_account(engine: Engine, account: Account, password: str) -> None:
         session.add(AccountRow(username=account.username, role=account.role,
                                province=account.province, producer_id=account.producer_id,
                                password_hash=_HASHER.hash(password)))
+        record(session, actor, "account.add", f"account:{account.username}",
+               {"role": account.role, "province": account.province,
+                "producer_id": account.producer_id})
         session.commit()
 
 
@@ -140,7 +144,8 @@ def check_password(engine: Engine, username: str, password: str) -> Account | No
 _DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
 
 
-def issue_token(engine: Engine, username: str, scopes: tuple[str, ...], label: str = "") -> str:
+def issue_token(engine: Engine, username: str, scopes: tuple[str, ...], label: str = "",
+                actor: str = "cli") -> str:
     """A new API token for `username` limited to `scopes`; the secret is shown once."""
     unknown = set(scopes) - set(SCOPES)
     if unknown or not scopes:
@@ -151,6 +156,8 @@ def issue_token(engine: Engine, username: str, scopes: tuple[str, ...], label: s
             raise NotFoundError(f"no account {username!r}")
         session.add(TokenRow(digest=digest(secret), username=username, label=label,
                              scopes=" ".join(sorted(scopes)), created_ms=_now_ms()))
+        record(session, actor, "token.issue", f"account:{username}",
+               {"scopes": sorted(scopes), "label": label})
         session.commit()
     return secret
 

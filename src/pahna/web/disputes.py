@@ -38,7 +38,7 @@ def file_dispute(engine: Engine, producer_id: str, period: str, message: str,
                          author=author, at_ms=time.time_ns() // 1_000_000, status="open")
         session.add(row)
         session.flush()
-        record(session, author, "dispute.file", f"producer:{producer_id}",
+        record(session, f"web:{author}", "dispute.file", f"producer:{producer_id}",
                {"id": row.id, "period": period, "message": message})
         session.commit()
         return _dispute(row)

@@ -94,7 +94,7 @@ def draft_form(request: Request, who: Who, portal: PortalDep,
                if (before.get(pid) and before[pid].amount_rial) !=
                (after.get(pid) and after[pid].amount_rial)]
     with Session(portal.engine) as session:
-        record(session, who.name, "settlement.draft", f"period:{chosen}",
+        record(session, f"web:{who.name}", "settlement.draft", f"period:{chosen}",
                {"total_rial": settlement.total_rial, "changed": len(changes)},
                {"total_rial": sum(f.amount_rial for f in before.values())})
         session.commit()

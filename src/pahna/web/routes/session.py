@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from pahna.web.accounts import check_password, close_session, open_session
+from pahna.web.audit import record
 from pahna.web.auth import (
     LANG_COOKIE,
     SESSION_COOKIE,
@@ -22,9 +25,12 @@ from pahna.web.portal import portal_of
 router = APIRouter(include_in_schema=False)
 
 
+_LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&#-]*")
+
+
 def safe_next(target: str | None) -> str:
-    """Only a path on this site: no scheme, no host, no backslashes."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a path on this site: no scheme, no host, no backslash, tab or space."""
+    if not target or not _LOCAL_PATH.fullmatch(target):
         return "/"
     return target
 
@@ -55,6 +61,10 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)],
         portal.throttle.failed(*keys)
         return render(request, "login.html", status=401, next=safe_next(next), failed="bad_login")
     portal.throttle.succeeded(keys[0])
+    with Session(portal.engine) as session:
+        record(session, f"web:{account.username}", "session.login", f"account:{account.username}",
+               {"address": client})
+        session.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
     set_cookie(response, SESSION_COOKIE, open_session(portal.engine, account.username),
                portal.secure_cookies)
