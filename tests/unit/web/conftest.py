@@ -56,6 +56,12 @@ def settled(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
 
 
 @pytest.fixture
+def own_settled(tmp_path: Path) -> Workspace:
+    """A settled workspace of the test's own, for tests that change tariffs or data."""
+    return build_workspace(tmp_path / "home")
+
+
+@pytest.fixture
 def client(settled: Workspace) -> Iterator[TestClient]:
     with TestClient(create_app(settled), raise_server_exceptions=False) as test_client:
         yield test_client

@@ -11,6 +11,8 @@ from pahna.errors import NotFoundError, RegistryError
 from pahna.registry.database import open_registry
 from pahna.registry.models import AuditRow
 from pahna.web.accounts import Account, add_account, check_password, issue_token
+from pahna.web.app import create_app
+from pahna.web.drafts import last_draft
 from pahna.web.routes.session import safe_next
 from pahna.web.snapshots import daily_bytes, five_minute_bytes
 from pahna.workspace import Workspace
@@ -23,13 +25,29 @@ def _actions(workspace: Workspace) -> set[tuple[str, str]]:
         return {(r.actor, r.action) for r in session.scalars(select(AuditRow))}
 
 
-def test_admin_recomputes_the_draft_and_sees_what_changed(as_user, settled: Workspace,
-                                                          ) -> None:  # type: ignore[no-untyped-def]
-    client = as_user("admin")
+def test_admin_recomputes_the_draft_and_sees_what_changed(own_settled: Workspace) -> None:
+    settled = own_settled
+    client = TestClient(create_app(settled), raise_server_exceptions=False)
+    client.get("/login")
+    client.post("/login", data={"username": "admin", "password": "admin-secret-1",
+                                "csrf_token": client.cookies.get("pahna_csrf")})
     page = client.post("/settlement/draft", data={
         "period": PERIOD, "csrf_token": client.cookies.get("pahna_csrf")})
-    assert page.status_code == 200
+    assert page.status_code == 200 and page.url.path == "/settlement"
     assert 'id="no-changes"' in page.text  # same flows, same tariff: nothing moved
+    tariff = settled.tariffs_dir / "t.toml"
+    tariff.write_text(tariff.read_text().replace("version = 1", "version = 2").replace(
+        '"50000000"', '"40000000"'))
+    client.post("/settlement/draft", data={
+        "period": PERIOD, "csrf_token": client.cookies.get("pahna_csrf")})
+    later = client.get(f"/settlement?period={PERIOD}")  # the changes stay on the page
+    rows = later.text.split('id="changes"')[1].split("</table>")[0].count("<tr>")
+    assert rows == 1 + 3  # header and the three producers, paid at a lower rate
+    draft = last_draft(open_registry(settled.registry_url), PERIOD)
+    assert draft is not None and len(draft.changes) == 3
+    assert all(after * 5 == pytest.approx(before * 4, abs=5) for _, before, after in
+               draft.changes)
+    assert draft.total_after_rial < draft.total_before_rial
     assert ("web:admin", "settlement.draft") in _actions(settled)
     assert ("web:admin", "session.login") in _actions(settled)
 

@@ -7,20 +7,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy.orm import Session
 
 from pahna.calendar import JalaliMonth
 from pahna.errors import ClaimConflictError, PahnaError
-from pahna.pipeline import settle
 from pahna.registry.producers import PrefixClaim, add_prefix_claim
 from pahna.web import access, views
-from pahna.web.audit import record
 from pahna.web.auth import Principal, check_csrf, principal
-from pahna.web.disputes import MAX_MESSAGE, file_dispute, list_disputes
+from pahna.web.disputes import MAX_MESSAGE, file_dispute
+from pahna.web.drafts import recompute_draft
 from pahna.web.pages import render
 from pahna.web.portal import Portal, portal_of
 from pahna.web.problems import Problem
-from pahna.web.snapshots import read_statements
 from pahna.web.views import PERIOD_PATTERN
 
 router = APIRouter(include_in_schema=False)
@@ -84,21 +81,6 @@ def draft_form(request: Request, who: Who, portal: PortalDep,
     if who.role != "admin":
         raise Problem(403, "only the ministry recomputes a settlement draft")
     chosen = views.choose_period(portal, period)
-    summary = portal.workspace.statements_dir(chosen) / "summary.csv"
-    before = read_statements(summary)
-    settlement, _, _ = settle(portal.workspace, chosen)
-    after = read_statements(summary)
-    changes = [(pid, before[pid].amount_rial if pid in before else 0,
-                after[pid].amount_rial if pid in after else 0)
-               for pid in sorted(set(before) | set(after))
-               if (before.get(pid) and before[pid].amount_rial) !=
-               (after.get(pid) and after[pid].amount_rial)]
-    with Session(portal.engine) as session:
-        record(session, f"web:{who.name}", "settlement.draft", f"period:{chosen}",
-               {"total_rial": settlement.total_rial, "changed": len(changes)},
-               {"total_rial": sum(f.amount_rial for f in before.values())})
-        session.commit()
+    recompute_draft(portal.workspace, portal.engine, chosen, f"web:{who.name}")
     portal.snapshots.drop(chosen)
-    return render(request, "settlement.html", data=views.public_report(portal, chosen),
-                  periods=portal.snapshots.periods(), changes=changes,
-                  disputes=list_disputes(portal.engine))
+    return RedirectResponse(f"/settlement?period={chosen}#changes", status_code=303)

@@ -11,6 +11,7 @@ from pahna.calendar import JalaliMonth
 from pahna.web import access, views
 from pahna.web.auth import Principal, principal
 from pahna.web.disputes import list_disputes
+from pahna.web.drafts import last_draft
 from pahna.web.pages import render
 from pahna.web.portal import Portal, portal_of
 from pahna.web.problems import Problem
@@ -92,7 +93,8 @@ def settlement_page(request: Request, who: Who, portal: PortalDep,
     chosen = views.choose_period(portal, period)
     data = views.public_report(portal, chosen)
     return render(request, "settlement.html", data=data, periods=portal.snapshots.periods(),
-                  changes=None, disputes=list_disputes(portal.engine))
+                  draft=last_draft(portal.engine, chosen),
+                  disputes=list_disputes(portal.engine))
 
 
 @router.get("/registry")
