@@ -25,6 +25,8 @@ PAINTED = """(canvas) => {
   return painted;
 }"""
 
+REVERSED = "(canvas) => Chart.getChart(canvas).options.scales.x.reverse"
+
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
@@ -133,6 +135,7 @@ def test_public_page_language_switch_and_csv(page, live_portal) -> None:  # type
     assert page.url.endswith("/public")
     assert_chart_drawn(page, "chart-public")
     assert "شفافیت" in page.locator("h1").inner_text()
+    assert page.locator("#chart-public").evaluate(REVERSED) is True  # read right to left
     shot(page, "public-fa")
     page.click("#lang-switch")
     page.wait_for_load_state("networkidle")
@@ -140,6 +143,7 @@ def test_public_page_language_switch_and_csv(page, live_portal) -> None:  # type
     assert page.locator("html").get_attribute("dir") == "ltr"
     assert page.locator("h1").inner_text().startswith("Transparency")
     assert_chart_drawn(page, "chart-public")
+    assert page.locator("#chart-public").evaluate(REVERSED) is False
     shot(page, "public-en")
     csv = page.request.get(f"{live_portal.url}{page.locator('#csv-link').get_attribute('href')}")
     assert csv.status == 200 and csv.text().count("\n") == 31
