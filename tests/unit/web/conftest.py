@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pahna.calendar import JalaliMonth
-from pahna.demo.scenario import DEMO_TARIFF, demo_producers
+from pahna.demo.scenario import demo_producers
 from pahna.demo.traffic import generate_month
 from pahna.pipeline import settle
 from pahna.registry.database import open_registry
@@ -25,6 +25,14 @@ PERIOD = "1404-08"
 PRODUCERS = ("qom-univ", "qom-tv", "teh-news")
 PASSWORDS = {"admin": "admin-secret-1", "qom": "officer-secret-1",
              "uni": "producer-secret-1", "tv": "producer-secret-2", "audit": "auditor-secret-1"}
+TARIFF = """\
+id = "incentive-test"
+version = 1
+valid_from = "1404-01"
+valid_to = ""
+rate_rial_per_gb = "50000000"
+pool_rial = 5000000000
+"""
 ACCOUNTS = (Account("admin", "admin"), Account("qom", "officer", province="IR-25"),
             Account("uni", "producer", producer_id="qom-univ"),
             Account("tv", "producer", producer_id="qom-tv"), Account("audit", "auditor"))
@@ -40,7 +48,7 @@ def build_workspace(home: Path) -> Workspace:
         for net in item.prefixes:
             add_prefix_claim(engine, PrefixClaim(item.producer.id, net, start, None),
                              approve_nested=True, actor="test")
-    (workspace.tariffs_dir / "t.toml").write_text(DEMO_TARIFF, encoding="utf-8")
+    (workspace.tariffs_dir / "t.toml").write_text(TARIFF, encoding="utf-8")
     flows = generate_month(chosen, PERIOD, 3000)
     write_batch(workspace.store_dir, flows, "test", hashlib.sha256(b"web-test").hexdigest())
     settle(workspace, PERIOD)

@@ -35,9 +35,9 @@ def test_admin_recomputes_the_draft_and_sees_what_changed(own_settled: Workspace
         "period": PERIOD, "csrf_token": client.cookies.get("pahna_csrf")})
     assert page.status_code == 200 and page.url.path == "/settlement"
     assert 'id="no-changes"' in page.text  # same flows, same tariff: nothing moved
-    tariff = settled.tariffs_dir / "t.toml"
-    tariff.write_text(tariff.read_text().replace("version = 1", "version = 2").replace(
-        '"50000000"', '"40000000"'))
+    (settled.tariffs_dir / "t2.toml").write_text(
+        'id = "incentive-test"\nversion = 2\nvalid_from = "1404-01"\n'
+        'rate_rial_per_gb = "40000000"\npool_rial = 5000000000\n')
     client.post("/settlement/draft", data={
         "period": PERIOD, "csrf_token": client.cookies.get("pahna_csrf")})
     later = client.get(f"/settlement?period={PERIOD}")  # the changes stay on the page
