@@ -10,6 +10,7 @@ from pahna.cli.demo import demo
 from pahna.cli.errors import PahnaGroup
 from pahna.cli.intake import collect, ingest
 from pahna.cli.registry import registry
+from pahna.cli.serve import serve, users
 from pahna.cli.settle import settle_command, tariff
 from pahna.cli.usage import usage
 from pahna.cli.workspace import init
@@ -27,4 +28,6 @@ def main() -> None:
 
 for command in (init, demo, ingest, collect, registry, usage, settle_command, tariff,
                 bench):
+    main.add_command(command)
+for command in (serve, users):
     main.add_command(command)
