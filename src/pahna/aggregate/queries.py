@@ -34,7 +34,11 @@ def usage_sql(query: UsageQuery, table: str) -> str:
     """SQL over a table of kernel rows (kernel.ROWS_SCHEMA): scaled sums per group.
 
     Both engines run this text; bounds are inlined integers, so no parameter syntax is
-    involved. Bytes and packets are scaled by the sampling rate (0 read as 1).
+    involved. Bytes and packets are scaled by the sampling rate (0 read as 1), in
+    integers: every term is non-negative, so a product or a partial sum passes BIGINT
+    only when the total does, and then both engines fail (DuckDB checks integer
+    overflow; Spark runs in ANSI mode) rather than wrap. (Summing as DECIMAL(38,0) gave
+    the same answers and made Spark about a third slower.)
     """
     keys = ", ".join(query.group_by)
     select_keys = f"{keys}, " if keys else ""
@@ -42,8 +46,8 @@ def usage_sql(query: UsageQuery, table: str) -> str:
     group = f"GROUP BY {keys} ORDER BY {order}" if keys else ""
     return (
         f"SELECT {select_keys}'{query.period}' AS period, "
-        "CAST(SUM(CAST(bytes AS DECIMAL(38,0)) * GREATEST(sampling_rate, 1)) AS BIGINT) AS bytes, "
-        "CAST(SUM(CAST(packets AS DECIMAL(38,0)) * GREATEST(sampling_rate, 1)) AS BIGINT) "
+        "CAST(SUM(bytes * GREATEST(sampling_rate, 1)) AS BIGINT) AS bytes, "
+        "CAST(SUM(packets * GREATEST(sampling_rate, 1)) AS BIGINT) "
         "AS packets, "
         "CAST(SUM(flows) AS BIGINT) AS flows "
         f"FROM {table} "
