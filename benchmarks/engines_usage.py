@@ -116,10 +116,12 @@ def compare(data: Path, flows: int, engines: list[str]) -> None:
         print(f"{name:7} {int(r['flows']):>12,} flows  usage {r['usage_s']:8.1f} s  "
               f"{r['flows'] / r['usage_s']:>12,.0f} rows/s  startup {r['startup_s']:5.1f} s  "
               f"peak {r['peak_mb']:7,.0f} MB  groups {int(r['groups']):,}", flush=True)
+    tables = [home.parent / f"{home.name}-{name}.parquet" for name in ("duckdb", "spark")]
+    same = all(t.exists() for t in tables) and pq.read_table(tables[0]).equals(
+        pq.read_table(tables[1]))
     if len(results) < 2:
+        print(f"identical to the other engine's last table: {same}")
         return
-    same = pq.read_table(home.parent / f"{home.name}-duckdb.parquet").equals(
-        pq.read_table(home.parent / f"{home.name}-spark.parquet"))
     duck, spark = results["duckdb"], results["spark"]
     print(f"ratio spark/duckdb: time {spark['usage_s'] / duck['usage_s']:.2f}x, "
           f"peak memory {spark['peak_mb'] / duck['peak_mb']:.2f}x; identical tables: {same}",

@@ -106,7 +106,7 @@ def test_spark_reads_the_store_from_the_configured_location(
 
 def test_a_counter_spark_cannot_hold_fails_loudly(
         bench_rules: Rules, spark_settings: SparkSettings, tmp_path: Path) -> None:
-    """Spark carries uint64 counters as BIGINT: 2**63 bytes stops the run, never wraps."""
+    """Usage is BIGINT: 2**63 bytes stops the run on either engine, never wraps."""
     flow = {name: [0] for name in FLOW_SCHEMA.names}
     flow.update(exporter=[bytes(16)], src_addr=[bytes(16)], dst_addr=[bytes(16)],
                 batch_id=["x"], bytes=[2**63 + 5], packets=[1], sampling_rate=[1],
@@ -116,3 +116,5 @@ def test_a_counter_spark_cannot_hold_fails_loudly(
     spark = get_engine("spark", spark=spark_settings)
     with pytest.raises(EngineError, match=r"CAST_OVERFLOW|overflow"):
         spark.usage([path], FULL, bench_rules)
+    with pytest.raises(EngineError, match=r"(?i)overflow|out of range"):
+        get_engine("duckdb").usage([path], FULL, bench_rules)
