@@ -1,0 +1,136 @@
+"""`pahna statements export`, `pahna payments export` and `pahna explain`."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import click
+
+from pahna.calendar import JalaliMonth
+from pahna.cli.options import home_option, json_option, workspace_from
+from pahna.errors import LedgerError, PaymentError
+from pahna.ledger.book import Ledger
+from pahna.pipeline import explain
+from pahna.report.statements import FORMATS, export_statements
+from pahna.schema import address_to_text
+from pahna.settle.document import from_document
+from pahna.settle.iban import iban_problem, normalize_iban
+from pahna.settle.money import Currency
+from pahna.settle.statements import Settlement
+
+
+def _statements(ledger: Ledger, period: str) -> tuple[Settlement, str]:
+    revision = ledger.active_revision(period)
+    if revision is not None:
+        return from_document(ledger.final(period, revision)["settlement"]), f"final-r{revision}"
+    draft = ledger.draft(period)
+    if draft is None:
+        raise LedgerError(f"{period} has no statements yet; run `pahna settle --period "
+                          f"{period}` first")
+    return from_document(draft), "draft"
+
+
+@click.group()
+def statements() -> None:
+    """Statements of a month, as files."""
+
+
+@statements.command("export")
+@click.option("--period", required=True)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="csv", show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Folder to write into (default HOME/exports/PERIOD/STATUS).")
+@home_option
+def export_command(period: str, fmt: str, out: str | None, home: str | None) -> None:
+    """Export the month's statements (the final in force, else the draft)."""
+    workspace = workspace_from(home)
+    period = str(JalaliMonth.parse(period))
+    settlement, status = _statements(Ledger(workspace.home), period)
+    folder = Path(out) if out else workspace.home / "exports" / period / status
+    paths = export_statements(settlement, folder, fmt, status)
+    click.echo(f"{len(paths)} {fmt} files ({status}) in {folder}")
+
+
+@click.group()
+def payments() -> None:
+    """Payment batches for final months."""
+
+
+@payments.command("export")
+@click.option("--period", required=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="CSV file to write (default HOME/exports/PERIOD/payments-rN.csv).")
+@home_option
+def payments_command(period: str, out: str | None, home: str | None) -> None:
+    """A payment batch (IBAN, amount, reference) for the final month; refuses bad IBANs."""
+    workspace = workspace_from(home)
+    ledger = Ledger(workspace.home)
+    period = str(JalaliMonth.parse(period))
+    record = ledger.final(period)
+    settlement = from_document(record["settlement"])
+    payable = [ln for ln in settlement.lines if ln.payable_minor > 0]
+    bad = [f"{ln.producer_id}: {iban_problem(ln.iban)}" for ln in payable if iban_problem(ln.iban)]
+    if bad:
+        ledger.log("refused", period, attempt="payments export", invalid_ibans=bad)
+        raise PaymentError(f"{period}: payment batch refused; invalid IBANs: " + "; ".join(bad))
+    money = Currency(settlement.currency, settlement.minor_units).text
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(("producer_id", "name", "iban", "amount", "currency", "reference"))
+    for ln in payable:
+        writer.writerow((ln.producer_id, ln.name, normalize_iban(ln.iban or ""),
+                         money(ln.payable_minor), settlement.currency,
+                         f"PAHNA-{period}-R{record['revision']}-{ln.producer_id}"))
+    target = Path(out) if out else (workspace.home / "exports" / period /
+                                    f"payments-r{record['revision']}.csv")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(buffer.getvalue(), encoding="utf-8")
+    total = sum(ln.payable_minor for ln in payable)
+    click.echo(f"{len(payable)} payments, {money(total)} {settlement.currency}, in {target}")
+
+
+@click.command("explain")
+@click.option("--producer", "producer_id", required=True)
+@click.option("--period", required=True)
+@click.option("--flows", "limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@home_option
+@json_option
+def explain_command(producer_id: str, period: str, limit: int, home: str | None,
+                    as_json: bool) -> None:
+    """From the amount down through tariff lines, daily usage and the largest flows."""
+    settlement, days, flows = explain(workspace_from(home), period, producer_id, limit)
+    line = settlement.line(producer_id)
+    assert line is not None
+    money = Currency(settlement.currency, settlement.minor_units).text
+    rows = [{**f, "src_addr": address_to_text(f["src_addr"]),
+             "dst_addr": address_to_text(f["dst_addr"])} for f in flows.to_pylist()]
+    if as_json:
+        click.echo(json.dumps({
+            "producer_id": producer_id, "period": settlement.period,
+            "payable": money(line.payable_minor), "amount": money(line.amount_minor),
+            "claim": money(line.claim_minor), "eligible": line.eligible,
+            "tariff_lines": [{**t.__dict__, "exact_minor": str(t.exact_minor)}
+                             for t in line.tariff_lines],
+            "daily_bytes": days, "largest_flows": rows}, ensure_ascii=False, indent=1))
+        return
+    click.echo(f"{producer_id} {settlement.period}: payable {money(line.payable_minor)} "
+               f"{settlement.currency} = incentive {money(line.amount_minor)} "
+               f"+ adjustments {money(line.adjustments_minor)}")
+    scaled = "scaled to the pool" if settlement.scaled_to_pool else "within the pool"
+    click.echo(f"  claim {money(line.claim_minor)} (tariff {settlement.tariff_id} "
+               f"v{settlement.tariff_version}; {scaled})")
+    for t in line.tariff_lines:
+        click.echo(f"    {t.code:16} {t.quantity:>22} {t.unit:7} x {t.rate:>12} = "
+                   f"{float(t.exact_minor):,.2f}")
+    for reason in line.ineligible_reasons:
+        click.echo(f"  not eligible: {reason}")
+    click.echo("  daily bytes sent (Jalali date, Tehran):")
+    for day, sent in days:
+        click.echo(f"    {day} {sent:>20,}")
+    click.echo(f"  largest {len(rows)} flows:")
+    for f in rows:
+        click.echo(f"    {f['src_addr']}:{f['src_port']} -> {f['dst_addr']}:{f['dst_port']} "
+                   f"proto {f['protocol']} {f['scaled_bytes']:,} bytes start {f['start_ms']}")
