@@ -241,3 +241,8 @@ def explain(workspace: Workspace, period: str, producer_id: str, limit: int = 10
     flows = largest_flows(files, (month.start_ms, month.end_ms), claim_index(workspace),
                           producer_id, limit)
     return settlement, daily_bytes(usage), flows
+
+
+def producer_ibans(workspace: Workspace) -> dict[str, str | None]:
+    """Each producer's IBAN as the registry holds it now (for payment batches)."""
+    return {p.id: p.iban for p in list_producers(open_registry(workspace.registry_url))}

@@ -13,7 +13,7 @@ from pahna.calendar import JalaliMonth
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.errors import LedgerError, PaymentError
 from pahna.ledger.book import Ledger
-from pahna.pipeline import explain
+from pahna.pipeline import explain, producer_ibans
 from pahna.report.statements import FORMATS, export_statements
 from pahna.schema import address_to_text
 from pahna.settle.document import from_document
@@ -65,14 +65,20 @@ def payments() -> None:
               help="CSV file to write (default HOME/exports/PERIOD/payments-rN.csv).")
 @home_option
 def payments_command(period: str, out: str | None, home: str | None) -> None:
-    """A payment batch (IBAN, amount, reference) for the final month; refuses bad IBANs."""
+    """A payment batch (IBAN, amount, reference) for the final month; refuses bad IBANs.
+
+    Amounts come from the sealed final; IBANs from the registry as it is now (an account
+    can change between finalizing and paying). Every payable producer needs a valid one.
+    """
     workspace = workspace_from(home)
     ledger = Ledger(workspace.home)
     period = str(JalaliMonth.parse(period))
     record = ledger.final(period)
     settlement = from_document(record["settlement"])
     payable = [ln for ln in settlement.lines if ln.payable_minor > 0]
-    bad = [f"{ln.producer_id}: {iban_problem(ln.iban)}" for ln in payable if iban_problem(ln.iban)]
+    ibans = producer_ibans(workspace)
+    bad = [f"{ln.producer_id}: {iban_problem(ibans.get(ln.producer_id))}" for ln in payable
+           if iban_problem(ibans.get(ln.producer_id))]
     if bad:
         ledger.log("refused", period, attempt="payments export", invalid_ibans=bad)
         raise PaymentError(f"{period}: payment batch refused; invalid IBANs: " + "; ".join(bad))
@@ -81,7 +87,7 @@ def payments_command(period: str, out: str | None, home: str | None) -> None:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(("producer_id", "name", "iban", "amount", "currency", "reference"))
     for ln in payable:
-        writer.writerow((ln.producer_id, ln.name, normalize_iban(ln.iban or ""),
+        writer.writerow((ln.producer_id, ln.name, normalize_iban(ibans[ln.producer_id] or ""),
                          money(ln.payable_minor), settlement.currency,
                          f"PAHNA-{period}-R{record['revision']}-{ln.producer_id}"))
     target = Path(out) if out else (workspace.home / "exports" / period /

@@ -161,7 +161,7 @@ class Ledger:
         if path.exists():
             raise LedgerError(f"adjustment {adjustment.id} already exists")
         _write_atomic(path, json.dumps(asdict(adjustment), ensure_ascii=False), read_only=True)
-        self.log("adjust", adjustment.period, actor, **asdict(adjustment))
+        self.log("adjust", adjustment.period, actor, adjustment=asdict(adjustment))
 
     def adjustments(self) -> list[Adjustment]:
         folder = self.root / "adjustments"
