@@ -134,6 +134,15 @@ def test_month_from_udp_to_payment_batch(workspace: Workspace, pahna_cli, tmp_pa
     assert explained["daily_bytes"] and explained["largest_flows"]
     assert explained["tariff_lines"][0]["code"] == "volume"
 
+    pid = rows[0]["producer_id"]
+    pahna_cli("settle", "adjust", "--original-period", PERIOD, "--producer", pid,
+              "--amount", "-1000", "--in-period", "1404-09", "--reason", "late quarantine",
+              *home)
+    later = json.loads(pahna_cli("settle", "--period", "1404-09", "--json", *home).stdout)
+    (line,) = [ln for ln in later["lines"] if ln["producer_id"] == pid]
+    assert line["adjustments"][0]["original_period"] == PERIOD
+    assert line["payable_minor"] == line["amount_minor"] - 1000
+
     with Session(open_registry(workspace.registry_url)) as session:
         session.execute(update(ProducerRow).where(ProducerRow.id == rows[0]["producer_id"])
                         .values(iban="IR000000000000000000000000"))
@@ -162,6 +171,13 @@ def test_final_cannot_change_and_tampering_is_named(workspace: Workspace, pahna_
         result = pahna_cli(*attempt, *home, check=False)
         assert result.returncode != 0, attempt
     assert final.read_bytes() == before
+
+    pahna_cli("settle", "void", "--period", PERIOD, "--reason", "wrong tariff", *home)
+    assert "final revision 2" in pahna_cli("settle", "finalize", "--period", PERIOD,
+                                           *home).stdout
+    assert final.read_bytes() == before  # the voided revision is kept as it was
+    assert (final.parent / "void-r1.json").exists() and (final.parent / "final-r2.json").exists()
+    assert "r2 verifies" in pahna_cli("settle", "verify", "--period", PERIOD, *home).stdout
     events = [json.loads(line) for line in
               (workspace.home / "ledger" / "events.jsonl").read_text().splitlines()]
     refused = [e["attempt"] for e in events if e["action"] == "refused"]
