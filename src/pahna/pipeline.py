@@ -171,8 +171,8 @@ def settlement_inputs(workspace: Workspace, period: str, engine_name: str | None
     costs = {pid: sum(parts) for pid, parts in ledger.costs(str(month)).items()}
     inputs = SettlementInputs(
         str(month), (month.end_ms - month.start_ms) // BIN_MS,
-        tuple(assemble_usage(producers, usage.to_pylist(), profiles.received,
-                             profiles.client_networks, profiles.intra_province_bytes)),
+        tuple(assemble_usage(producers, usage, profiles.received, profiles.client_networks,
+                             profiles.intra_province_bytes)),
         tariff, currency, costs, tuple(ledger.adjustments()))
     return inputs, usage
 

@@ -27,9 +27,13 @@ COLUMNS = ("src_addr", "dst_addr", "src_port", "dst_port", "protocol", "bytes", 
            "start_ms", "end_ms", "sampling_rate")
 
 
+RECEIVED_SCHEMA = pa.schema([("producer_id", pa.string()), ("bin_start_ms", pa.int64()),
+                             ("bytes", pa.int64())])
+
+
 @dataclass
 class Profiles:
-    received: dict[tuple[str, int], int] = field(default_factory=dict)  # (producer, bin)
+    received: pa.Table = field(default_factory=RECEIVED_SCHEMA.empty_table)
     client_networks: dict[str, int] = field(default_factory=dict)
     intra_province_bytes: dict[str, int] = field(default_factory=dict)
 
@@ -88,6 +92,7 @@ def producer_profiles(files: list[Path], window: tuple[int, int], claims: ClaimI
     """Profiles of every claiming producer for bins starting in window [start, end)."""
     out, seen = Profiles(), set[tuple[int, bytes]]()
     owners = claims.owners
+    received: list[pa.Table] = []
     province = np.array([provinces.get(o, "") for o in owners] + [""], dtype=object)
     for batch in _batches(files, *window):
         start = batch.column("start_ms").to_numpy(zero_copy_only=False).astype(np.int64)
@@ -95,9 +100,7 @@ def producer_profiles(files: list[Path], window: tuple[int, int], claims: ClaimI
         dst = claims.lookup(batch.column("dst_addr"), start)
         rows, bins, spread = _pieces(batch, window)
         got = dst[rows] >= 0
-        for (owner, bin_ms), value in _sum_by(dst[rows][got], bins[got], spread[got]).items():
-            key = (owners[owner], bin_ms)
-            out.received[key] = out.received.get(key, 0) + value
+        received.append(_group(dst[rows][got], bins[got], spread[got]))
         sent = src[rows] >= 0
         same = sent & (dst[rows] >= 0) & (province[src[rows]] == province[dst[rows]])
         same &= province[src[rows]] != ""
@@ -108,16 +111,29 @@ def producer_profiles(files: list[Path], window: tuple[int, int], claims: ClaimI
         seen.update(zip(src[flows].tolist(), _client_keys(batch)[flows].tolist(), strict=True))
     for owner, _ in seen:
         out.client_networks[owners[owner]] = out.client_networks.get(owners[owner], 0) + 1
+    if received:
+        out.received = _received_table(pa.concat_tables(received), owners)
     return out
 
 
+def _group(owner: np.ndarray, bins: np.ndarray, values: np.ndarray) -> pa.Table:
+    table = pa.table({"o": owner.astype(np.int64), "b": bins.astype(np.int64),
+                      "v": values.astype(np.uint64)})
+    return table.group_by(["o", "b"]).aggregate([("v", "sum")]).rename_columns(["o", "b", "v"])
+
+
+def _received_table(table: pa.Table, owners: list[str]) -> pa.Table:
+    summed = _group(table["o"].to_numpy(), table["b"].to_numpy(), table["v"].to_numpy())
+    order = pc.sort_indices(summed, sort_keys=[("o", "ascending"), ("b", "ascending")])
+    summed = summed.take(order)
+    names = pa.array(owners, pa.string()).take(summed["o"])
+    return pa.table([names, summed["b"], summed["v"].cast(pa.int64())], schema=RECEIVED_SCHEMA)
+
+
 def _sum_by(owner: np.ndarray, bins: np.ndarray, values: np.ndarray) -> dict[tuple[int, int], int]:
-    if len(owner) == 0:
-        return {}
-    table = pa.table({"o": owner, "b": bins, "v": values.astype(np.uint64)})
-    grouped = table.group_by(["o", "b"]).aggregate([("v", "sum")])
+    grouped = _group(owner, bins, values)
     return {(o, b): int(v) for o, b, v in zip(grouped["o"].to_pylist(), grouped["b"].to_pylist(),
-                                              grouped["v_sum"].to_pylist(), strict=True)}
+                                              grouped["v"].to_pylist(), strict=True)}
 
 
 def largest_flows(files: list[Path], window: tuple[int, int], claims: ClaimIndex,
@@ -140,6 +156,7 @@ def largest_flows(files: list[Path], window: tuple[int, int], claims: ClaimIndex
 
 
 def _top(table: pa.Table, limit: int) -> pa.Table:
-    order = pc.sort_indices(table, sort_keys=[("scaled_bytes", "descending"),
-                                              ("start_ms", "ascending")])
+    order = pc.sort_indices(table, sort_keys=[
+        ("scaled_bytes", "descending"), ("start_ms", "ascending"), ("src_addr", "ascending"),
+        ("dst_addr", "ascending"), ("src_port", "ascending"), ("dst_port", "ascending")])
     return table.take(order[:limit])

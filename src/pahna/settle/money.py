@@ -104,7 +104,12 @@ def round_shares(exact: Mapping[str, Fraction], target: int | None = None) -> di
             raise ValueError("exact shares must sum to a whole number of minor units")
         target = int(total)
     left = target - sum(shares.values())
-    order = sorted(exact, key=lambda key: (-(exact[key] - shares[key]), key))
+    remainders = {key: exact[key] - shares[key] for key in exact}
+    # sort on a 64-bit integer image of each remainder first (cheap), the exact
+    # remainder only breaks ties between equal images, then the smaller id
+    order = sorted(exact, key=lambda key: (
+        -((remainders[key].numerator << 64) // remainders[key].denominator),
+        -remainders[key], key))
     for key in order[:left]:
         shares[key] += 1
     return shares

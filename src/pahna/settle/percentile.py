@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from fractions import Fraction
 
+import numpy as np
+
 BIN_SECONDS = 300
 BINS_PER_DAY = 288
 BITS_PER_MEGABIT = 10**6
@@ -22,13 +24,17 @@ def nearest_rank(count: int, percent: int = 95) -> int:
     return max(1, -(-percent * count // 100))
 
 
-def percentile_bytes(bin_bytes: Sequence[int], samples: int, percent: int = 95) -> int:
+def percentile_bytes(bin_bytes: Sequence[int] | np.ndarray, samples: int, percent: int = 95
+                     ) -> int:
     """The nearest-rank percentile of per-bin bytes, padding with zero bins to `samples`."""
-    values = sorted(bin_bytes)
+    values = np.asarray(bin_bytes, dtype=np.int64)
+    values = values[values > 0]
     if len(values) > samples:
         raise ValueError(f"{len(values)} busy bins in a month of {samples} samples")
-    padded = [0] * (samples - len(values)) + values
-    return padded[nearest_rank(samples, percent) - 1]
+    position = nearest_rank(samples, percent) - 1 - (samples - len(values))
+    if position < 0:
+        return 0  # the billed sample is one of the zero bins
+    return int(np.partition(values, position)[position])
 
 
 def megabits_per_second(bytes_in_bin: int) -> Fraction:

@@ -15,6 +15,8 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 
+import numpy as np
+
 from pahna.calendar import TEHRAN
 from pahna.settle.money import BYTES_PER_GB, decimal_text
 from pahna.settle.percentile import megabits_per_second, percentile_bytes
@@ -61,33 +63,52 @@ def volume_price(pricing: VolumePricing, gb: Fraction) -> Fraction:
     return total
 
 
-@lru_cache(maxsize=1 << 16)
-def tehran_minute(epoch_ms: int) -> int:
-    """Minute of the day, Tehran local time, of an instant."""
-    local = datetime.fromtimestamp(epoch_ms / 1000, tz=TEHRAN)
-    return local.hour * 60 + local.minute
+@lru_cache(maxsize=1 << 12)
+def tehran_offset_ms(epoch_ms: int) -> int:
+    """Tehran's UTC offset at an instant, in milliseconds."""
+    offset = datetime.fromtimestamp(epoch_ms / 1000, tz=TEHRAN).utcoffset()
+    return int(offset.total_seconds() * 1000) if offset is not None else 0
 
 
-def window_multiplier(windows: tuple[TimeWindow, ...], epoch_ms: int) -> Fraction:
-    """The multiplier of the first window holding the instant's Tehran time, else 1."""
-    minute = tehran_minute(epoch_ms)
-    for window in windows:
-        start, end = window.minutes()
-        inside = start <= minute < end if start <= end else (minute >= start or minute < end)
-        if inside:
-            return Fraction(window.multiplier)
-    return Fraction(1)
+def tehran_minutes(epoch_ms: np.ndarray) -> np.ndarray:
+    """Minute of the day, Tehran local time, of each instant (vectorized).
+
+    Within a month the offset changes at most once (the old summer time); instants are
+    looked up one by one only when the offsets at both ends differ.
+    """
+    if len(epoch_ms) == 0:
+        return np.zeros(0, dtype=np.int64)
+    first, last = int(epoch_ms.min()), int(epoch_ms.max())
+    if tehran_offset_ms(first) == tehran_offset_ms(last) and last - first < 40 * 86_400_000:
+        offsets = np.full(len(epoch_ms), tehran_offset_ms(first), dtype=np.int64)
+    else:
+        offsets = np.array([tehran_offset_ms(int(t)) for t in epoch_ms], dtype=np.int64)
+    return ((epoch_ms + offsets) // 60_000) % 1440
+
+
+def window_mask(window: TimeWindow, minutes: np.ndarray) -> np.ndarray:
+    start, end = window.minutes()
+    if start <= end:
+        return (minutes >= start) & (minutes < end)
+    return (minutes >= start) | (minutes < end)
 
 
 def time_of_day_factor(usage: ProducerUsage, tariff: Tariff) -> Fraction:
-    """Billed bytes weighted by their bins' multipliers, over billed bytes (1 if none)."""
-    classes = tariff.volume.billed_classes
-    billed = [(b.bin_start_ms, sum(b.of(c) for c in classes)) for b in usage.bins]
-    total = sum(n for _, n in billed)
+    """Billed bytes weighted by their bins' multipliers (the first window holding the
+    bin's Tehran start time, else 1), over billed bytes (1 when nothing is billed)."""
+    series = usage.series
+    billed = series.billed(tariff.volume.billed_classes)
+    total = int(billed.sum())
     if not tariff.time_of_day or total == 0:
         return Fraction(1)
-    weighted = sum((n * window_multiplier(tariff.time_of_day, t) for t, n in billed),
-                   Fraction(0))
+    minutes = tehran_minutes(series.start_ms)
+    unclaimed = np.ones(len(billed), dtype=bool)
+    weighted = Fraction(0)
+    for window in tariff.time_of_day:
+        inside = window_mask(window, minutes) & unclaimed
+        weighted += int(billed[inside].sum()) * Fraction(window.multiplier)
+        unclaimed &= ~inside
+    weighted += int(billed[unclaimed].sum())
     return weighted / total
 
 
@@ -97,6 +118,7 @@ def _text(value: Fraction | Decimal, places: int = 6) -> str:
 
 def billed_bytes(usage: ProducerUsage, tariff: Tariff) -> int:
     return sum(usage.total(c) for c in tariff.volume.billed_classes)
+
 
 
 def bytes_lines(usage: ProducerUsage, tariff: Tariff, scale: int) -> list[TariffLine]:
@@ -124,9 +146,9 @@ def bytes_lines(usage: ProducerUsage, tariff: Tariff, scale: int) -> list[Tariff
 
 
 def percentile_rates(usage: ProducerUsage, samples: int, percent: int) -> dict[str, Fraction]:
-    sent = percentile_bytes([b.sent for b in usage.bins if b.sent], samples, percent)
-    received = percentile_bytes([b.received for b in usage.bins if b.received], samples,
-                                percent)
+    series = usage.series
+    sent = percentile_bytes(series.sent, samples, percent)
+    received = percentile_bytes(series.of("received"), samples, percent)
     return {"sent": megabits_per_second(sent), "received": megabits_per_second(received)}
 
 
