@@ -18,7 +18,7 @@ from pahna.report.statements import FORMATS, export_statements
 from pahna.schema import address_to_text
 from pahna.settle.document import from_document
 from pahna.settle.iban import iban_problem, normalize_iban
-from pahna.settle.money import Currency
+from pahna.settle.money import Currency, round_minor
 from pahna.settle.statements import Settlement
 
 
@@ -130,7 +130,7 @@ def explain_command(producer_id: str, period: str, limit: int, home: str | None,
                f"v{settlement.tariff_version}; {scaled})")
     for t in line.tariff_lines:
         click.echo(f"    {t.code:16} {t.quantity:>22} {t.unit:7} x {t.rate:>12} = "
-                   f"{float(t.exact_minor):,.2f}")
+                   f"{money(round_minor(t.exact_minor))}")
     for reason in line.ineligible_reasons:
         click.echo(f"  not eligible: {reason}")
     click.echo("  daily bytes sent (Jalali date, Tehran):")
