@@ -151,15 +151,22 @@ def settle(workspace: Workspace, period: str, engine_name: str | None = None
 
 # -- settlement: inputs, finalize, verify, explain (issue 5) -----------------------------
 
-def settlement_inputs(workspace: Workspace, period: str, engine_name: str | None = None
-                      ) -> tuple[SettlementInputs, pa.Table]:
-    """Everything settlement needs for a month, read from store, registry and ledger."""
+def settlement_inputs(workspace: Workspace, period: str, engine_name: str | None = None,
+                      files: list[Path] | None = None) -> tuple[SettlementInputs, pa.Table]:
+    """Everything settlement needs for a month, read from store, registry and ledger.
+
+    `files`: the raw files to read (default: every committed batch the month reads);
+    finalize and verify pin them to the sealed manifests."""
     month = JalaliMonth.parse(period)
-    usage = usage_for_period(workspace, str(month), engine_name,
-                             group_by=("producer_id", "traffic_class", "bin_start_ms"))
+    if files is None:
+        files = committed_files(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
+    engine = get_engine(engine_name or workspace.config.aggregate.engine,
+                        workspace.config.aggregate.memory_limit)
+    query = UsageQuery(str(month), month.start_ms, month.end_ms,
+                       ("producer_id", "traffic_class", "bin_start_ms"))
+    usage = engine.usage(files, query, rules(workspace))
     producers = [ProducerInfo(p.id, p.name, p.name_fa, p.province, p.type, p.zone, p.iban)
                  for p in list_producers(open_registry(workspace.registry_url))]
-    files = committed_files(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
     profiles = producer_profiles(files, (month.start_ms, month.end_ms), claim_index(workspace),
                                  {p.id: p.province for p in producers})
     currency = Currency(workspace.config.settle.currency, workspace.config.settle.minor_units)
@@ -177,10 +184,12 @@ def settlement_inputs(workspace: Workspace, period: str, engine_name: str | None
     return inputs, usage
 
 
-def _seal(workspace: Workspace, settlement: Settlement) -> Seal:
-    month = JalaliMonth.parse(settlement.period)
-    manifests = period_manifests(workspace.store_dir, month.start_ms - MAX_FLOW_MS,
-                                 month.end_ms)
+def _month_manifests(workspace: Workspace, period: str) -> list[Manifest]:
+    month = JalaliMonth.parse(period)
+    return period_manifests(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
+
+
+def _seal(workspace: Workspace, settlement: Settlement, manifests: list[Manifest]) -> Seal:
     tariff = {"id": settlement.tariff_id, "version": settlement.tariff_version,
               "digest": settlement.tariff_digest}
     inputs = seal_inputs(manifests, registry_version(open_registry(workspace.registry_url)),
@@ -190,12 +199,15 @@ def _seal(workspace: Workspace, settlement: Settlement) -> Seal:
 
 def finalize(workspace: Workspace, period: str, actor: str = "cli"
              ) -> tuple[Settlement, int, list[Path]]:
-    """Recompute the month, seal it and keep it as the next final revision (read-only)."""
+    """Recompute the month from a pinned set of batches, seal it and keep it as the next
+    final revision (read-only)."""
     period = str(JalaliMonth.parse(period))
     ledger = Ledger(workspace.home)
     ledger.guard(period, "finalize", actor)
-    settlement = settle_period(settlement_inputs(workspace, period)[0])
-    seal = _seal(workspace, settlement)
+    manifests = _month_manifests(workspace, period)
+    files = sorted(workspace.store_dir / f.path for m in manifests for f in m.files)
+    settlement = settle_period(settlement_inputs(workspace, period, files=files)[0])
+    seal = _seal(workspace, settlement, manifests)
     record = {"period": period, "seal": seal.record(), "settlement": to_document(settlement)}
     revision = ledger.write_final(period, record, actor)
     folder = workspace.statements_dir(period) / f"final-r{revision}"
@@ -206,21 +218,23 @@ def finalize(workspace: Workspace, period: str, actor: str = "cli"
 
 
 def verify(workspace: Workspace, period: str) -> tuple[list[str], list[str]]:
-    """Recompute a final month; returns (differences, notes). No differences: it holds."""
+    """Recompute a final month from its sealed batches; returns (differences, notes).
+    No differences: it holds byte for byte."""
     period = str(JalaliMonth.parse(period))
     record = Ledger(workspace.home).final(period)
-    sealed = record["seal"]
-    problems = check_record(record)
-    problems += damaged_files(workspace.store_dir, sealed["inputs"]["manifests"])
+    sealed = record["seal"]["inputs"]
+    problems = check_record(record) + damaged_files(workspace.store_dir, sealed["manifests"])
+    current = seal_inputs(_month_manifests(workspace, period), "", {})
+    changed, late = compare_inputs(sealed, current)
+    files = sorted(workspace.store_dir / f["path"] for m in sealed["manifests"]
+                   for f in m["files"])
     try:
-        settlement = settle_period(settlement_inputs(workspace, period)[0])
+        settlement = settle_period(settlement_inputs(workspace, period, files=files)[0])
     except PahnaError as exc:
-        return [*problems, f"recomputing failed: {exc}"], []
-    seal = _seal(workspace, settlement)
-    problems += compare_inputs(sealed["inputs"], seal.inputs)
-    problems += compare_settlements(record["settlement"], to_document(settlement))
-    notes = version_notes(sealed["inputs"], seal.inputs)
-    return problems, notes
+        return [*problems, *changed, f"recomputing failed: {exc}"], late
+    now = _seal(workspace, settlement, [])
+    problems += changed + compare_settlements(record["settlement"], to_document(settlement))
+    return problems, late + version_notes(sealed, now.inputs)
 
 
 def explain(workspace: Workspace, period: str, producer_id: str, limit: int = 10

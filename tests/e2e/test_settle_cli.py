@@ -20,10 +20,12 @@ from pahna.demo.scenario import demo_producers
 from pahna.demo.traffic import generate_month
 from pahna.intake.base import Datagram
 from pahna.intake.collector import ListenAddress, UdpCollector
+from pahna.intake.ipfix.encoder import encode_flows
 from pahna.pipeline import Ingestor
 from pahna.registry.database import open_registry
 from pahna.registry.models import ProducerRow
 from pahna.registry.producers import PrefixClaim, add_prefix_claim, add_producer
+from pahna.schema import address_to_bytes
 from pahna.workspace import Workspace
 
 pytestmark = pytest.mark.slow
@@ -183,7 +185,14 @@ def test_final_cannot_change_and_tampering_is_named(workspace: Workspace, pahna_
     refused = [e["attempt"] for e in events if e["action"] == "refused"]
     assert refused == ["settle (a new draft)", "finalize", "importing costs"]
 
-    victim = sorted((workspace.store_dir / "flows").rglob("*.parquet"))[0]
+    late = generate_month(demo_producers()[:4], PERIOD, 40, seed=8)
+    datagrams = [Datagram(address_to_bytes("127.0.0.1"), m, 0) for m in encode_flows(late)]
+    assert Ingestor(workspace).ingest_datagrams(datagrams, "late").records == 40
+    result = pahna_cli("settle", "verify", "--period", PERIOD, *home)
+    assert "r2 verifies" in result.stdout and "committed after finalizing" in result.stdout
+
+    sealed = json.loads((final.parent / "final-r2.json").read_text(encoding="utf-8"))
+    victim = workspace.store_dir / sealed["seal"]["inputs"]["manifests"][0]["files"][0]["path"]
     table = pq.read_table(victim)
     victim.chmod(0o644)
     pq.write_table(table.slice(1), victim)

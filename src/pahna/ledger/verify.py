@@ -25,18 +25,21 @@ def check_record(record: dict[str, Any]) -> list[str]:
     return problems
 
 
-def compare_inputs(sealed: dict[str, Any], now: dict[str, Any]) -> list[str]:
+def compare_inputs(sealed: dict[str, Any], now: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """(problems, notes) from the sealed and current manifests of the month. A batch
+    committed after finalizing is a note (its traffic belongs in an adjustment); a
+    sealed batch that is gone or whose manifest changed is a problem."""
     if sealed["manifests_sha256"] == now["manifests_sha256"]:
-        return []
+        return [], []
     before = {m["content_hash"]: m for m in sealed["manifests"]}
     after = {m["content_hash"]: m for m in now["manifests"]}
-    problems = [f"batch {h[:16]}… was committed after finalizing" for h in sorted(after)
-                if h not in before]
-    problems += [f"batch {h[:16]}… sealed with the period is gone" for h in sorted(before)
-                 if h not in after]
-    problems += [f"manifest of batch {h[:16]}… changed" for h in sorted(before)
+    notes = [f"batch {h[:16]}… was committed after finalizing; it is not in the final "
+             "(correct with an adjustment)" for h in sorted(after) if h not in before]
+    problems = [f"batch {h[:16]}… sealed with the period is gone" for h in sorted(before)
+                if h not in after]
+    problems += [f"manifest of batch {h[:16]}… changed after finalizing" for h in sorted(before)
                  if h in after and before[h] != after[h]]
-    return problems or ["the raw-store manifests differ from the sealed ones"]
+    return problems, notes
 
 
 def version_notes(sealed: dict[str, Any], now: dict[str, Any]) -> list[str]:

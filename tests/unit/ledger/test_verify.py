@@ -43,4 +43,7 @@ def test_differences_name_the_producer_and_field() -> None:
 def test_a_late_batch_is_named() -> None:
     later = {**INPUTS, "manifests_sha256": "y",
              "manifests": [*INPUTS["manifests"], {"content_hash": "bb" * 32, "files": []}]}
-    assert compare_inputs(INPUTS, later) == [f"batch {'bb' * 8}… was committed after finalizing"]
+    problems, notes = compare_inputs(INPUTS, later)
+    assert problems == [] and notes[0].startswith(f"batch {'bb' * 8}… was committed after")
+    problems, _ = compare_inputs(later, INPUTS)
+    assert problems == [f"batch {'bb' * 8}… sealed with the period is gone"]
