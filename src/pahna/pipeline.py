@@ -10,6 +10,7 @@ import hashlib
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -221,7 +222,16 @@ def verify(workspace: Workspace, period: str) -> tuple[list[str], list[str]]:
     """Recompute a final month from its sealed batches; returns (differences, notes).
     No differences: it holds byte for byte."""
     period = str(JalaliMonth.parse(period))
-    record = Ledger(workspace.home).final(period)
+    ledger = Ledger(workspace.home)
+    record = ledger.final(period)
+    problems, notes = _verify_record(workspace, period, record)
+    ledger.log("verify", period, revision=record.get("revision"), holds=not problems,
+               differences=problems[:20])
+    return problems, notes
+
+
+def _verify_record(workspace: Workspace, period: str, record: dict[str, Any]
+                   ) -> tuple[list[str], list[str]]:
     sealed = record["seal"]["inputs"]
     problems = check_record(record) + damaged_files(workspace.store_dir, sealed["manifests"])
     current = seal_inputs(_month_manifests(workspace, period), "", {})

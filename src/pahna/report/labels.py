@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pahna.registry.provinces import PROVINCES
+
 LINE_LABELS: dict[str, tuple[str, str]] = {
     "volume": ("Billed traffic", "ترافیک مشمول"),
     "time_of_day": ("Time-of-day factor (Tehran time)", "ضریب ساعت مصرف (به وقت تهران)"),
@@ -24,3 +26,14 @@ STATUS: dict[str, tuple[str, str]] = {
 def label(code: str, lang: str, table: dict[str, tuple[str, str]] = LINE_LABELS) -> str:
     en, fa = table.get(code, (code, code))
     return fa if lang == "fa" else en
+
+
+_PROVINCES = {p.code: (p.name_en, p.name_fa) for p in PROVINCES}
+
+
+def province_name(code: str, lang: str) -> str:
+    """'Qom (IR-25)' or 'قم (IR-25)'; the bare code when the table does not know it."""
+    if code not in _PROVINCES:
+        return code
+    en, fa = _PROVINCES[code]
+    return f"{fa if lang == 'fa' else en} ({code})"

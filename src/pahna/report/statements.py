@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 
 from pahna.calendar import JalaliMonth, jalali_date_text
-from pahna.report.labels import STATUS, UNITS, label
+from pahna.report.labels import STATUS, UNITS, label, province_name
 from pahna.report.numerals import format_amount, format_decimal, format_money, persian_digits
 from pahna.settle.document import to_document
 from pahna.settle.money import BYTES_PER_GB, ROUNDING_RULE_FA, Currency, round_minor
@@ -71,6 +71,7 @@ def _environment(settlement: Settlement) -> Environment:
     env.filters["fa"] = persian_digits
     env.filters["gb"] = gb_text
     env.filters["label"] = label
+    env.filters["province"] = province_name
     env.filters["unit"] = lambda code, lang: label(code, lang, UNITS)
     return env
 

@@ -34,7 +34,8 @@ def test_statement_html_is_bilingual() -> None:
     assert "۲٬۴۶۹٬۱۳۴" in html and "2,469,134" in html  # amount in both numeral systems
     assert "۱۴۰۴-۰۸-۰۱" in html and "1404-08-30" in html  # Jalali dates
     assert "half to even" in html and "نیمه به زوج" in html  # the rounding rule
-    assert "IR-25" in summary_html(settlement())
+    assert "قم (IR-25)" in html and "Qom (IR-25)" in html
+    assert "قم (IR-25)" in summary_html(settlement())
 
 
 def test_pdf_export(tmp_path: Path) -> None:

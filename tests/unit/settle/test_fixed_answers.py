@@ -153,3 +153,18 @@ def test_tariff_documents_refuse_floats_and_unknown_keys() -> None:
         tariff(rate_rial=Decimal(1))
     with pytest.raises(TariffError, match="last one open"):
         tariff(volume={"model": "graduated", "tiers": TIERS[:2]})
+
+
+def test_the_tariff_in_force() -> None:
+    from pahna.settle.tariffs import tariff_for
+
+    old = tariff(version=1)
+    newer = Tariff.from_dict({"id": "t", "version": 2, "valid_from": "1404-01",
+                              "pool_minor": 1})
+    later = Tariff.from_dict({"id": "u", "version": 1, "valid_from": "1404-07",
+                              "valid_to": "1404-09", "pool_minor": 2})
+    assert tariff_for([old, newer, later], "1404-06") is newer
+    assert tariff_for([old, newer, later], "1404-08") is later
+    assert tariff_for([old, newer, later], "1404-10") is newer
+    with pytest.raises(TariffError, match="no tariff is in force for 1403-12"):
+        tariff_for([old], "1403-12")
