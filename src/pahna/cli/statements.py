@@ -5,21 +5,24 @@ from __future__ import annotations
 import csv
 import io
 import json
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
-from pahna.calendar import JalaliMonth
+from pahna.calendar import TEHRAN, JalaliMonth, jalali_date_text
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.errors import LedgerError, PaymentError
 from pahna.ledger.book import Ledger
 from pahna.pipeline import explain, producer_ibans
+from pahna.report.numerals import format_money
 from pahna.report.statements import FORMATS, export_statements
 from pahna.schema import address_to_text
 from pahna.settle.document import from_document
 from pahna.settle.iban import iban_problem, normalize_iban
 from pahna.settle.money import Currency, round_minor
-from pahna.settle.statements import Settlement
+from pahna.settle.statements import Settlement, StatementLine
 
 
 def _statements(ledger: Ledger, period: str) -> tuple[Settlement, str]:
@@ -98,6 +101,12 @@ def payments_command(period: str, out: str | None, home: str | None) -> None:
     click.echo(f"{len(payable)} payments, {money(total)} {settlement.currency}, in {target}")
 
 
+def tehran_time_text(epoch_ms: int) -> str:
+    """'1404-08-07 21:06:29': the Jalali date and Tehran clock time of an instant."""
+    clock = datetime.fromtimestamp(epoch_ms / 1000, tz=TEHRAN).strftime("%H:%M:%S")
+    return f"{jalali_date_text(epoch_ms)} {clock}"
+
+
 @click.command("explain")
 @click.option("--producer", "producer_id", required=True)
 @click.option("--period", required=True)
@@ -110,10 +119,10 @@ def explain_command(producer_id: str, period: str, limit: int, home: str | None,
     settlement, days, flows = explain(workspace_from(home), period, producer_id, limit)
     line = settlement.line(producer_id)
     assert line is not None
-    money = Currency(settlement.currency, settlement.minor_units).text
     rows = [{**f, "src_addr": address_to_text(f["src_addr"]),
              "dst_addr": address_to_text(f["dst_addr"])} for f in flows.to_pylist()]
     if as_json:
+        money = Currency(settlement.currency, settlement.minor_units).text
         click.echo(json.dumps({
             "producer_id": producer_id, "period": settlement.period,
             "payable": money(line.payable_minor), "amount": money(line.amount_minor),
@@ -122,7 +131,15 @@ def explain_command(producer_id: str, period: str, limit: int, home: str | None,
                              for t in line.tariff_lines],
             "daily_bytes": days, "largest_flows": rows}, ensure_ascii=False, indent=1))
         return
-    click.echo(f"{producer_id} {settlement.period}: payable {money(line.payable_minor)} "
+    _explain_text(settlement, line, days, rows)
+
+
+def _explain_text(settlement: Settlement, line: StatementLine, days: list[tuple[str, int]],
+                  rows: list[dict[str, Any]]) -> None:
+    def money(value: int) -> str:
+        return format_money(value, settlement.minor_units, "en")
+
+    click.echo(f"{line.producer_id} {settlement.period}: payable {money(line.payable_minor)} "
                f"{settlement.currency} = incentive {money(line.amount_minor)} "
                f"+ adjustments {money(line.adjustments_minor)}")
     scaled = "scaled to the pool" if settlement.scaled_to_pool else "within the pool"
@@ -139,4 +156,5 @@ def explain_command(producer_id: str, period: str, limit: int, home: str | None,
     click.echo(f"  largest {len(rows)} flows:")
     for f in rows:
         click.echo(f"    {f['src_addr']}:{f['src_port']} -> {f['dst_addr']}:{f['dst_port']} "
-                   f"proto {f['protocol']} {f['scaled_bytes']:,} bytes start {f['start_ms']}")
+                   f"proto {f['protocol']} {f['scaled_bytes']:,} bytes from "
+                   f"{tehran_time_text(f['start_ms'])} Tehran")
