@@ -34,7 +34,13 @@ from pahna.ledger.seal import (
     registry_version,
     seal_inputs,
 )
-from pahna.ledger.verify import check_record, compare_inputs, compare_settlements, version_notes
+from pahna.ledger.verify import (
+    check_record,
+    compare_inputs,
+    compare_settlements,
+    sealed_tariff,
+    version_notes,
+)
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers, prefix_claims
 from pahna.report.statements import write_statements
@@ -153,11 +159,12 @@ def settle(workspace: Workspace, period: str, engine_name: str | None = None
 # -- settlement: inputs, finalize, verify, explain (issue 5) -----------------------------
 
 def settlement_inputs(workspace: Workspace, period: str, engine_name: str | None = None,
-                      files: list[Path] | None = None) -> tuple[SettlementInputs, pa.Table]:
+                      files: list[Path] | None = None, tariff: Tariff | None = None
+                      ) -> tuple[SettlementInputs, pa.Table]:
     """Everything settlement needs for a month, read from store, registry and ledger.
 
     `files`: the raw files to read (default: every committed batch the month reads);
-    finalize and verify pin them to the sealed manifests."""
+    `tariff`: default the one in force. Finalize pins the files, verify both."""
     month = JalaliMonth.parse(period)
     if files is None:
         files = committed_files(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
@@ -171,7 +178,7 @@ def settlement_inputs(workspace: Workspace, period: str, engine_name: str | None
     profiles = producer_profiles(files, (month.start_ms, month.end_ms), claim_index(workspace),
                                  {p.id: p.province for p in producers})
     currency = Currency(workspace.config.settle.currency, workspace.config.settle.minor_units)
-    tariff = tariff_for(load_tariffs(workspace), str(month))
+    tariff = tariff or tariff_for(load_tariffs(workspace), str(month))
     if tariff.currency != currency.code:
         raise TariffError(f"tariff {tariff.id} v{tariff.version} is in {tariff.currency}; "
                           f"the workspace settles in {currency.code}")
@@ -239,7 +246,9 @@ def _verify_record(workspace: Workspace, period: str, record: dict[str, Any]
     files = sorted(workspace.store_dir / f["path"] for m in sealed["manifests"]
                    for f in m["files"])
     try:
-        settlement = settle_period(settlement_inputs(workspace, period, files=files)[0])
+        tariff = sealed_tariff(load_tariffs(workspace), sealed["tariff"])
+        settlement = settle_period(settlement_inputs(workspace, period, files=files,
+                                                     tariff=tariff)[0])
     except PahnaError as exc:
         return [*problems, *changed, f"recomputing failed: {exc}"], late
     now = _seal(workspace, settlement, [])

@@ -110,6 +110,10 @@ def test_month_from_udp_to_payment_batch(workspace: Workspace, pahna_cli, tmp_pa
     out = pahna_cli("settle", "finalize", "--period", PERIOD, *home).stdout
     assert "final revision 1" in out
     assert "verifies" in pahna_cli("settle", "verify", "--period", PERIOD, *home).stdout
+    tariff_file.write_text(TARIFF.replace("version = 1", "version = 2")
+                           .replace("400000000", "900000000"), encoding="utf-8")
+    pahna_cli("tariff", "import", str(tariff_file), *home)  # a new version, in force now
+    assert "verifies" in pahna_cli("settle", "verify", "--period", PERIOD, *home).stdout
 
     for fmt, suffix in (("csv", ".csv"), ("html", ".html"), ("pdf", ".pdf"), ("json", ".json")):
         folder = tmp_path / fmt
@@ -131,6 +135,9 @@ def test_month_from_udp_to_payment_batch(workspace: Workspace, pahna_cli, tmp_pa
     assert all(r["iban"].startswith("IR") and r["reference"].startswith("PAHNA-1404-08-R1-")
                for r in rows)
 
+    text = pahna_cli("explain", "--producer", rows[0]["producer_id"], "--period", PERIOD,
+                     *home).stdout
+    assert "largest" in text and "Tehran" in text
     explained = json.loads(pahna_cli("explain", "--producer", rows[0]["producer_id"],
                                      "--period", PERIOD, "--json", *home).stdout)
     assert explained["daily_bytes"] and explained["largest_flows"]

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from pahna.errors import TariffError
 from pahna.ledger.seal import Seal
 from pahna.settle.document import canonical_bytes
+from pahna.settle.tariffs import Tariff
 
 MAX_FIELDS = 6
 
@@ -66,3 +68,15 @@ def compare_settlements(sealed: dict[str, Any], now: dict[str, Any]) -> list[str
                                    f"producer {pid}: ")
         problems += diffs[:MAX_FIELDS]
     return problems or ["the recomputed statements differ from the sealed bytes"]
+
+
+def sealed_tariff(tariffs: list[Tariff], sealed: dict[str, Any]) -> Tariff:
+    """The tariff a final was computed under (id and version), unchanged in meaning."""
+    for tariff in tariffs:
+        if (tariff.id, tariff.version) == (sealed["id"], sealed["version"]):
+            if tariff.digest != sealed["digest"]:
+                raise TariffError(f"tariff {tariff.id} v{tariff.version} no longer has the "
+                                  "terms it was sealed with")
+            return tariff
+    raise TariffError(f"tariff {sealed['id']} v{sealed['version']} sealed with the period is "
+                      "no longer in the workspace")

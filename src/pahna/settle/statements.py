@@ -23,7 +23,6 @@ class StatementLine:
     province: str
     producer_type: str
     zone: str | None
-    iban: str | None
     period: str
     domestic_bytes: int
     international_bytes: int
@@ -119,7 +118,7 @@ def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: Sett
           ) -> StatementLine:
     p, pid = usage.producer, usage.producer.id
     return StatementLine(
-        pid, p.name, p.name_fa, p.province, p.type, p.zone, p.iban, inputs.period,
+        pid, p.name, p.name_fa, p.province, p.type, p.zone, inputs.period,
         usage.total("domestic"), usage.total("international"), usage.total("unknown"),
         usage.received_bytes, billed_bytes(usage, inputs.tariff), usage.intra_province_bytes,
         usage.client_networks, decimal_text(pricing.percentile_mbps["sent"]),
