@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+import zlib
 from pathlib import Path
 
 from pahna.report.numerals import format_money
@@ -42,3 +45,8 @@ def test_pdf_export(tmp_path: Path) -> None:
     paths = export_statements(settlement(), tmp_path, "pdf", "draft")
     assert [p.name for p in paths] == ["qom-tv.pdf", "summary.pdf"]
     assert all(p.read_bytes().startswith(b"%PDF-") for p in paths)
+    fonts = set()
+    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", paths[0].read_bytes(), re.S):
+        with contextlib.suppress(zlib.error):
+            fonts.update(re.findall(rb"/FontName\s*/[A-Z]{6}\+([^\s/>]+)", zlib.decompress(stream)))
+    assert b"DejaVu-Sans" in fonts  # a font that covers Persian was embedded
