@@ -179,6 +179,9 @@ def test_final_cannot_change_and_tampering_is_named(workspace: Workspace, pahna_
                     ("costs", "import", str(costs)), ("tariff", "import", str(tariff_file))):
         result = pahna_cli(*attempt, *home, check=False)
         assert result.returncode != 0, attempt
+    inside = pahna_cli("statements", "export", "--period", PERIOD, "--out",
+                       str(workspace.statements_dir(PERIOD) / "final-r1"), *home, check=False)
+    assert inside.returncode != 0 and "never rewritten" in inside.stderr
     assert final.read_bytes() == before
 
     pahna_cli("settle", "void", "--period", PERIOD, "--reason", "wrong tariff", *home)
@@ -190,7 +193,8 @@ def test_final_cannot_change_and_tampering_is_named(workspace: Workspace, pahna_
     events = [json.loads(line) for line in
               (workspace.home / "ledger" / "events.jsonl").read_text().splitlines()]
     refused = [e["attempt"] for e in events if e["action"] == "refused"]
-    assert refused == ["settle (a new draft)", "finalize", "importing costs"]
+    assert refused[:3] == ["settle (a new draft)", "finalize", "importing costs"]
+    assert refused[3].startswith("statements export into")
 
     late = generate_month(demo_producers()[:4], PERIOD, 40, seed=8)
     datagrams = [Datagram(address_to_bytes("127.0.0.1"), m, 0) for m in encode_flows(late)]

@@ -13,7 +13,7 @@ import click
 
 from pahna.calendar import TEHRAN, JalaliMonth, jalali_date_text
 from pahna.cli.options import home_option, json_option, workspace_from
-from pahna.errors import LedgerError, PaymentError
+from pahna.errors import ImmutableStatementError, LedgerError, PaymentError
 from pahna.ledger.book import Ledger
 from pahna.pipeline import explain, producer_ibans
 from pahna.report.numerals import format_money
@@ -51,8 +51,14 @@ def export_command(period: str, fmt: str, out: str | None, home: str | None) -> 
     """Export the month's statements (the final in force, else the draft)."""
     workspace = workspace_from(home)
     period = str(JalaliMonth.parse(period))
-    settlement, status = _statements(Ledger(workspace.home), period)
-    folder = Path(out) if out else workspace.home / "exports" / period / status
+    ledger = Ledger(workspace.home)
+    settlement, status = _statements(ledger, period)
+    folder = (Path(out) if out else workspace.home / "exports" / period / status).resolve()
+    protected = (ledger.root.resolve(), workspace.statements_dir(period).resolve())
+    if any(folder == p or p in folder.parents for p in protected):
+        ledger.log("refused", period, attempt=f"statements export into {folder}")
+        raise ImmutableStatementError(f"{folder}: statements are exported elsewhere; the "
+                                      "ledger and the issued statements are never rewritten")
     paths = export_statements(settlement, folder, fmt, status)
     click.echo(f"{len(paths)} {fmt} files ({status}) in {folder}")
 

@@ -168,3 +168,16 @@ def test_the_tariff_in_force() -> None:
     assert tariff_for([old, newer, later], "1404-10") is newer
     with pytest.raises(TariffError, match="no tariff is in force for 1403-12"):
         tariff_for([old], "1403-12")
+
+
+def test_tehran_minutes_follow_the_offset_of_the_time() -> None:
+    import numpy as np
+
+    from pahna.settle.pricing import tehran_minutes
+
+    summer_2021 = int(datetime(2021, 7, 1, tzinfo=UTC).timestamp() * 1000)  # UTC+04:30
+    autumn_2025 = int(datetime(2025, 10, 23, tzinfo=UTC).timestamp() * 1000)  # UTC+03:30
+    assert tehran_minutes(np.array([summer_2021])).tolist() == [270]
+    assert tehran_minutes(np.array([autumn_2025, autumn_2025 + 300_000])).tolist() == [210, 215]
+    spanning = np.array([summer_2021, autumn_2025])  # offsets differ: looked up one by one
+    assert tehran_minutes(spanning).tolist() == [270, 210]
