@@ -190,6 +190,9 @@ def test_final_cannot_change_and_tampering_is_named(workspace: Workspace, pahna_
     assert final.read_bytes() == before  # the voided revision is kept as it was
     assert (final.parent / "void-r1.json").exists() and (final.parent / "final-r2.json").exists()
     assert "r2 verifies" in pahna_cli("settle", "verify", "--period", PERIOD, *home).stdout
+    status = json.loads(pahna_cli("settle", "status", "--period", PERIOD, "--json", *home).stdout)
+    assert status["status"] == "final"
+    assert [(r["revision"], r["void"]) for r in status["revisions"]] == [(1, True), (2, False)]
     events = [json.loads(line) for line in
               (workspace.home / "ledger" / "events.jsonl").read_text().splitlines()]
     refused = [e["attempt"] for e in events if e["action"] == "refused"]

@@ -67,9 +67,12 @@ def _pieces(batch: pa.RecordBatch, window: tuple[int, int]
     """(row, bin, scaled bytes) for each piece of each flow whose bin is in the window."""
     start = batch.column("start_ms").to_numpy(zero_copy_only=False).astype(np.int64)
     end = batch.column("end_ms").to_numpy(zero_copy_only=False).astype(np.int64)
-    rows, bins, (spread,) = spread_bins(start, end, [_scaled(batch)])
+    raw = batch.column("bytes").to_numpy(zero_copy_only=False).astype(np.uint64)
+    rows, bins, (spread,) = spread_bins(start, end, [raw])
+    rate = batch.column("sampling_rate").to_numpy(zero_copy_only=False).astype(np.uint64)
+    scaled = spread * np.maximum(rate[rows], np.uint64(1))  # spread, then scale: as usage
     keep = (bins >= window[0]) & (bins < window[1])
-    return rows[keep], bins[keep], spread[keep]
+    return rows[keep], bins[keep], scaled[keep]
 
 
 def _client_keys(batch: pa.RecordBatch) -> np.ndarray:

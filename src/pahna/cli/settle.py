@@ -92,6 +92,28 @@ def verify_command(period: str, home: str | None) -> None:
                f"content hash {record['seal']['content_hash']}")
 
 
+@settle_command.command("status")
+@click.option("--period", required=True)
+@home_option
+@json_option
+def status_command(period: str, home: str | None, as_json: bool) -> None:
+    """Where the month is in its lifecycle: none, draft, final, paid or voided."""
+    ledger = Ledger(workspace_from(home).home)
+    period = str(JalaliMonth.parse(period))
+    revisions = [{"revision": r, "void": ledger.is_void(period, r),
+                  "paid": ledger.paid(period, r) is not None,
+                  "content_hash": ledger.final(period, r)["seal"]["content_hash"]}
+                 for r in ledger.revisions(period)]
+    if as_json:
+        click.echo(json.dumps({"period": period, "status": ledger.status(period),
+                               "revisions": revisions}))
+        return
+    click.echo(f"{period}: {ledger.status(period)}")
+    for r in revisions:
+        state = "void" if r["void"] else ("paid" if r["paid"] else "final")
+        click.echo(f"  r{r['revision']} {state} {r['content_hash']}")
+
+
 @settle_command.command("void")
 @click.option("--period", required=True)
 @click.option("--reason", required=True, help="Why the final is voided (kept in the ledger).")
