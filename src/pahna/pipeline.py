@@ -219,7 +219,7 @@ def finalize(workspace: Workspace, period: str, actor: str = "cli"
     record = {"period": period, "seal": seal.record(), "settlement": to_document(settlement)}
     revision = ledger.write_final(period, record, actor)
     folder = workspace.statements_dir(period) / f"final-r{revision}"
-    paths = write_statements(settlement, folder, status=f"final-r{revision}")
+    paths = write_statements(settlement, folder, f"final-r{revision}", seal.content_hash)
     for path in paths:
         path.chmod(0o444)
     return settlement, revision, paths

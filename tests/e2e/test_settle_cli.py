@@ -126,6 +126,7 @@ def test_month_from_udp_to_payment_batch(workspace: Workspace, pahna_cli, tmp_pa
     assert sum(int(row["payable"]) for row in summary) == draft["total_minor"]
     html = (tmp_path / "html" / "summary.html").read_text(encoding="utf-8")
     assert 'dir="rtl"' in html and "۱۴۰۴" in html
+    assert out.split("content hash ")[1].split()[0] in html  # the seal, printed
     assert (tmp_path / "pdf" / "summary.pdf").read_bytes().startswith(b"%PDF-")
 
     batch = tmp_path / "payments.csv"

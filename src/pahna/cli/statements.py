@@ -25,15 +25,18 @@ from pahna.settle.money import Currency, round_minor
 from pahna.settle.statements import Settlement, StatementLine
 
 
-def _statements(ledger: Ledger, period: str) -> tuple[Settlement, str]:
+def _statements(ledger: Ledger, period: str) -> tuple[Settlement, str, str | None]:
+    """The final in force (with its content hash), else the draft."""
     revision = ledger.active_revision(period)
     if revision is not None:
-        return from_document(ledger.final(period, revision)["settlement"]), f"final-r{revision}"
+        record = ledger.final(period, revision)
+        return (from_document(record["settlement"]), f"final-r{revision}",
+                record["seal"]["content_hash"])
     draft = ledger.draft(period)
     if draft is None:
         raise LedgerError(f"{period} has no statements yet; run `pahna settle --period "
                           f"{period}` first")
-    return from_document(draft), "draft"
+    return from_document(draft), "draft", None
 
 
 @click.group()
@@ -52,14 +55,14 @@ def export_command(period: str, fmt: str, out: str | None, home: str | None) -> 
     workspace = workspace_from(home)
     period = str(JalaliMonth.parse(period))
     ledger = Ledger(workspace.home)
-    settlement, status = _statements(ledger, period)
+    settlement, status, content_hash = _statements(ledger, period)
     folder = (Path(out) if out else workspace.home / "exports" / period / status).resolve()
     protected = (ledger.root.resolve(), workspace.statements_dir(period).resolve())
     if any(folder == p or p in folder.parents for p in protected):
         ledger.log("refused", period, attempt=f"statements export into {folder}")
         raise ImmutableStatementError(f"{folder}: statements are exported elsewhere; the "
                                       "ledger and the issued statements are never rewritten")
-    paths = export_statements(settlement, folder, fmt, status)
+    paths = export_statements(settlement, folder, fmt, status, content_hash)
     click.echo(f"{len(paths)} {fmt} files ({status}) in {folder}")
 
 

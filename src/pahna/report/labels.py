@@ -22,6 +22,11 @@ STATUS: dict[str, tuple[str, str]] = {
     "final": ("Final", "قطعی"),
 }
 
+MONTHS_FA = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر",
+             "دی", "بهمن", "اسفند")
+MONTHS_EN = ("Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar", "Mehr",
+             "Aban", "Azar", "Dey", "Bahman", "Esfand")
+
 
 def label(code: str, lang: str, table: dict[str, tuple[str, str]] = LINE_LABELS) -> str:
     en, fa = table.get(code, (code, code))

@@ -15,7 +15,7 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 
 from pahna.calendar import JalaliMonth, jalali_date_text
-from pahna.report.labels import STATUS, UNITS, label, province_name
+from pahna.report.labels import MONTHS_EN, MONTHS_FA, STATUS, UNITS, label, province_name
 from pahna.report.numerals import format_amount, format_decimal, format_money, persian_digits
 from pahna.settle.document import to_document
 from pahna.settle.money import BYTES_PER_GB, ROUNDING_RULE_FA, Currency, round_minor
@@ -76,45 +76,54 @@ def _environment(settlement: Settlement) -> Environment:
     return env
 
 
-def _render(name: str, settlement: Settlement, status: str, **context: Any) -> str:
+def _render(name: str, settlement: Settlement, status: str, content_hash: str | None,
+            **context: Any) -> str:
     text = files("pahna.report").joinpath(f"templates/{name}").read_text("utf-8")
     month = JalaliMonth.parse(settlement.period)
     dates = (jalali_date_text(month.start_ms), jalali_date_text(month.end_ms - 1))
     return _environment(settlement).from_string(text).render(
-        s=settlement, month=month, dates=dates, status=status,
+        s=settlement, month=month, dates=dates, status=status, content_hash=content_hash,
+        month_names={"fa": MONTHS_FA[month.month - 1], "en": MONTHS_EN[month.month - 1]},
         status_text={lang: label(status.split("-")[0], lang, STATUS) for lang in ("en", "fa")},
         rule_fa=ROUNDING_RULE_FA, **context)
 
 
-def statement_html(settlement: Settlement, line: StatementLine, status: str = "draft") -> str:
-    return _render("statement.html", settlement, status, line=line)
+def statement_html(settlement: Settlement, line: StatementLine, status: str = "draft",
+                   content_hash: str | None = None) -> str:
+    return _render("statement.html", settlement, status, content_hash, line=line)
 
 
-def summary_html(settlement: Settlement, status: str = "draft") -> str:
-    return _render("summary.html", settlement, status,
+def summary_html(settlement: Settlement, status: str = "draft",
+                 content_hash: str | None = None) -> str:
+    return _render("summary.html", settlement, status, content_hash,
                    provinces=province_totals(settlement.lines))
 
 
-def statement_json(settlement: Settlement, status: str = "draft") -> str:
-    return json.dumps({"status": status, **to_document(settlement)}, ensure_ascii=False,
+def statement_json(settlement: Settlement, status: str = "draft",
+                   content_hash: str | None = None) -> str:
+    return json.dumps({"status": status, "content_hash": content_hash,
+                       **to_document(settlement)}, ensure_ascii=False,
                       sort_keys=True, indent=1) + "\n"
 
 
-def write_statements(settlement: Settlement, folder: Path, status: str = "draft") -> list[Path]:
+def write_statements(settlement: Settlement, folder: Path, status: str = "draft",
+                     content_hash: str | None = None) -> list[Path]:
     """Every producer's CSV and HTML, summary.csv and provinces.csv; returns the paths."""
-    return export_statements(settlement, folder, "csv", status) + export_statements(
-        settlement, folder, "html", status)
+    return export_statements(settlement, folder, "csv", status, content_hash) + (
+        export_statements(settlement, folder, "html", status, content_hash))
 
 
 def export_statements(settlement: Settlement, folder: Path, fmt: str,
-                      status: str = "draft") -> list[Path]:
-    """Write the period's statements in one format into `folder`; returns the paths."""
+                      status: str = "draft", content_hash: str | None = None) -> list[Path]:
+    """Write the period's statements in one format into `folder`; returns the paths.
+    A final's statements carry its status (final-rN) and the seal's content hash."""
     folder.mkdir(parents=True, exist_ok=True)
     writers: dict[str, Callable[[], list[Path]]] = {
         "csv": lambda: _write_csv(settlement, folder, status),
-        "json": lambda: [_put(folder / "statements.json", statement_json(settlement, status))],
-        "html": lambda: _write_html(settlement, folder, status),
-        "pdf": lambda: _write_pdf(settlement, folder, status),
+        "json": lambda: [_put(folder / "statements.json",
+                              statement_json(settlement, status, content_hash))],
+        "html": lambda: _write_html(settlement, folder, status, content_hash),
+        "pdf": lambda: _write_pdf(settlement, folder, status, content_hash),
     }
     return writers[fmt]()
 
@@ -135,16 +144,21 @@ def _write_csv(settlement: Settlement, folder: Path, status: str) -> list[Path]:
     return [*paths, _put(folder / "provinces.csv", provinces_csv(settlement))]
 
 
-def _write_html(settlement: Settlement, folder: Path, status: str) -> list[Path]:
-    paths = [_put(folder / f"{ln.producer_id}.html", statement_html(settlement, ln, status))
+def _write_html(settlement: Settlement, folder: Path, status: str, content_hash: str | None
+                ) -> list[Path]:
+    paths = [_put(folder / f"{ln.producer_id}.html",
+                  statement_html(settlement, ln, status, content_hash))
              for ln in settlement.lines]
-    return [*paths, _put(folder / "summary.html", summary_html(settlement, status))]
+    return [*paths, _put(folder / "summary.html",
+                         summary_html(settlement, status, content_hash))]
 
 
-def _write_pdf(settlement: Settlement, folder: Path, status: str) -> list[Path]:
+def _write_pdf(settlement: Settlement, folder: Path, status: str, content_hash: str | None
+               ) -> list[Path]:
     from pahna.report.pdf import html_to_pdf
 
     paths = [_put(folder / f"{ln.producer_id}.pdf",
-                  html_to_pdf(statement_html(settlement, ln, status)))
+                  html_to_pdf(statement_html(settlement, ln, status, content_hash)))
              for ln in settlement.lines]
-    return [*paths, _put(folder / "summary.pdf", html_to_pdf(summary_html(settlement, status)))]
+    summary = html_to_pdf(summary_html(settlement, status, content_hash))
+    return [*paths, _put(folder / "summary.pdf", summary)]

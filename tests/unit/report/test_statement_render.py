@@ -32,12 +32,14 @@ def test_money_in_persian_and_english() -> None:
 
 
 def test_statement_html_is_bilingual() -> None:
-    html = statement_html(settlement(), settlement().lines[0], "final-r1")
+    html = statement_html(settlement(), settlement().lines[0], "final-r1", "ab" * 32)
     assert '<section lang="fa" dir="rtl">' in html and '<section lang="en" dir="ltr">' in html
     assert "۲٬۴۶۹٬۱۳۴" in html and "2,469,134" in html  # amount in both numeral systems
     assert "۱۴۰۴-۰۸-۰۱" in html and "1404-08-30" in html  # Jalali dates
     assert "half to even" in html and "نیمه به زوج" in html  # the rounding rule
     assert "قم (IR-25)" in html and "Qom (IR-25)" in html
+    assert "آبان ۱۴۰۴" in html and "Aban 1404" in html
+    assert "ab" * 32 in html
     assert "قم (IR-25)" in summary_html(settlement())
 
 
