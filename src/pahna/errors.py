@@ -129,6 +129,8 @@ class VerificationError(SettlementError):
     """Recomputing a final period does not match what was sealed; lists where."""
 
     def __init__(self, period: str, differences: list[str]) -> None:
-        super().__init__(f"{period}: final statements do not verify: " + "; ".join(differences))
+        first = differences[0] if differences else "unknown difference"
+        more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
+        super().__init__(f"{period}: final statements do not verify: {first}{more}")
         self.period = period
         self.differences = differences

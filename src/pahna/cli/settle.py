@@ -86,6 +86,8 @@ def verify_command(period: str, home: str | None) -> None:
     for note in notes:
         click.echo(f"note: {note}")
     if problems:
+        for problem in problems:
+            click.echo(f"differs: {problem}", err=True)
         raise VerificationError(period, problems)
     record = Ledger(workspace.home).final(str(JalaliMonth.parse(period)))
     click.echo(f"{period} r{record['revision']} verifies: recomputed byte for byte; "
