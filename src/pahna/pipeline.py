@@ -159,12 +159,14 @@ def settle(workspace: Workspace, period: str, engine_name: str | None = None
 # -- settlement: inputs, finalize, verify, explain (issue 5) -----------------------------
 
 def settlement_inputs(workspace: Workspace, period: str, engine_name: str | None = None,
-                      files: list[Path] | None = None, tariff: Tariff | None = None
+                      files: list[Path] | None = None, tariff: Tariff | None = None,
+                      producer_ids: set[str] | None = None
                       ) -> tuple[SettlementInputs, pa.Table]:
     """Everything settlement needs for a month, read from store, registry and ledger.
 
     `files`: the raw files to read (default: every committed batch the month reads);
-    `tariff`: default the one in force. Finalize pins the files, verify both."""
+    `tariff`: default the one in force; `producer_ids`: default every registered producer.
+    Finalize pins the files; verify pins files, tariff and the producers sealed."""
     month = JalaliMonth.parse(period)
     if files is None:
         files = committed_files(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
@@ -174,7 +176,8 @@ def settlement_inputs(workspace: Workspace, period: str, engine_name: str | None
                        ("producer_id", "traffic_class", "bin_start_ms"))
     usage = engine.usage(files, query, rules(workspace))
     producers = [ProducerInfo(p.id, p.name, p.name_fa, p.province, p.type, p.zone, p.iban)
-                 for p in list_producers(open_registry(workspace.registry_url))]
+                 for p in list_producers(open_registry(workspace.registry_url))
+                 if producer_ids is None or p.id in producer_ids]
     profiles = producer_profiles(files, (month.start_ms, month.end_ms), claim_index(workspace),
                                  {p.id: p.province for p in producers})
     currency = Currency(workspace.config.settle.currency, workspace.config.settle.minor_units)
@@ -247,8 +250,9 @@ def _verify_record(workspace: Workspace, period: str, record: dict[str, Any]
                    for f in m["files"])
     try:
         tariff = sealed_tariff(load_tariffs(workspace), sealed["tariff"])
+        sealed_ids = {line["producer_id"] for line in record["settlement"]["lines"]}
         settlement = settle_period(settlement_inputs(workspace, period, files=files,
-                                                     tariff=tariff)[0])
+                                                     tariff=tariff, producer_ids=sealed_ids)[0])
     except PahnaError as exc:
         return [*problems, *changed, f"recomputing failed: {exc}"], late
     now = _seal(workspace, settlement, [])

@@ -4,6 +4,7 @@ through the `pahna` command; tampering and attempts to change a final are caught
 from __future__ import annotations
 
 import csv
+import ipaddress
 import json
 import threading
 import time
@@ -24,7 +25,7 @@ from pahna.intake.ipfix.encoder import encode_flows
 from pahna.pipeline import Ingestor
 from pahna.registry.database import open_registry
 from pahna.registry.models import ProducerRow
-from pahna.registry.producers import PrefixClaim, add_prefix_claim, add_producer
+from pahna.registry.producers import PrefixClaim, Producer, add_prefix_claim, add_producer
 from pahna.schema import address_to_bytes
 from pahna.workspace import Workspace
 
@@ -205,6 +206,12 @@ def test_final_cannot_change_and_tampering_is_named(workspace: Workspace, pahna_
     assert Ingestor(workspace).ingest_datagrams(datagrams, "late").records == 40
     result = pahna_cli("settle", "verify", "--period", PERIOD, *home)
     assert "r2 verifies" in result.stdout and "committed after finalizing" in result.stdout
+    engine = open_registry(workspace.registry_url)  # a producer who joins later
+    add_producer(engine, Producer("qom-new", "New", "", "IR-25", "student_startup"), "test")
+    add_prefix_claim(engine, PrefixClaim("qom-new", ipaddress.ip_network("185.200.0.0/16"),
+                                         JalaliMonth.parse("1404-10").start_ms, None))
+    result = pahna_cli("settle", "verify", "--period", PERIOD, *home)
+    assert "r2 verifies" in result.stdout and "registry_version was" in result.stdout
 
     sealed = json.loads((final.parent / "final-r2.json").read_text(encoding="utf-8"))
     victim = workspace.store_dir / sealed["seal"]["inputs"]["manifests"][0]["files"][0]["path"]
