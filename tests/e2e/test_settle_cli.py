@@ -124,7 +124,7 @@ def test_month_from_udp_to_payment_batch(workspace: Workspace, pahna_cli, tmp_pa
             p.suffix == suffix for p in folder.iterdir())
     summary = list(csv.DictReader((tmp_path / "csv" / "summary.csv").open(encoding="utf-8")))
     assert {row["status"] for row in summary} == {"final-r1"}
-    assert sum(int(row["payable"]) for row in summary) == draft["total_minor"]
+    assert sum(int(row["payable_minor"]) for row in summary) == draft["total_minor"]
     html = (tmp_path / "html" / "summary.html").read_text(encoding="utf-8")
     assert 'dir="rtl"' in html and "۱۴۰۴" in html
     assert out.split("content hash ")[1].split()[0] in html  # the seal, printed

@@ -18,14 +18,17 @@ from pahna.calendar import JalaliMonth, jalali_date_text
 from pahna.report.labels import MONTHS_EN, MONTHS_FA, STATUS, UNITS, label, province_name
 from pahna.report.numerals import format_amount, format_decimal, format_money, persian_digits
 from pahna.settle.document import to_document
-from pahna.settle.money import BYTES_PER_GB, ROUNDING_RULE_FA, Currency, round_minor
+from pahna.settle.money import BYTES_PER_GB, ROUNDING_RULE_FA, round_minor
 from pahna.settle.statements import Settlement, StatementLine, province_totals
 
 FORMATS = ("csv", "json", "html", "pdf")
-CSV_COLUMNS = ("period", "status", "producer_id", "name", "province", "domestic_bytes",
+CSV_COLUMNS = ("period", "status", "producer_id", "name", "province", "bytes", "domestic_bytes",
                "international_bytes", "unknown_bytes", "billed_bytes", "p95_sent_mbps",
-               "eligible", "claim", "amount", "adjustments", "payable", "cost", "net",
-               "coverage_ratio", "currency", "tariff_id", "tariff_version")
+               "eligible", "claim_minor", "amount_minor", "adjustments_minor", "payable_minor",
+               "cost_minor", "net_minor", "coverage_ratio", "currency", "minor_units",
+               "tariff_id", "tariff_version", "claim_rial", "amount_rial")
+"""Money columns are integers in the currency's minor unit. `claim_rial` and `amount_rial`
+repeat claim_minor and amount_minor for readers written when IRR was the only currency."""
 
 
 def gb_text(value: int) -> str:
@@ -33,13 +36,13 @@ def gb_text(value: int) -> str:
 
 
 def _row(s: Settlement, line: StatementLine, status: str) -> list[object]:
-    money = Currency(s.currency, s.minor_units).text
-    optional = [money(v) if v is not None else "" for v in (line.cost_minor, line.net_minor)]
-    return [s.period, status, line.producer_id, line.name, line.province, line.domestic_bytes,
-            line.international_bytes, line.unknown_bytes, line.billed_bytes,
-            line.p95_sent_mbps, str(line.eligible).lower(), money(line.claim_minor),
-            money(line.amount_minor), money(line.adjustments_minor), money(line.payable_minor),
-            *optional, line.coverage_ratio or "", s.currency, s.tariff_id, s.tariff_version]
+    optional = ["" if v is None else v for v in (line.cost_minor, line.net_minor)]
+    return [s.period, status, line.producer_id, line.name, line.province, line.bytes,
+            line.domestic_bytes, line.international_bytes, line.unknown_bytes,
+            line.billed_bytes, line.p95_sent_mbps, str(line.eligible).lower(),
+            line.claim_minor, line.amount_minor, line.adjustments_minor, line.payable_minor,
+            *optional, line.coverage_ratio or "", s.currency, s.minor_units, s.tariff_id,
+            s.tariff_version, line.claim_minor, line.amount_minor]
 
 
 def statement_csv(settlement: Settlement, lines: tuple[StatementLine, ...],
@@ -54,10 +57,11 @@ def statement_csv(settlement: Settlement, lines: tuple[StatementLine, ...],
 def provinces_csv(settlement: Settlement) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(("period", "province", "producers", "bytes", "payable", "currency"))
-    money = Currency(settlement.currency, settlement.minor_units).text
+    writer.writerow(("period", "province", "producers", "bytes", "payable_minor", "currency",
+                     "minor_units"))
     for code, (count, sent, paid) in province_totals(settlement.lines).items():
-        writer.writerow((settlement.period, code, count, sent, money(paid), settlement.currency))
+        writer.writerow((settlement.period, code, count, sent, paid, settlement.currency,
+                         settlement.minor_units))
     return out.getvalue()
 
 

@@ -114,7 +114,7 @@ class Tariff(_Part):
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "tariff") -> Tariff:
         try:
-            tariff = cls.model_validate(data)
+            tariff = cls.model_validate(_upgrade(data, source))
         except ValidationError as exc:
             problems = "; ".join(
                 f"[{'.'.join(str(p) for p in err['loc'])}] {err['msg']}" for err in exc.errors())
@@ -143,6 +143,23 @@ class Tariff(_Part):
         """sha256 of the document's meaning (canonical JSON), so an edit is noticed."""
         text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+LEGACY_KEYS = ("rate_rial_per_gb", "pool_rial")
+
+
+def _upgrade(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """Read a first-format document (rate_rial_per_gb, pool_rial: one per-GB rate on every
+    attributed byte, whatever its class) as the same terms in today's format."""
+    if not any(key in data for key in LEGACY_KEYS):
+        return data
+    rest = {k: v for k, v in data.items() if k not in LEGACY_KEYS}
+    if "volume" in rest or "pool_minor" in rest:
+        raise TariffError(f"{source}: first-format keys (rate_rial_per_gb, pool_rial) mixed "
+                          "with new ones (volume, pool_minor)")
+    return {**rest, "pool_minor": data.get("pool_rial"),
+            "volume": {"rate_per_gb": str(data.get("rate_rial_per_gb", "0")),
+                       "billed_classes": list(CLASSES)}}
 
 
 def tariff_for(tariffs: list[Tariff], period: str) -> Tariff:
