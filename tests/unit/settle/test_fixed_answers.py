@@ -181,3 +181,14 @@ def test_tehran_minutes_follow_the_offset_of_the_time() -> None:
     assert tehran_minutes(np.array([autumn_2025, autumn_2025 + 300_000])).tolist() == [210, 215]
     spanning = np.array([summer_2021, autumn_2025])  # offsets differ: looked up one by one
     assert tehran_minutes(spanning).tolist() == [270, 210]
+
+
+def test_first_format_documents_keep_their_terms() -> None:
+    legacy = Tariff.from_dict({"id": "old", "version": 1, "valid_from": "1404-01",
+                               "rate_rial_per_gb": "1000", "pool_rial": 10**9})
+    assert legacy.pool_minor == 10**9
+    assert legacy.volume.billed_classes == ("domestic", "international", "unknown")
+    every_class = usage(BinUsage(tehran(10), domestic=GB, international=GB, unknown=GB))
+    assert claim(legacy, every_class) == 3000  # one rate on every attributed byte
+    with pytest.raises(TariffError, match="mixed"):
+        tariff(rate_rial_per_gb="1")
