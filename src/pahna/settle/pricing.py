@@ -120,7 +120,6 @@ def billed_bytes(usage: ProducerUsage, tariff: Tariff) -> int:
     return sum(usage.total(c) for c in tariff.volume.billed_classes)
 
 
-
 def bytes_lines(usage: ProducerUsage, tariff: Tariff, scale: int) -> list[TariffLine]:
     gb = Fraction(billed_bytes(usage, tariff), BYTES_PER_GB)
     base = volume_price(tariff.volume, gb) * scale
