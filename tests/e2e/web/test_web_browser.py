@@ -205,6 +205,7 @@ def test_admin_reviews_and_finalizes_in_the_browser(page, draft_portal) -> None:
     assert page.locator("#content-hash").inner_text() == content_hash
     assert page.locator("#draft-form").count() == 0
     assert page.locator("#settlement-table tbody tr").count() == 30
+    page.evaluate("window.scrollTo(0, 0)")
     shot(page, "settlement")
     page.goto(f"{draft_portal.url}/public")
     assert page.locator("#public-state").get_attribute("data-status") == "final"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from pahna.errors import ImmutableStatementError
 from pahna.ledger.book import Ledger
 from pahna.ledger.state import period_state
-from pahna.pipeline import settle
+from pahna.pipeline import settle, verify
 from pahna.registry.database import open_registry
 from pahna.registry.models import AuditRow
 from pahna.web.app import create_app
@@ -207,3 +207,15 @@ def test_statement_views_serve_the_final_with_its_hash(portal: TestClient,
             "final", 1, content_hash)
         page = portal.get(f"/producers/qom-univ?period={PERIOD}")
         assert 'class="badge statement-status"' in page.text
+
+
+def test_portal_activity_after_finalizing_leaves_the_seal_alone(
+        portal: TestClient, own_settled: Workspace) -> None:
+    log_in(portal, "admin")
+    _finalize(portal)
+    log_in(portal, "uni")  # new sessions and a dispute land in the registry's database
+    filed = portal.post("/producers/qom-univ/disputes", data={
+        "period": PERIOD, "message": "day 3 looks low", "csrf_token": _csrf(portal)})
+    assert filed.status_code == 200
+    problems, notes = verify(own_settled, PERIOD)
+    assert problems == [] and not [n for n in notes if "registry_version" in n]
