@@ -23,6 +23,7 @@ from pahna.web.snapshots import (
     daily_bytes,
     five_minute_bytes,
     read_statements,
+    summary_path,
 )
 
 TOP_PRODUCERS = 10
@@ -166,7 +167,7 @@ def _month_figures(path: str, _mtime_ns: int) -> tuple[int, int]:
 def trend(portal: Portal) -> list[MonthFigures]:
     out = []
     for period in sorted(portal.snapshots.periods()):
-        path = portal.workspace.statements_dir(period) / "summary.csv"
+        path = summary_path(portal.workspace, period)
         total_bytes, amount = _month_figures(str(path), path.stat().st_mtime_ns)
         out.append(MonthFigures(period=period, bytes=total_bytes, amount_rial=amount))
     return out

@@ -136,10 +136,13 @@ def test_public_page_shows_final_figures_only(portal: TestClient,
     (own_settled.tariffs_dir / "t2.toml").write_text(LOWER_TARIFF, encoding="utf-8")
     log_in(portal, "admin")
     _finalize(portal)
-    portal.cookies.clear()  # the public, logged out
     final_csv = (own_settled.statements_dir(PERIOD) / "final-r1" / "summary.csv").read_text(
         "utf-8")
     sealed = _rows(final_csv)
+    overview = portal.get("/api/overview").json()  # the ministry's pages read the final too
+    assert overview["amount_rial"] == overview["trend"][-1]["amount_rial"] == sum(
+        sealed.values())
+    portal.cookies.clear()  # the public, logged out
     assert all(sealed[pid] < drafted[pid] for pid in drafted)  # the two really differ
     page = portal.get("/public")
     assert 'id="no-final"' not in page.text and 'data-status="final"' in page.text
