@@ -222,3 +222,22 @@ def test_portal_activity_after_finalizing_leaves_the_seal_alone(
     assert filed.status_code == 200
     problems, notes = verify(own_settled, PERIOD)
     assert problems == [] and not [n for n in notes if "registry_version" in n]
+
+
+def test_a_voided_final_is_no_longer_published(portal: TestClient,
+                                               own_settled: Workspace) -> None:
+    log_in(portal, "admin")
+    _finalize(portal)
+    Ledger(own_settled.home).void(PERIOD, "wrong tariff", actor="test")
+    page = portal.get(f"/settlement?period={PERIOD}")
+    assert 'data-status="voided"' in page.text and 'id="review-link"' in page.text
+    assert portal.get(f"/producers/qom-univ/statements/{PERIOD}").headers[
+        "x-pahna-status"] == "draft"
+    portal.cookies.clear()
+    assert 'id="no-final"' in portal.get(f"/public?period={PERIOD}").text
+    assert portal.get(f"/api/public/{PERIOD}").status_code == 404
+    log_in(portal, "admin")  # and reissued through the portal as revision 2
+    _finalize(portal)
+    assert period_state(own_settled.home, PERIOD).revision == 2
+    portal.cookies.clear()
+    assert portal.get(f"/api/public/{PERIOD}").json()["revision"] == 2
