@@ -23,6 +23,7 @@ from pahna.calendar import JalaliMonth
 from pahna.errors import SettlementError
 from pahna.intake.base import Datagram, IntakeCounters
 from pahna.intake.dispatch import FlowDecoder
+from pahna.intake.replay import ReplayStats, is_capture, read_capture
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers, prefix_claims
 from pahna.report.statements import write_statements
@@ -31,6 +32,7 @@ from pahna.settle.statements import ProducerUsage, Settlement, settle_period
 from pahna.settle.tariffs import Tariff, tariff_for
 from pahna.store.manifests import Manifest, committed_files
 from pahna.store.quarantine import quarantine
+from pahna.store.state import load_state, save_state
 from pahna.store.writer import is_stored, write_batch
 from pahna.workspace import Workspace
 
@@ -45,11 +47,19 @@ class IngestReport:
 
 
 class Ingestor:
-    """Decode datagrams and commit them to the store; quarantine what is rejected."""
+    """Decode datagrams and commit them to the store; quarantine what is rejected.
+
+    Templates and sampling rates are loaded from the workspace at start and saved after
+    every committed batch, so a restart does not wait for the next template refresh.
+    """
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        self.decoder = FlowDecoder(hold_s=workspace.config.collector.template_hold_s)
+        settings = workspace.config.collector
+        override = {address_to_bytes(a): r for a, r in settings.sampling_override.items()}
+        self.decoder = FlowDecoder(settings.template_hold_s, override)
+        self.decoder.restore(load_state(workspace.home))
+        self.replay = ReplayStats()
 
     @property
     def counters(self) -> IntakeCounters:
@@ -62,15 +72,26 @@ class Ingestor:
             return IngestReport(source, 0, 0, None, duplicate=True)
         result = self.decoder.decode(datagrams, batch_id=content_hash[:24])
         quarantine(self.workspace.quarantine_dir, result.rejected)
+        for item in result.rejected:
+            counters = self.counters.exporter(item.datagram.exporter)
+            counters.quarantined += 1
+            counters.quarantined_bytes += len(item.datagram.payload)
         manifest = write_batch(self.workspace.store_dir, result.flows, source, content_hash)
+        save_state(self.workspace.home, self.decoder.state())
         return IngestReport(source, result.flows.num_rows, len(result.rejected), manifest)
 
     def ingest_file(self, path: Path, exporter: str = "0.0.0.0") -> IngestReport:
-        """A raw datagram file: one or more export messages back to back."""
+        """A pcap/pcapng capture (each datagram keeps its real exporter) or a raw
+        datagram file (one or more export messages back to back, from `exporter`)."""
         payload = path.read_bytes()
         digest = hashlib.sha256(payload).hexdigest()
-        datagram = Datagram(address_to_bytes(exporter), payload, _mtime_ms(path))
-        return self.ingest_datagrams([datagram], str(path), content_hash=digest)
+        if is_capture(path):
+            if is_stored(self.workspace.store_dir, digest):
+                return IngestReport(str(path), 0, 0, None, duplicate=True)
+            datagrams = list(read_capture(path, self.replay))
+        else:
+            datagrams = [Datagram(address_to_bytes(exporter), payload, _mtime_ms(path))]
+        return self.ingest_datagrams(datagrams, str(path), content_hash=digest)
 
 
 def _datagrams_hash(datagrams: list[Datagram]) -> str:

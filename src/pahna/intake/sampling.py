@@ -2,7 +2,8 @@
 
 An options record names its sampler (samplerId 48 or selectorId 302; none means the
 whole domain) and its rate (samplingInterval 34, samplerRandomInterval 50, or
-samplingPacketInterval/Space 305/306). A data record that names a sampler gets that
+samplingPacketInterval/Space 305/306,
+samplingSize/Population 309/310). A data record that names a sampler gets that
 sampler's rate; one that does not gets the domain's latest rate; a rate carried in the
 data record itself wins over both (see :func:`pahna.intake.records.flows_from_records`).
 Rates are stored with each record, never applied to its counters.
@@ -39,6 +40,11 @@ def record_rates(template: Template, records: np.ndarray) -> np.ndarray:
         space = uint_column(records, names[ie.SAMPLING_PACKET_SPACE], n)
         spaced = np.where(interval > 0, (interval + space) // np.maximum(interval, 1), 0)
         rate = np.where(rate == 0, spaced, rate)
+    if ie.SAMPLING_POPULATION in names:
+        size = uint_column(records, names.get(ie.SAMPLING_SIZE), n)
+        population = uint_column(records, names[ie.SAMPLING_POPULATION], n)
+        drawn = np.where(size > 0, population // np.maximum(size, 1), 0)
+        rate = np.where(rate == 0, drawn, rate)
     return rate
 
 
