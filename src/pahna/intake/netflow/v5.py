@@ -124,8 +124,8 @@ def _flows(records: np.ndarray, exporters: list[bytes], headers: list[tuple[int,
     uptime, export_ms, domain, rate = (np.repeat(head[:, i], repeat) for i in range(4))
     exporter = np.repeat(np.frombuffer(b"".join(exporters), np.uint8).reshape(-1, 16), repeat,
                          axis=0)
-    start = export_ms - (uptime - records["first"].astype(np.int64))
-    end = export_ms - (uptime - records["last"].astype(np.int64))
+    start = export_ms - (uptime - records["first"].astype(np.int64)) % 2**32
+    end = export_ms - (uptime - records["last"].astype(np.int64)) % 2**32
     columns = {
         "exporter": binary16_array(exporter),
         "observation_domain": domain.astype(np.uint32),

@@ -5,7 +5,9 @@ it), a sequence number that counts export packets rather than records, flowset i
 and 1 for templates and options templates, options templates sized in bytes with scope
 fields of their own numbering, vendor field types >= 32768 with no enterprise number,
 zero-length fields, and flowsets padded to four bytes (some exporters zero-fill whole
-packets).
+packets). The header's count means records to some exporters and flowsets to others, so
+the only lie it can tell is being smaller than the number of flowsets: such a packet is
+rejected, as tshark and Logstash reject it.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ def parse_message(datagram: Datagram) -> list[Message]:
     payload = datagram.payload
     if len(payload) < HEADER.size:
         raise TruncatedError(f"{len(payload)} bytes, less than a NetFlow v9 header")
-    version, _, uptime, unix_s, sequence, source_id = HEADER.unpack_from(payload)
+    version, count, uptime, unix_s, sequence, source_id = HEADER.unpack_from(payload)
     if version != VERSION:
         raise UnsupportedVersionError(f"version {version} where NetFlow v9 was expected")
     sets, offset = [], HEADER.size
@@ -43,6 +45,9 @@ def parse_message(datagram: Datagram) -> list[Message]:
         normalized = {0: TEMPLATE_SET, 1: OPTIONS_SET}.get(set_id, set_id)
         sets.append((normalized, payload[offset + FLOWSET_HEADER.size : offset + length]))
         offset += length
+    if count < len(sets):
+        raise DecodeError(f"header counts {count} records, the packet has {len(sets)} flowsets",
+                          reason="count_mismatch")
     return [Message(datagram.exporter, source_id, unix_s * 1000, sequence, datagram.received_ms,
                     sets, uptime_ms=uptime)]
 
