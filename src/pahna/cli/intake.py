@@ -13,6 +13,7 @@ import click
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.intake.base import Datagram
 from pahna.intake.collector import ListenAddress, UdpCollector
+from pahna.intake.dispatch import warm_up
 from pahna.intake.metrics import MetricsServer, render
 from pahna.pipeline import Ingestor, IngestReport
 
@@ -81,6 +82,7 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
     addresses = [ListenAddress.parse(a) for a in (listen or settings.listen)]
     collector = UdpCollector(addresses, _sink(ingestor), flush_interval or
                              settings.flush_interval_s, settings.receive_buffer_bytes)
+    warm_up()
     server = _metrics_server(metrics or settings.metrics_listen, ingestor, collector)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: collector.stop.set())

@@ -24,6 +24,20 @@ SFLOW_V5 = 5_000
 STATE_FORMAT = 1
 
 
+def warm_up() -> None:
+    """Decode one synthetic message with a throwaway decoder, so that the one-time costs
+    (pyarrow's lazy imports on first conversion) are paid before a collector starts its
+    flush clock rather than inside its first flush."""
+    from pahna.intake.ipfix.encoder import encode_flows
+
+    row = {name: 0 for name in FLOW_SCHEMA.names}
+    row.update(exporter=bytes(16), src_addr=bytes(16), dst_addr=bytes(16), sampling_rate=1,
+               batch_id="")
+    flows = pa.Table.from_pylist([row], schema=FLOW_SCHEMA)
+    decoder = FlowDecoder()
+    decoder.decode([Datagram(bytes(16), m, 0) for m in encode_flows(flows)], "warm-up")
+
+
 def export_version(payload: bytes) -> int:
     """The version field of a flow export: 16 bits for NetFlow/IPFIX, 32 for sFlow."""
     if len(payload) >= 4 and payload[:4] == b"\x00\x00\x00\x05":
