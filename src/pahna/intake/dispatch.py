@@ -30,7 +30,7 @@ def warm_up() -> None:
     flush clock rather than inside its first flush."""
     from pahna.intake.ipfix.encoder import encode_flows
 
-    row = {name: 0 for name in FLOW_SCHEMA.names}
+    row: dict[str, object] = {name: 0 for name in FLOW_SCHEMA.names}
     row.update(exporter=bytes(16), src_addr=bytes(16), dst_addr=bytes(16), sampling_rate=1,
                batch_id="")
     flows = pa.Table.from_pylist([row], schema=FLOW_SCHEMA)
