@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import socket
 import subprocess
 import sys
@@ -35,7 +34,8 @@ def start_collector(home: Path, *args: str) -> tuple[subprocess.Popen[str], list
     while time.monotonic() < deadline:
         line = process.stderr.readline()
         if line.startswith("listening on"):
-            return process, [int(p) for p in re.findall(r":(\d+)", line)]
+            bound = line.removeprefix("listening on").strip().split(", ")
+            return process, [int(address.rpartition(":")[2]) for address in bound]
         if not line and process.poll() is not None:
             break
     process.kill()
