@@ -72,12 +72,19 @@ class SamplingTable:
                 table[int(ids[index])] = rate
             table[DOMAIN_WIDE] = rate
 
-    def rates(self, domain: DomainKey, template: Template, records: np.ndarray) -> np.ndarray:
-        """The known rate for each data record (1 where none is known)."""
-        table = self._rates.get(domain, {})
+    def rates(self, domain: DomainKey, template: Template, chunk: bytes,
+              count: int) -> int | np.ndarray:
+        """The known rate of a set's data records: one number for all of them, or one per
+        record when they name samplers with different rates (1 where none is known)."""
+        table = self._rates.get(domain)
+        if not table:
+            return 1
         default = table.get(DOMAIN_WIDE, 1)
-        out = np.full(len(records), default, dtype=np.uint32)
-        ids = sampler_ids(template, records) if len(table) > 1 else None
+        if len(table) < 2 or not any(e in template.names for e in SAMPLER_ELEMENTS):
+            return default
+        records = np.frombuffer(chunk, dtype=template.dtype, count=count)
+        out = np.full(count, default, dtype=np.uint32)
+        ids = sampler_ids(template, records)
         if ids is not None:
             for sampler in np.unique(ids):
                 if int(sampler) in table:

@@ -52,7 +52,7 @@ class _Run:
     domains: list[int] = field(default_factory=list)
     export_ms: list[int] = field(default_factory=list)
     uptime_ms: list[int] = field(default_factory=list)
-    sampling: list[np.ndarray] = field(default_factory=list)
+    sampling: list[int | np.ndarray] = field(default_factory=list)
 
 
 @dataclass
@@ -178,8 +178,8 @@ class TemplatedDecoder:
             chunk, count = normalize_variable(template, body)
         if count == 0:
             return 0
-        records = np.frombuffer(chunk, dtype=template.dtype, count=count)
         if template.scope_count:
+            records = np.frombuffer(chunk, dtype=template.dtype, count=count)
             self.sampling.learn(key[:2], template, records)
             return count
         run = runs.setdefault(id(template), _Run(template))
@@ -189,7 +189,7 @@ class TemplatedDecoder:
         run.domains.append(key[1])
         run.export_ms.append(export_ms)
         run.uptime_ms.append(uptime_ms if uptime_ms is not None else -1)
-        run.sampling.append(self.sampling.rates(key[:2], template, records))
+        run.sampling.append(self.sampling.rates(key[:2], template, chunk, count))
         self.counters.exporter(key[0]).records += count
         return count
 
@@ -247,6 +247,14 @@ class TemplatedDecoder:
             observation_domain=np.repeat(np.asarray(run.domains, np.uint32), counts),
             export_ms=np.repeat(np.asarray(run.export_ms, np.int64), counts),
             uptime_ms=None if run.uptime_ms[0] < 0 else uptime,
-            sampling_rate=np.concatenate(run.sampling),
+            sampling_rate=_rates(run.sampling, counts),
         )
         return flows_from_records(records, run.template.names, ctx, batch_id)
+
+
+def _rates(rates: list[int | np.ndarray], counts: np.ndarray) -> np.ndarray:
+    """One rate per record from per-set rates (a number, or an array per record)."""
+    if all(isinstance(r, int) for r in rates):
+        return np.repeat(np.asarray(rates, np.uint32), counts)
+    return np.concatenate([np.full(n, r, np.uint32) if isinstance(r, int) else r
+                           for r, n in zip(rates, counts, strict=True)])

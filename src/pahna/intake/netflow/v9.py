@@ -23,6 +23,7 @@ HEADER = struct.Struct("!HHIIII")
 FLOWSET_HEADER = struct.Struct("!HH")
 VERSION = 9
 VENDOR_FIELD = 0x8000
+SET_IDS = {0: TEMPLATE_SET, 1: OPTIONS_SET}
 
 
 def parse_message(datagram: Datagram) -> list[Message]:
@@ -42,8 +43,8 @@ def parse_message(datagram: Datagram) -> list[Message]:
             raise TruncatedError(f"flowset {set_id} length {length} runs past the packet")
         if 2 <= set_id < 256:
             raise DecodeError(f"reserved flowset id {set_id}", reason="reserved_set_id")
-        normalized = {0: TEMPLATE_SET, 1: OPTIONS_SET}.get(set_id, set_id)
-        sets.append((normalized, payload[offset + FLOWSET_HEADER.size : offset + length]))
+        body = payload[offset + FLOWSET_HEADER.size : offset + length]
+        sets.append((SET_IDS.get(set_id, set_id), body))
         offset += length
     if count < len(sets):
         raise DecodeError(f"header counts {count} records, the packet has {len(sets)} flowsets",
