@@ -115,7 +115,8 @@ def _metrics_server(listen: str, ingestor: Ingestor,
         return None
     address = ListenAddress.parse(listen)
     server = MetricsServer(address.host, address.port,
-                           lambda: render(ingestor.counters, {"collector_received_total":
-                                                              collector.received}))
+                           lambda: render(ingestor.counters, {
+                               "collector_received_total": collector.received,
+                               "collector_failed_batches_total": collector.failed_batches}))
     click.echo(f"metrics on http://{listen}/metrics (port {server.port})", err=True)
     return server

@@ -40,9 +40,10 @@ def warm_up() -> None:
 
 def export_version(payload: bytes) -> int:
     """The version field of a flow export: 16 bits for NetFlow/IPFIX, 32 for sFlow."""
-    if len(payload) >= 4 and payload[:4] == b"\x00\x00\x00\x05":
+    head = payload[:2]
+    if head == b"\x00\x00" and payload[2:4] == b"\x00\x05":
         return SFLOW_V5  # sFlow v5, kept apart from NetFlow v5
-    return int.from_bytes(payload[:2], "big") if len(payload) >= 2 else -1
+    return int.from_bytes(head, "big") if len(head) == 2 else -1
 
 
 class FlowDecoder:

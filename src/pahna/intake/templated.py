@@ -22,6 +22,18 @@ from pahna.intake.base import Datagram, DecodeResult, IntakeCounters, Rejected
 from pahna.intake.records import RecordContext, flows_from_records
 from pahna.intake.sampling import SamplingTable
 from pahna.intake.templates import Template, TemplateCache, TemplateKey, normalize_variable
+from pahna.intake.uniform import (
+    MIN_RUN,
+    Block,
+    HeaderLayout,
+    column_u32,
+    framing_matches,
+    matrix,
+    plan,
+    runs_of_alike,
+    sequence_gaps,
+    set_records,
+)
 from pahna.schema import FLOW_SCHEMA
 
 MAX_PENDING_SETS = 10_000
@@ -53,6 +65,7 @@ class _Run:
     export_ms: list[int] = field(default_factory=list)
     uptime_ms: list[int] = field(default_factory=list)
     sampling: list[int | np.ndarray] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +83,8 @@ class TemplatedDecoder:
 
     sequence_per_record = True
     """IPFIX counts records in its sequence number; NetFlow v9 counts messages."""
+    layout: HeaderLayout
+    """Where the format's header fields are, for runs of alike datagrams."""
 
     def __init__(self, counters: IntakeCounters | None = None, hold_s: float = 60.0) -> None:
         self.counters = counters or IntakeCounters()
@@ -94,24 +109,60 @@ class TemplatedDecoder:
     def decode(self, datagrams: list[Datagram], batch_id: str) -> DecodeResult:
         runs: dict[int, _Run] = {}
         rejected: list[Rejected] = []
-        for datagram in datagrams:
-            counters = self.counters.exporter(datagram.exporter)
-            counters.datagrams += 1
-            counters.bytes += len(datagram.payload)
-            try:
-                messages = self.parse(datagram)
-                for message in messages:
-                    self._check_templates(message)
-            except DecodeError as error:
-                counters.errors[error.reason] += 1
-                rejected.append(Rejected(datagram, error))
+        for start, end in runs_of_alike(datagrams):
+            group = datagrams[start:end]
+            if len(group) >= MIN_RUN and self._decode_uniform(group, runs):
                 continue
-            for message in messages:
-                self._apply(message, runs)
+            for datagram in group:
+                self._decode_one(datagram, runs, rejected)
         rejected.extend(self._expire_pending(datagrams))
-        tables = [self._finish(run, batch_id) for run in runs.values() if run.counts]
+        tables = [t for run in runs.values() for t in self._finish(run, batch_id)]
         flows = pa.concat_tables(tables) if tables else FLOW_SCHEMA.empty_table()
         return DecodeResult(flows, rejected)
+
+    def _decode_one(self, datagram: Datagram, runs: dict[int, _Run],
+                    rejected: list[Rejected]) -> None:
+        counters = self.counters.exporter(datagram.exporter)
+        counters.datagrams += 1
+        counters.bytes += len(datagram.payload)
+        try:
+            messages = self.parse(datagram)
+            for message in messages:
+                self._check_templates(message)
+        except DecodeError as error:
+            counters.errors[error.reason] += 1
+            rejected.append(Rejected(datagram, error))
+            return
+        for message in messages:
+            self._apply(message, runs)
+
+    def _decode_uniform(self, group: list[Datagram], runs: dict[int, _Run]) -> bool:
+        """Take a run of alike data-only datagrams as one matrix (see intake.uniform)."""
+        sets = plan(self, self.layout, group[0])
+        if sets is None:
+            return False
+        rows = matrix(group)
+        if not framing_matches(rows, self.layout, sets):
+            return False
+        exporter = group[0].exporter
+        domain = int(column_u32(rows[:1], self.layout.domain)[0])
+        export_ms = column_u32(rows, self.layout.export_s) * 1000
+        uptime = None if self.layout.uptime is None else column_u32(rows, self.layout.uptime)
+        per_row = sum(item.count for item in sets)
+        counters = self.counters.exporter(exporter)
+        counters.datagrams += len(group)
+        counters.bytes += rows.size
+        counters.records += per_row * len(group)
+        missing, self._next_sequence[(exporter, domain)] = sequence_gaps(
+            self._next_sequence.get((exporter, domain)), column_u32(rows, self.layout.sequence),
+            per_row if self.sequence_per_record else 1)
+        counters.sequence_gaps += missing
+        for item in sets:
+            if item.count:
+                run = runs.setdefault(id(item.template), _Run(item.template))
+                run.blocks.append(Block(set_records(rows, item), item.count, exporter, domain,
+                                        export_ms, uptime, item.rate))
+        return True
 
     def _check_templates(self, message: Message) -> None:
         """Parse template sets and variable-length data up front, so a bad datagram is
@@ -236,20 +287,52 @@ class TemplatedDecoder:
         step = records if self.sequence_per_record else 1
         self._next_sequence[domain] = (message.sequence + step) % 2**32
 
-    def _finish(self, run: _Run, batch_id: str) -> pa.Table:
-        total = sum(run.counts)
-        records = np.frombuffer(b"".join(run.chunks), dtype=run.template.dtype, count=total)
-        counts = np.asarray(run.counts)
-        exporters = np.frombuffer(b"".join(run.exporters), dtype=np.uint8).reshape(-1, 16)
-        uptime = np.repeat(np.asarray(run.uptime_ms, np.int64), counts)
+    def _finish(self, run: _Run, batch_id: str) -> list[pa.Table]:
+        """One flow table for every record of a template definition in the batch."""
+        parts = [_block_part(block) for block in run.blocks]
+        if run.counts:
+            parts.append(_scalar_part(run))
+        if not parts:
+            return []
+        records = np.frombuffer(b"".join(p[0] for p in parts), dtype=run.template.dtype)
+        contexts = [p[1] for p in parts]
+        uptimes = [c.uptime_ms for c in contexts if c.uptime_ms is not None]
         ctx = RecordContext(
-            exporter=np.repeat(exporters, counts, axis=0),
-            observation_domain=np.repeat(np.asarray(run.domains, np.uint32), counts),
-            export_ms=np.repeat(np.asarray(run.export_ms, np.int64), counts),
-            uptime_ms=None if run.uptime_ms[0] < 0 else uptime,
-            sampling_rate=_rates(run.sampling, counts),
+            exporter=np.concatenate([c.exporter for c in contexts]),
+            observation_domain=np.concatenate([c.observation_domain for c in contexts]),
+            export_ms=np.concatenate([c.export_ms for c in contexts]),
+            uptime_ms=np.concatenate(uptimes) if len(uptimes) == len(parts) else None,
+            sampling_rate=np.concatenate([c.sampling_rate for c in contexts]),
         )
-        return flows_from_records(records, run.template.names, ctx, batch_id)
+        return [flows_from_records(records, run.template.names, ctx, batch_id)]
+
+
+def _scalar_part(run: _Run) -> tuple[bytes, RecordContext]:
+    """Records queued set by set, with their per-set facts spread over them."""
+    counts = np.asarray(run.counts)
+    exporters = np.frombuffer(b"".join(run.exporters), dtype=np.uint8).reshape(-1, 16)
+    uptime = np.repeat(np.asarray(run.uptime_ms, np.int64), counts)
+    return b"".join(run.chunks), RecordContext(
+        exporter=np.repeat(exporters, counts, axis=0),
+        observation_domain=np.repeat(np.asarray(run.domains, np.uint32), counts),
+        export_ms=np.repeat(np.asarray(run.export_ms, np.int64), counts),
+        uptime_ms=None if run.uptime_ms[0] < 0 else uptime,
+        sampling_rate=_rates(run.sampling, counts),
+    )
+
+
+def _block_part(block: Block) -> tuple[bytes, RecordContext]:
+    """Records of a uniform run, with their per-datagram facts spread over them."""
+    total = len(block.export_ms) * block.per_datagram
+    exporter = np.frombuffer(block.exporter, dtype=np.uint8).reshape(1, 16)
+    uptime = block.uptime_ms
+    return block.records, RecordContext(
+        exporter=np.repeat(exporter, total, axis=0),
+        observation_domain=np.full(total, block.domain, np.uint32),
+        export_ms=np.repeat(block.export_ms, block.per_datagram),
+        uptime_ms=None if uptime is None else np.repeat(uptime, block.per_datagram),
+        sampling_rate=np.full(total, block.rate, np.uint32),
+    )
 
 
 def _rates(rates: list[int | np.ndarray], counts: np.ndarray) -> np.ndarray:

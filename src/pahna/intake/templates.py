@@ -67,7 +67,25 @@ class Template:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Template:
         fields = tuple(FieldSpec(int(e), int(n), int(p)) for e, n, p in data["fields"])
-        return cls(int(data["id"]), fields, int(data["scope_count"]))
+        return make_template(int(data["id"]), fields, int(data["scope_count"]))
+
+
+_INTERNED: dict[tuple[int, tuple[FieldSpec, ...], int], Template] = {}
+MAX_INTERNED = 65_536
+
+
+def make_template(template_id: int, fields: tuple[FieldSpec, ...], scope_count: int = 0
+                  ) -> Template:
+    """The Template for a definition, reusing the object of an identical earlier one:
+    exporters resend their templates every few seconds, and building the record dtype
+    each time would cost more than decoding the data it describes."""
+    key = (template_id, fields, scope_count)
+    template = _INTERNED.get(key)
+    if template is None:
+        if len(_INTERNED) >= MAX_INTERNED:
+            _INTERNED.clear()
+        template = _INTERNED[key] = Template(template_id, fields, scope_count)
+    return template
 
 
 class TemplateCache:

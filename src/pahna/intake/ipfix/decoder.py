@@ -13,6 +13,7 @@ from pahna.intake.base import Datagram
 from pahna.intake.ipfix.templates import parse_template_records
 from pahna.intake.templated import Message, Pending, TemplatedDecoder
 from pahna.intake.templates import Template
+from pahna.intake.uniform import HeaderLayout
 
 HEADER = struct.Struct("!HHIII")
 SET_HEADER = struct.Struct("!HH")
@@ -60,6 +61,8 @@ class IpfixDecoder(TemplatedDecoder):
     """Stateful IPFIX decoder: templates and sampling rates persist across calls."""
 
     sequence_per_record = True
+    layout = HeaderLayout(size=16, framing=((0, 4),), export_s=4, sequence=8, domain=12,
+                          uptime=None)
 
     def parse(self, datagram: Datagram) -> list[Message]:
         return parse_message(datagram)

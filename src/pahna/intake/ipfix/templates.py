@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 
 from pahna.errors import TemplateError, TruncatedError
-from pahna.intake.templates import FieldSpec, Template
+from pahna.intake.templates import FieldSpec, Template, make_template
 
 
 def parse_template_records(body: bytes, options: bool) -> list[Template | int]:
@@ -32,7 +32,7 @@ def parse_template_records(body: bytes, options: bool) -> list[Template | int]:
         if template_id < 256:
             raise TemplateError(f"template id {template_id} is reserved (must be >= 256)")
         fields, offset = _parse_fields(body, offset, field_count)
-        out.append(Template(template_id, tuple(fields), scope_count))
+        out.append(make_template(template_id, tuple(fields), scope_count))
     return out
 
 

@@ -17,7 +17,8 @@ import struct
 from pahna.errors import DecodeError, TemplateError, TruncatedError, UnsupportedVersionError
 from pahna.intake.base import Datagram
 from pahna.intake.templated import OPTIONS_SET, TEMPLATE_SET, Message, Pending, TemplatedDecoder
-from pahna.intake.templates import OPAQUE_ENTERPRISE, FieldSpec, Template
+from pahna.intake.templates import OPAQUE_ENTERPRISE, FieldSpec, Template, make_template
+from pahna.intake.uniform import HeaderLayout
 
 HEADER = struct.Struct("!HHIIII")
 FLOWSET_HEADER = struct.Struct("!HH")
@@ -74,7 +75,7 @@ def _parse_data_templates(body: bytes) -> list[Template | int]:
         specs = struct.unpack_from(f"!{2 * count}H", body, offset)
         offset += 4 * count
         fields = tuple(_field(specs[i], specs[i + 1]) for i in range(0, len(specs), 2))
-        out.append(Template(template_id, fields))
+        out.append(make_template(template_id, fields))
     return out
 
 
@@ -100,7 +101,7 @@ def _parse_options(body: bytes) -> list[Template | int]:
             else _field(specs[i], specs[i + 1])
             for i in range(0, len(specs), 2)
         )
-        out.append(Template(template_id, fields, scope_count=scopes))
+        out.append(make_template(template_id, fields, scopes))
     return out
 
 
@@ -119,6 +120,8 @@ class NetflowV9Decoder(TemplatedDecoder):
     """Stateful NetFlow v9 decoder (templates keyed by exporter + source id + id)."""
 
     sequence_per_record = False
+    layout = HeaderLayout(size=20, framing=((0, 4),), export_s=8, sequence=12, domain=16,
+                          uptime=4)
 
     def parse(self, datagram: Datagram) -> list[Message]:
         return parse_message(datagram)
