@@ -7,6 +7,7 @@ own beyond putting the stages together in order.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +31,14 @@ from pahna.report.statements import write_statements
 from pahna.schema import address_to_bytes
 from pahna.settle.statements import ProducerUsage, Settlement, settle_period
 from pahna.settle.tariffs import Tariff, tariff_for
-from pahna.store.manifests import Manifest, committed_files
+from pahna.store.manifests import Manifest, committed_files, file_sha256
 from pahna.store.quarantine import quarantine
 from pahna.store.state import load_state, save_state
 from pahna.store.writer import is_stored, write_batch
 from pahna.workspace import Workspace
+
+CAPTURE_BATCH = 50_000
+"""Datagrams of a capture committed together (bounds memory while ingesting)."""
 
 
 @dataclass(frozen=True)
@@ -83,15 +87,31 @@ class Ingestor:
     def ingest_file(self, path: Path, exporter: str = "0.0.0.0") -> IngestReport:
         """A pcap/pcapng capture (each datagram keeps its real exporter) or a raw
         datagram file (one or more export messages back to back, from `exporter`)."""
-        payload = path.read_bytes()
-        digest = hashlib.sha256(payload).hexdigest()
+        digest = file_sha256(path)
         if is_capture(path):
-            if is_stored(self.workspace.store_dir, digest):
-                return IngestReport(str(path), 0, 0, None, duplicate=True)
-            datagrams = list(read_capture(path, self.replay))
-        else:
-            datagrams = [Datagram(address_to_bytes(exporter), payload, _mtime_ms(path))]
-        return self.ingest_datagrams(datagrams, str(path), content_hash=digest)
+            return self._ingest_capture(path, digest)
+        datagram = Datagram(address_to_bytes(exporter), path.read_bytes(), _mtime_ms(path))
+        return self.ingest_datagrams([datagram], str(path), content_hash=digest)
+
+    def _ingest_capture(self, path: Path, digest: str) -> IngestReport:
+        """Stored in batches of CAPTURE_BATCH datagrams, each committed exactly once under
+        the file's hash and its index, so memory stays flat whatever the capture's size
+        and a capture interrupted half way is finished, not duplicated, when ingested
+        again."""
+        records, rejected, stored, index = 0, 0, 0, 0
+        datagrams = read_capture(path, self.replay)
+        while batch := list(itertools.islice(datagrams, CAPTURE_BATCH)):
+            report = self.ingest_datagrams(batch, str(path), _batch_hash(digest, index))
+            records, rejected = records + report.records, rejected + report.rejected
+            stored += 0 if report.duplicate else 1
+            index += 1
+        duplicate = index > 0 and stored == 0
+        return IngestReport(str(path), records, rejected, None, duplicate=duplicate)
+
+
+def _batch_hash(file_digest: str, index: int) -> str:
+    return file_digest if index == 0 else hashlib.sha256(
+        f"{file_digest}:{index}".encode()).hexdigest()
 
 
 def _datagrams_hash(datagrams: list[Datagram]) -> str:

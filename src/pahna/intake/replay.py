@@ -8,10 +8,12 @@ export messages back to back, from an exporter named by the caller.
 
 from __future__ import annotations
 
+import mmap
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 from pahna.errors import DecodeError, TruncatedError
 from pahna.intake.base import Datagram
@@ -46,14 +48,15 @@ def is_capture(path: Path) -> bool:
 def read_capture(path: Path, stats: ReplayStats | None = None) -> Iterator[Datagram]:
     """The UDP datagrams of a pcap or pcapng file, in capture order."""
     stats = stats if stats is not None else ReplayStats()
-    data = path.read_bytes()
-    frames = _pcapng_frames(data) if data[:4] == PCAPNG_MAGIC else _pcap_frames(data)
-    for link, time_ms, frame in frames:
-        stats.packets += 1
-        datagram = udp_datagram(link, frame, time_ms, stats)
-        if datagram is not None:
-            stats.datagrams += 1
-            yield datagram
+    with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        view = cast(bytes, data)  # mapped, not read: memory stays flat for large captures
+        frames = _pcapng_frames(view) if view[:4] == PCAPNG_MAGIC else _pcap_frames(view)
+        for link, time_ms, frame in frames:
+            stats.packets += 1
+            datagram = udp_datagram(link, frame, time_ms, stats)
+            if datagram is not None:
+                stats.datagrams += 1
+                yield datagram
 
 
 def _pcap_frames(data: bytes) -> Iterator[tuple[int, int, bytes]]:
