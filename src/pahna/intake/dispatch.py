@@ -38,6 +38,15 @@ def warm_up() -> None:
     decoder.decode([Datagram(bytes(16), m, 0) for m in encode_flows(flows)], "warm-up")
 
 
+def _single_version(datagrams: list[Datagram]) -> int | None:
+    """The version shared by every datagram of a batch (the usual case), else None."""
+    if not datagrams:
+        return None
+    heads = {d.payload[:4] for d in datagrams}
+    versions = {export_version(head) for head in heads}
+    return versions.pop() if len(versions) == 1 else None
+
+
 def export_version(payload: bytes) -> int:
     """The version field of a flow export: 16 bits for NetFlow/IPFIX, 32 for sFlow."""
     head = payload[:2]
@@ -65,6 +74,10 @@ class FlowDecoder:
     def decode(self, datagrams: list[Datagram], batch_id: str) -> DecodeResult:
         by_version: dict[int, list[Datagram]] = {}
         rejected: list[Rejected] = []
+        single = _single_version(datagrams)
+        if single in self.decoders:
+            by_version[single] = datagrams
+            datagrams = []
         for datagram in datagrams:
             version = export_version(datagram.payload)
             if version in self.decoders:

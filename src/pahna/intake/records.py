@@ -175,32 +175,37 @@ def flows_from_records(
     """Build a flow table (FLOW_SCHEMA) from structured records and their context."""
     n = len(records)
 
-    def col(*candidates: int) -> np.ndarray:
+    def col(*candidates: int, dtype: type[np.unsignedinteger] = np.uint64) -> np.ndarray:
+        """The first candidate present, converted once to the schema's type."""
         for element in candidates:
             if element in names:
-                return uint_column(records, names[element], n)
-        return np.zeros(n, dtype=np.uint64)
+                values = records[names[element]]
+                if values.ndim == 2:
+                    return uint_column(records, names[element], n).astype(dtype)
+                return values.astype(dtype)
+        return np.zeros(n, dtype=dtype)
 
     start, end = _times(records, names, ctx, n)
-    direction = col(ie.DIRECTION) if ie.DIRECTION in names else np.full(n, 255, np.uint64)
+    direction = col(ie.DIRECTION, dtype=np.uint8) if ie.DIRECTION in names else np.full(
+        n, 255, np.uint8)
     columns = {
         "exporter": binary16_array(ctx.exporter),
         "observation_domain": ctx.observation_domain.astype(np.uint32),
         "src_addr": address_column(records, names.get(ie.SRC_V4), names.get(ie.SRC_V6), n),
         "dst_addr": address_column(records, names.get(ie.DST_V4), names.get(ie.DST_V6), n),
-        "src_port": col(ie.SRC_PORT).astype(np.uint16),
-        "dst_port": col(ie.DST_PORT).astype(np.uint16),
-        "protocol": col(ie.PROTOCOL).astype(np.uint8),
+        "src_port": col(ie.SRC_PORT, dtype=np.uint16),
+        "dst_port": col(ie.DST_PORT, dtype=np.uint16),
+        "protocol": col(ie.PROTOCOL, dtype=np.uint8),
         "bytes": col(ie.OCTET_DELTA, ie.OCTET_TOTAL, ie.POST_OCTET_DELTA),
         "packets": col(ie.PACKET_DELTA, ie.PACKET_TOTAL, ie.POST_PACKET_DELTA),
         "start_ms": start,
         "end_ms": end,
         "sampling_rate": _sampling(records, names, ctx, n),
-        "input_if": col(ie.INPUT_IF).astype(np.uint32),
-        "output_if": col(ie.OUTPUT_IF).astype(np.uint32),
-        "direction": direction.astype(np.uint8),
-        "src_as": col(ie.SRC_AS).astype(np.uint32),
-        "dst_as": col(ie.DST_AS).astype(np.uint32),
+        "input_if": col(ie.INPUT_IF, dtype=np.uint32),
+        "output_if": col(ie.OUTPUT_IF, dtype=np.uint32),
+        "direction": direction,
+        "src_as": col(ie.SRC_AS, dtype=np.uint32),
+        "dst_as": col(ie.DST_AS, dtype=np.uint32),
         "batch_id": pa.repeat(pa.scalar(batch_id, pa.string()), n),
     }
     arrays = [

@@ -12,6 +12,7 @@ known fixed-length templates; anything else goes through the general path.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -62,15 +63,16 @@ class _Set:
 
 def runs_of_alike(datagrams: list[Datagram]) -> list[tuple[int, int]]:
     """[start, end) spans of consecutive datagrams with one exporter and one length."""
-    spans, start = [], 0
-    for index in range(1, len(datagrams) + 1):
-        if index == len(datagrams) or (
-            datagrams[index].exporter != datagrams[start].exporter
-            or len(datagrams[index].payload) != len(datagrams[start].payload)
-        ):
-            spans.append((start, index))
-            start = index
-    return spans
+    if not datagrams:
+        return []
+    ids: dict[bytes, int] = {}
+    exporters = np.fromiter((ids.setdefault(d.exporter, len(ids)) for d in datagrams),
+                            dtype=np.int64, count=len(datagrams))
+    lengths = np.fromiter((len(d.payload) for d in datagrams), dtype=np.int64,
+                          count=len(datagrams))
+    change = np.flatnonzero((np.diff(exporters) != 0) | (np.diff(lengths) != 0)) + 1
+    edges = [0, *change.tolist(), len(datagrams)]
+    return list(itertools.pairwise(edges))
 
 
 def plan(decoder: TemplatedDecoder, layout: HeaderLayout, first: Datagram) -> list[_Set] | None:

@@ -25,6 +25,9 @@ FLOWSET_HEADER = struct.Struct("!HH")
 VERSION = 9
 VENDOR_FIELD = 0x8000
 SET_IDS = {0: TEMPLATE_SET, 1: OPTIONS_SET}
+_SEEN: dict[bytes, Template] = {}
+"""Template records already parsed, by their bytes: refreshes cost one lookup."""
+MAX_SEEN = 16_384
 
 
 def parse_message(datagram: Datagram) -> list[Message]:
@@ -72,10 +75,17 @@ def _parse_data_templates(body: bytes) -> list[Template | int]:
             raise TemplateError(f"template {template_id} has no fields")
         if len(body) - offset < 4 * count:
             raise TruncatedError(f"template {template_id} field list cut short")
-        specs = struct.unpack_from(f"!{2 * count}H", body, offset)
+        raw = body[offset - 4 : offset + 4 * count]
         offset += 4 * count
-        fields = tuple(_field(specs[i], specs[i + 1]) for i in range(0, len(specs), 2))
-        out.append(make_template(template_id, fields))
+        template = _SEEN.get(raw)
+        if template is None:
+            specs = struct.unpack_from(f"!{2 * count}H", raw, 4)
+            fields = tuple(_field(specs[i], specs[i + 1]) for i in range(0, len(specs), 2))
+            template = make_template(template_id, fields)
+            if len(_SEEN) >= MAX_SEEN:
+                _SEEN.clear()
+            _SEEN[raw] = template
+        out.append(template)
     return out
 
 
