@@ -101,7 +101,7 @@ def address_column(records: np.ndarray, v4: str | None, v6: str | None, n: int) 
 def binary16_array(matrix: np.ndarray) -> pa.Array:
     """An Arrow fixed_size_binary(16) array over an (n, 16) uint8 matrix."""
     data = np.ascontiguousarray(matrix, dtype=np.uint8)
-    return pa.Array.from_buffers(pa.binary(16), len(data), [None, pa.py_buffer(data.tobytes())])
+    return pa.Array.from_buffers(pa.binary(16), len(data), [None, pa.py_buffer(data)])
 
 
 def _times(records: np.ndarray, names: dict[int, str], ctx: RecordContext, n: int) -> tuple[

@@ -294,7 +294,9 @@ class TemplatedDecoder:
             parts.append(_scalar_part(run))
         if not parts:
             return []
-        records = np.frombuffer(b"".join(p[0] for p in parts), dtype=run.template.dtype)
+        chunks = [np.frombuffer(p[0], dtype=np.uint8) for p in parts]
+        joined = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        records = joined.view(run.template.dtype)
         contexts = [p[1] for p in parts]
         uptimes = [c.uptime_ms for c in contexts if c.uptime_ms is not None]
         ctx = RecordContext(
@@ -307,7 +309,7 @@ class TemplatedDecoder:
         return [flows_from_records(records, run.template.names, ctx, batch_id)]
 
 
-def _scalar_part(run: _Run) -> tuple[bytes, RecordContext]:
+def _scalar_part(run: _Run) -> tuple[bytes | np.ndarray, RecordContext]:
     """Records queued set by set, with their per-set facts spread over them."""
     counts = np.asarray(run.counts)
     exporters = np.frombuffer(b"".join(run.exporters), dtype=np.uint8).reshape(-1, 16)
@@ -321,7 +323,7 @@ def _scalar_part(run: _Run) -> tuple[bytes, RecordContext]:
     )
 
 
-def _block_part(block: Block) -> tuple[bytes, RecordContext]:
+def _block_part(block: Block) -> tuple[bytes | np.ndarray, RecordContext]:
     """Records of a uniform run, with their per-datagram facts spread over them."""
     total = len(block.export_ms) * block.per_datagram
     exporter = np.frombuffer(block.exporter, dtype=np.uint8).reshape(1, 16)

@@ -44,7 +44,7 @@ class HeaderLayout:
 class Block:
     """The records of one set across a uniform run, with their per-datagram facts."""
 
-    records: bytes
+    records: np.ndarray  # contiguous uint8, the sets' bytes row after row
     per_datagram: int
     exporter: bytes
     domain: int
@@ -114,10 +114,10 @@ def column_u32(rows: np.ndarray, offset: int) -> np.ndarray:
     return raw.view(">u4").ravel().astype(np.int64)
 
 
-def set_records(rows: np.ndarray, item: _Set) -> bytes:
-    """The records of one set in every row, row after row."""
+def set_records(rows: np.ndarray, item: _Set) -> np.ndarray:
+    """The records of one set in every row, row after row (a contiguous byte array)."""
     width = item.count * item.template.record_length  # type: ignore[operator]
-    return np.ascontiguousarray(rows[:, item.offset : item.offset + width]).tobytes()
+    return np.ascontiguousarray(rows[:, item.offset : item.offset + width])
 
 
 SEQUENCE_WRAP = 2**32
