@@ -33,7 +33,7 @@ from pahna.settle.statements import ProducerUsage, Settlement, settle_period
 from pahna.settle.tariffs import Tariff, tariff_for
 from pahna.store.manifests import Manifest, committed_files, file_sha256
 from pahna.store.quarantine import quarantine
-from pahna.store.state import load_state, save_state
+from pahna.store.state import STATE_NAME, load_state, save_state
 from pahna.store.writer import is_stored, write_batch
 from pahna.workspace import Workspace
 
@@ -57,12 +57,13 @@ class Ingestor:
     every committed batch, so a restart does not wait for the next template refresh.
     """
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, state: str = STATE_NAME) -> None:
         self.workspace = workspace
+        self.state = state
         settings = workspace.config.collector
         override = {address_to_bytes(a): r for a, r in settings.sampling_override.items()}
         self.decoder = FlowDecoder(settings.template_hold_s, override)
-        self.decoder.restore(load_state(workspace.home))
+        self.decoder.restore(load_state(workspace.home, state))
         self.replay = ReplayStats()
 
     @property
@@ -81,7 +82,7 @@ class Ingestor:
             counters.quarantined += 1
             counters.quarantined_bytes += len(item.datagram.payload)
         manifest = write_batch(self.workspace.store_dir, result.flows, source, content_hash)
-        save_state(self.workspace.home, self.decoder.state())
+        save_state(self.workspace.home, self.decoder.state(), self.state)
         return IngestReport(source, result.flows.num_rows, len(result.rejected), manifest)
 
     def ingest_file(self, path: Path, exporter: str = "0.0.0.0") -> IngestReport:

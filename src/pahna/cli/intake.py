@@ -16,6 +16,7 @@ from pahna.intake.collector import ListenAddress, UdpCollector
 from pahna.intake.dispatch import warm_up
 from pahna.intake.metrics import MetricsServer, render
 from pahna.pipeline import Ingestor, IngestReport
+from pahna.store.state import state_name
 
 
 def _files(paths: tuple[str, ...]) -> list[Path]:
@@ -78,8 +79,9 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
     """
     workspace = workspace_from(home)
     settings = workspace.config.collector
-    ingestor = Ingestor(workspace)
-    addresses = [ListenAddress.parse(a) for a in (listen or settings.listen)]
+    listening = list(listen or settings.listen)
+    ingestor = Ingestor(workspace, state=state_name(listening))
+    addresses = [ListenAddress.parse(a) for a in listening]
     collector = UdpCollector(addresses, _sink(ingestor), flush_interval or
                              settings.flush_interval_s, settings.receive_buffer_bytes)
     warm_up()

@@ -12,7 +12,7 @@ from pahna.errors import StoreError
 from pahna.schema import FLOW_SCHEMA, IPV4_MAPPED_PREFIX
 from pahna.store.manifests import committed_files, read_manifests
 from pahna.store.reader import iter_flows
-from pahna.store.state import load_state, save_state
+from pahna.store.state import load_state, save_state, state_name
 from pahna.store.writer import write_batch
 
 DAY_MS = 86_400_000
@@ -75,3 +75,13 @@ def test_intake_state_round_trips_and_refuses_garbage(tmp_path: Path) -> None:
     (tmp_path / "state" / "intake-state.json").write_text("{not json")
     with pytest.raises(StoreError):
         load_state(tmp_path)
+
+
+def test_each_collector_keeps_its_own_state(tmp_path: Path) -> None:
+    one = state_name(["127.0.0.1:2055", "[::1]:2055"])
+    assert one == state_name(["[::1]:2055", "127.0.0.1:2055"])
+    other = state_name(["127.0.0.1:4739"])
+    save_state(tmp_path, {"format": 1, "who": "one"}, one)
+    save_state(tmp_path, {"format": 1, "who": "other"}, other)
+    assert load_state(tmp_path, one)["who"] == "one"
+    assert load_state(tmp_path, other)["who"] == "other"
