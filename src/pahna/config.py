@@ -40,6 +40,14 @@ class CollectorSettings(_Section):
     template_hold_s: float = Field(
         60.0, ge=0, description="Seconds data waits for its template before it is quarantined."
     )
+    sampling_override: dict[str, int] = Field(
+        default_factory=dict,
+        description="Exporter address -> sampling rate that replaces what the exporter sends.",
+    )
+    metrics_listen: str = Field(
+        "", description="ADDR:PORT of the Prometheus metrics endpoint of `pahna collect` "
+        "(empty: none)."
+    )
 
 
 class AggregateSettings(_Section):

@@ -7,6 +7,7 @@ import click
 from pahna import __version__
 from pahna.cli.demo import demo
 from pahna.cli.errors import PahnaGroup
+from pahna.cli.flows import flows
 from pahna.cli.intake import collect, ingest
 from pahna.cli.registry import registry
 from pahna.cli.serve import serve, users
@@ -33,3 +34,4 @@ for command in (serve, users):
 
 for command in (costs, statements, payments, explain_command):
     main.add_command(command)
+main.add_command(flows)
