@@ -5,11 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
-from pahna.schema import IPV4_MAPPED_PREFIX
-
-_MAPPED_HI = np.frombuffer(IPV4_MAPPED_PREFIX[:8], dtype=">u8")[0]
-_MAPPED_MID = np.frombuffer(IPV4_MAPPED_PREFIX[8:12], dtype=">u4")[0]
-
 
 def address_matrix(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """The (n, 16) uint8 view of a fixed_size_binary(16) column (zero-copy when possible)."""
@@ -21,10 +16,11 @@ def address_matrix(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     return raw[column.offset * 16 : (column.offset + len(column)) * 16].reshape(-1, 16)
 
 
-def split_families(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(is_ipv4 mask, IPv4 keys as uint32, IPv6 keys as 'S16') for a (n, 16) matrix."""
+def split_families(matrix: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(is_ipv4 mask, IPv4 keys as uint32, IPv6 high and low halves as uint64)."""
     words = matrix.view(">u4")
     is_v4 = (words[:, 0] == 0) & (words[:, 1] == 0) & (words[:, 2] == 0xFFFF)
     v4_keys = words[is_v4, 3].astype(np.uint32)
-    v6_keys = np.ascontiguousarray(matrix[~is_v4]).view("S16").ravel()
-    return is_v4, v4_keys, v6_keys
+    halves = matrix.view(">u8")[~is_v4]
+    return is_v4, v4_keys, halves[:, 0].astype(np.uint64), halves[:, 1].astype(np.uint64)
