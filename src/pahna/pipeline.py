@@ -18,13 +18,13 @@ from pahna.aggregate.engines.duckdb import MAX_FLOW_MS
 from pahna.aggregate.kernel import Rules
 from pahna.aggregate.queries import UsageQuery
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
-from pahna.attribute.domestic import DomesticIndex
 from pahna.calendar import JalaliMonth
 from pahna.errors import SettlementError
 from pahna.intake.base import Datagram, IntakeCounters
 from pahna.intake.dispatch import FlowDecoder
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers, prefix_claims
+from pahna.registry.rules import load_rules
 from pahna.report.statements import write_statements
 from pahna.schema import address_to_bytes
 from pahna.settle.statements import ProducerUsage, Settlement, settle_period
@@ -95,7 +95,8 @@ def claim_index(workspace: Workspace) -> ClaimIndex:
 
 
 def rules(workspace: Workspace) -> Rules:
-    return Rules(claim_index(workspace), DomesticIndex.empty())
+    """Claims, metering points and domestic lists from the registry (registry.rules)."""
+    return load_rules(open_registry(workspace.registry_url))
 
 
 def usage_for_period(workspace: Workspace, period: str, engine_name: str | None = None,

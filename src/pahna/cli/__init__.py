@@ -6,6 +6,7 @@ import click
 
 from pahna import __version__
 from pahna.cli.demo import demo
+from pahna.cli.domestic import domestic
 from pahna.cli.errors import PahnaGroup
 from pahna.cli.intake import collect, ingest
 from pahna.cli.registry import registry
@@ -26,3 +27,4 @@ def main() -> None:
 
 for command in (init, demo, ingest, collect, registry, usage, settle_command, tariff):
     main.add_command(command)
+main.add_command(domestic)

@@ -14,8 +14,8 @@ import jdatetime
 
 from pahna.calendar import TEHRAN
 
-_JALALI = re.compile(r"^(1[0-6]\d\d)[-/](\d{1,2})[-/](\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-OPEN_END = None
+_JALALI = re.compile(r"^(1[0-6]\d\d)[-/](\d{1,2})[-/](\d{1,2})"
+                     r"(?:[T ](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
 def parse_instant(text: str) -> int:

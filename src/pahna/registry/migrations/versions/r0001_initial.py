@@ -14,7 +14,7 @@ revision = "r0001"
 down_revision = None
 
 
-def _validity() -> list[sa.Column]:
+def _validity() -> list[sa.Column[int]]:
     return [sa.Column("valid_from_ms", sa.BigInteger, nullable=False),
             sa.Column("valid_to_ms", sa.BigInteger, nullable=True)]
 
