@@ -88,8 +88,8 @@ def flows(draw: st.DrawFn, claims: list[TimedPrefix]) -> list[tuple[str, int]]:
             address = ipaddress.IPv4Address(draw(st.integers(0, 2**32 - 1)))
         else:
             address = ipaddress.IPv6Address(draw(st.integers(0, 2**128 - 1)))
-        at = draw(st.one_of(st.integers(START, END - 1),
-                            st.sampled_from(edges).map(lambda t: t + draw(st.sampled_from((-1, 0, 1))))))
+        near_edge = st.sampled_from(edges).map(lambda t: t + draw(st.sampled_from((-1, 0, 1))))
+        at = draw(st.one_of(st.integers(START, END - 1), near_edge))
         out.append((str(address), at))
     return out
 
