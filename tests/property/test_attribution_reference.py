@@ -70,9 +70,9 @@ def reference(claims: list[TimedPrefix], address: str, at: int) -> str | None:
     best: TimedPrefix | None = None
     for claim in claims:
         valid = claim.valid_from_ms <= at and (claim.valid_to_ms is None or at < claim.valid_to_ms)
-        if valid and addr.version == claim.network.version and addr in claim.network:
-            if best is None or claim.network.prefixlen > best.network.prefixlen:
-                best = claim
+        covers = valid and addr.version == claim.network.version and addr in claim.network
+        if covers and (best is None or claim.network.prefixlen > best.network.prefixlen):
+            best = claim
     return None if best is None else best.owner
 
 
