@@ -15,7 +15,7 @@ from pahna.demo.run import DemoResult, run_demo
 @click.option("--home", type=click.Path(file_okay=False), default="pahna-demo",
               show_default=True, help="Folder for the demo workspace (an earlier demo there "
               "is replaced; any other workspace is left alone).")
-@click.option("--flows", type=click.IntRange(1_000, 50_000_000), default=300_000,
+@click.option("--flows", type=click.IntRange(20_000, 50_000_000), default=300_000,
               show_default=True, help="Flow records in the demo month.")
 def demo(home: str, flows: int) -> None:
     """Build a demo workspace and settle a month of IPFIX traffic end to end.

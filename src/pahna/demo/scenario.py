@@ -95,6 +95,6 @@ id = "incentive-demo"
 version = 1
 valid_from = "1404-01"
 valid_to = ""
-rate_rial_per_gb = "50000000"
-pool_rial = 5000000000
+rate_rial_per_gb = "100000000"
+pool_rial = 2000000000
 """

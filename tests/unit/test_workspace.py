@@ -1,0 +1,35 @@
+from pathlib import Path
+
+import pytest
+
+from pahna.config import load_config
+from pahna.errors import ConfigError, WorkspaceError
+from pahna.workspace import init_workspace, open_workspace
+
+
+def test_init_then_open(tmp_path: Path) -> None:
+    created = init_workspace(tmp_path / "ws")
+    opened = open_workspace(tmp_path / "ws")
+    assert opened.config == created.config
+    assert (tmp_path / "ws" / "store").is_dir()
+
+
+def test_missing_and_foreign_folders_are_named(tmp_path: Path) -> None:
+    with pytest.raises(WorkspaceError, match="no such folder"):
+        open_workspace(tmp_path / "absent")
+    (tmp_path / "foreign").mkdir()
+    (tmp_path / "foreign" / "notes.txt").write_text("x")
+    with pytest.raises(WorkspaceError, match="not a pahna workspace"):
+        open_workspace(tmp_path / "foreign")
+    with pytest.raises(WorkspaceError, match="not empty"):
+        init_workspace(tmp_path / "foreign")
+
+
+def test_config_errors_name_file_and_key(tmp_path: Path) -> None:
+    path = tmp_path / "pahna.toml"
+    path.write_text("[collector]\nflush_interval_s = -1\nlisen = []\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert str(path) in message
+    assert "collector.flush_interval_s" in message and "collector.lisen" in message
