@@ -37,7 +37,7 @@ class ClaimSpec:
         return self.valid_from_ms < end_b and other.valid_from_ms < end_a
 
     def describe(self) -> str:
-        return f"{self.kind} {self.value} of {self.producer_id}"
+        return f"{self.kind} {self.value} for {self.producer_id}"
 
 
 def normalize_value(kind: str, value: str) -> str:
@@ -93,7 +93,8 @@ class ClaimBook:
                     f"{claim.producer_id} already holds {claim.kind} {claim.value} at an "
                     "overlapping time")
             raise ClaimConflictError(
-                f"{claim.describe()} conflicts with {other.describe()}: same "
+                f"{claim.describe()} conflicts with {other.kind} {other.value} of "
+                f"{other.producer_id}: same "
                 f"{claim.kind} at the same specificity over overlapping times")
         nested = [other for value in self._related(claim)
                   for other in self._live(claim.kind, value, claim)]

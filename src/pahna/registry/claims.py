@@ -56,10 +56,11 @@ def put_claim(session: Session, book: ClaimBook, claim: ClaimSpec, approve_neste
     session.add(row)
     book.add(claim)
     entity = f"producer:{claim.producer_id}"
-    record(session, actor, "claim.add", entity, None, asdict(claim))
     if nested:
         record(session, actor, "claim.approve_nested", entity, None,
                {**asdict(claim), "nested_with": [asdict(o) for o in nested]})
+    record(session, actor, "claim.add", entity, None,
+           {**asdict(claim), "nested_approved": bool(nested)})
 
 
 def add_claims(engine: Engine, claims: Sequence[ClaimSpec], approve_nested: bool = False,

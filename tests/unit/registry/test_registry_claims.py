@@ -38,7 +38,7 @@ def test_same_specificity_refused_naming_both(two: Engine, kind: str, value: str
     add_claims(two, [claim("a", kind, value)])
     with pytest.raises(ClaimConflictError) as caught:
         add_claims(two, [claim("b", kind, other)], approve_nested=True)
-    assert "of a" in str(caught.value) and "of b" in str(caught.value)
+    assert "for b" in str(caught.value) and "of a" in str(caught.value)
     assert len(list_claims(two)) == 1
 
 
