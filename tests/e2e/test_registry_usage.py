@@ -93,22 +93,25 @@ def test_usage_matches_hand_computation(tmp_path: Path, home: Path, pahna_cli) -
     pahna_cli("ingest", str(export), "--exporter", "10.255.0.1", "--home", str(home))
 
     aban = usage(pahna_cli, home, "1404-08")
+    remainder = group(None, 800, {"domestic": 800}, flows=1)
     assert aban["usage"] == [
         group("qom-media", 4750, {"domestic": 4700, "international": 50}, flows=4),
         group("teh-video", 6500, {"domestic": 4000, "international": 2500}, flows=3,
               packets=12),
+        remainder,
     ]
-    assert aban["unattributed"] == group(None, 800, {"domestic": 800}, flows=1)
+    assert aban["unattributed"] == remainder
     azar = usage(pahna_cli, home, "1404-09")
     assert azar["usage"] == [group("qom-media", 60, {"international": 60}, flows=1)]
+    assert azar["unattributed"] == group(None, 0, {}, flows=0, packets=0)
 
     by_province = usage(pahna_cli, home, "1404-08", "--by", "province", "--class", "domestic")
     assert [(g["province"], g["bytes"]) for g in by_province["usage"]] == [
-        ("IR-23", 4000), ("IR-25", 4700)]
+        ("IR-23", 4000), ("IR-25", 4700), (None, 800)]
     assert by_province["unattributed"]["bytes"] == 800
     by_zone = usage(pahna_cli, home, "1404-08", "--by", "zone")
     assert [(g["zone"], g["bytes"]) for g in by_zone["usage"]] == [
-        ("(no zone)", 6500), ("qom-itz", 4750)]
+        ("(no zone)", 6500), ("qom-itz", 4750), (None, 800)]
 
 
 def usage(pahna_cli, home: Path, period: str, *args: str) -> dict:  # type: ignore[no-untyped-def]
@@ -119,7 +122,7 @@ def usage(pahna_cli, home: Path, period: str, *args: str) -> dict:  # type: igno
 def group(key: str | None, size: int, by_class: dict[str, int], flows: int,
           packets: int | None = None) -> dict[str, object]:
     classes = {"domestic": 0, "international": 0, "unknown": 0, **by_class}
-    return {"producer": key, "bytes": size, "packets": flows if packets is None else packets,
+    return {"producer_id": key, "bytes": size, "packets": flows if packets is None else packets,
             "flows": flows, "bytes_by_class": classes}
 
 

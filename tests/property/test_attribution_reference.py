@@ -55,7 +55,7 @@ def claims(draw: st.DrawFn) -> list[TimedPrefix]:
     for net in draw(networks()):
         first, second = draw(st.sampled_from(OWNERS)), draw(st.sampled_from(OWNERS))
         begin = draw(st.one_of(st.just(0), instants))
-        end = draw(st.one_of(st.none(), st.integers(begin + 1, END + 86_400_000)))
+        end = draw(st.one_of(st.none(), st.integers(begin + 1, max(begin + 1, END + 86_400_000))))
         if end is not None and draw(st.booleans()):
             out.append(TimedPrefix(first, net, begin, end))
             out.append(TimedPrefix(second, net, end, None))

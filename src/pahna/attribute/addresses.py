@@ -19,8 +19,24 @@ def address_matrix(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
 def split_families(matrix: np.ndarray
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(is_ipv4 mask, IPv4 keys as uint32, IPv6 high and low halves as uint64)."""
+    is_v4, _ = family_mask(matrix)
     words = matrix.view(">u4")
-    is_v4 = (words[:, 0] == 0) & (words[:, 1] == 0) & (words[:, 2] == 0xFFFF)
     v4_keys = words[is_v4, 3].astype(np.uint32)
     halves = matrix.view(">u8")[~is_v4]
     return is_v4, v4_keys, halves[:, 0].astype(np.uint64), halves[:, 1].astype(np.uint64)
+
+
+def family_mask(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(is_ipv4 mask, the low 32 bits of every address as uint32 keys).
+
+    For IPv4-mapped rows the keys are the IPv4 addresses; for the others they are
+    meaningless and callers overwrite what they computed from them."""
+    words = matrix.view(">u4")
+    is_v4 = (words[:, 0] == 0) & (words[:, 1] == 0) & (words[:, 2] == 0xFFFF)
+    return is_v4, words[:, 3].astype(np.uint32)
+
+
+def v6_halves(matrix: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """High and low 64-bit halves (uint64) of the addresses in `rows`."""
+    halves = matrix.view(">u8")[rows]
+    return halves[:, 0].astype(np.uint64), halves[:, 1].astype(np.uint64)

@@ -115,7 +115,9 @@ class V6Ranges:
     def find(self, high: np.ndarray, low: np.ndarray) -> np.ndarray:
         """Range index per (high, low) key."""
         found = np.searchsorted(self.high, high, side="right").astype(np.int32) - 1
-        tie = np.flatnonzero(self.high[found] == high)  # a boundary inside this /64
+        # ranges sharing the key's high half: only a start above the key's low half
+        # means the answer lies further back (a boundary inside this /64)
+        tie = np.flatnonzero((self.high[found] == high) & (self.low[found] > low))
         if tie.size:
             keys = np.empty((tie.size, 2), dtype=">u8")
             keys[:, 0], keys[:, 1] = high[tie], low[tie]

@@ -24,16 +24,20 @@ from pahna.registry.producers import list_producers
 @json_option
 def usage(period: str, by: str, traffic_class: str | None, home: str | None,
           as_json: bool) -> None:
-    """Sampling-scaled bytes per group for a Jalali month, unattributed shown apart."""
+    """Sampling-scaled bytes per group for a Jalali month.
+
+    The unattributed remainder is always shown: as the last row (key null) when it
+    holds anything, and under "unattributed" in the JSON."""
     workspace = workspace_from(home)
     table = usage_for_period(workspace, period, group_by=("producer_id", "traffic_class"))
     producers = {p.id: p for p in list_producers(open_registry(workspace.registry_url))}
     groups, rest = group_usage(table.to_pylist(), producers, by, traffic_class)
     if as_json:
+        shown = [*groups, rest] if rest.flows or rest.bytes else groups
         click.echo(json.dumps({
             "period": period, "by": by, "class": traffic_class,
-            "usage": [g.as_dict(by) for g in groups],
-            "unattributed": rest.as_dict(by) | {by: None},
+            "usage": [g.as_dict(by) for g in shown],
+            "unattributed": rest.as_dict(by),
         }, ensure_ascii=False, indent=1))
         return
     click.echo(f"{by:28} {'bytes':>20} {'domestic':>20} {'international':>20} {'flows':>10}")

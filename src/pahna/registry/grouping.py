@@ -25,7 +25,10 @@ class UsageGroup:
     by_class: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CLASSES, 0))
 
     def as_dict(self, by: str) -> dict[str, object]:
-        return {by: self.key, "bytes": self.bytes, "packets": self.packets,
+        """A JSON row; the key is named `producer_id` when grouping by producer."""
+        name = "producer_id" if by == "producer" else by
+        key = None if self.key == UNATTRIBUTED else self.key
+        return {name: key, "bytes": self.bytes, "packets": self.packets,
                 "flows": self.flows, "bytes_by_class": dict(self.by_class)}
 
 
