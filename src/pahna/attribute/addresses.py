@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pyarrow as pa
+
+from pahna.schema import IPV4_MAPPED_PREFIX
+
+_LITTLE = sys.byteorder == "little"
+_MAPPED_WORD = int(np.frombuffer(IPV4_MAPPED_PREFIX[8:12], dtype=np.uint32)[0])
 
 
 def address_matrix(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
@@ -30,10 +37,12 @@ def family_mask(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(is_ipv4 mask, the low 32 bits of every address as uint32 keys).
 
     For IPv4-mapped rows the keys are the IPv4 addresses; for the others they are
-    meaningless and callers overwrite what they computed from them."""
-    words = matrix.view(">u4")
-    is_v4 = (words[:, 0] == 0) & (words[:, 1] == 0) & (words[:, 2] == 0xFFFF)
-    return is_v4, words[:, 3].astype(np.uint32)
+    meaningless and callers overwrite what they computed from them. Native-order views
+    compared with byte-swapped constants avoid converting the whole column first."""
+    quads = matrix.view(np.uint64)
+    words = matrix.view(np.uint32)
+    is_v4 = (quads[:, 0] == 0) & (words[:, 2] == _MAPPED_WORD)
+    return is_v4, words[:, 3].byteswap() if _LITTLE else words[:, 3].copy()
 
 
 def v6_halves(matrix: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -63,7 +63,7 @@ class ClaimIndex:
         is_v4, keys = family_mask(matrix)
         # every row goes through the IPv4 path (cheaper than gathering the IPv4 rows
         # out); the IPv6 rows are then answered again, properly
-        out = self.resolve(self.v4_chains, self.v4.find(keys), times)
+        out = self.lookup_v4(keys, times)
         v6_rows = np.flatnonzero(~is_v4)
         if v6_rows.size:
             high, low = v6_halves(matrix, v6_rows)
@@ -72,25 +72,39 @@ class ClaimIndex:
         return out
 
     def lookup_v4(self, keys: np.ndarray, times_ms: np.ndarray) -> np.ndarray:
-        """Owner index per IPv4 address given as uint32 (the benchmark's raw path)."""
-        if len(self.claim_owner) == 0:
+        """Owner index per IPv4 address given as uint32 keys."""
+        if len(keys) == 0 or len(self.claim_owner) == 0:
             return np.full(len(keys), -1, dtype=np.int32)
-        return self.resolve(self.v4_chains, self.v4.find(keys), times_ms)
+        fast = self._steady(self.v4_chains, times_ms)
+        out = self.v4.values(keys, fast)
+        if (fast == -2).any():
+            walk = np.flatnonzero(out == -2)
+            if walk.size:
+                ranges = self.v4.find(keys[walk])
+                out[walk] = self._walk(self.v4_chains, ranges, times_ms[walk])
+        return out
 
     def resolve(self, chains: np.ndarray, ranges: np.ndarray, times: np.ndarray) -> np.ndarray:
         """Owner per flow from its range and time: the first valid claim of the chain."""
         if len(ranges) == 0:
             return np.empty(0, dtype=np.int32)
+        fast = self._steady(chains, times)
+        out = fast[ranges]
+        if (fast == -2).any():
+            walk = np.flatnonzero(out == -2)
+            if walk.size:
+                out[walk] = self._walk(chains, ranges[walk], times[walk])
+        return out
+
+    def _steady(self, chains: np.ndarray, times: np.ndarray) -> np.ndarray:
+        """Per range: the owner when its most specific claim is valid over the whole span
+        of `times`, -1 when nobody claims it, -2 when flows must walk the chain."""
         first = chains[:, 0]
         safe = np.maximum(first, 0)
         steady = ((self.valid_from[safe] <= times.min())
                   & (self.valid_to[safe] > times.max()))
-        fast = np.where(first < 0, -1, np.where(steady, self.claim_owner[safe], -2))
-        out = fast[ranges].astype(np.int32)
-        walk = np.flatnonzero(out == -2)
-        if walk.size:
-            out[walk] = self._walk(chains, ranges[walk], times[walk])
-        return out
+        return np.where(first < 0, -1, np.where(steady, self.claim_owner[safe], -2)).astype(
+            np.int32)
 
     def _walk(self, chains: np.ndarray, ranges: np.ndarray, times: np.ndarray) -> np.ndarray:
         out = np.full(len(ranges), -1, dtype=np.int32)

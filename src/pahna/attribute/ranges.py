@@ -13,6 +13,7 @@ where a range boundary falls inside a /64.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ import numpy as np
 
 DIR_MIN_KEYS = 1 << 16
 """Batches with at least this many IPv4 keys use (and build) the DIR-24-8 table."""
+_SPLIT = -3
+"""In a table of values, codes <= -3 point to a /24 block split by a range boundary."""
 
 
 def cut_ranges(prefixes: Sequence[tuple[int, int, int]], bits: int
@@ -69,6 +72,36 @@ class V4Ranges:
     starts: np.ndarray  # uint32, sorted, starts[0] == 0
     _dir24: np.ndarray | None = field(default=None, repr=False)
     _dir8: np.ndarray | None = field(default=None, repr=False)
+    _by_value: tuple[bytes, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    def values(self, keys: np.ndarray, per_range: np.ndarray) -> np.ndarray:
+        """per_range[range of key] per key (int32 values >= -2).
+
+        Large batches read it from a DIR-24-8 table of the values themselves, cached for
+        the last `per_range` seen, so most keys cost a single gather."""
+        if len(keys) < DIR_MIN_KEYS:
+            return per_range[self.find(keys)]
+        table, inner = self._value_tables(per_range)
+        found = table[keys >> 8]
+        split = np.flatnonzero(found <= _SPLIT)
+        if split.size:
+            slot = (_SPLIT - found[split]).astype(np.int64)
+            found[split] = inner[slot * 256 + (keys[split] & 0xFF)]
+        return found
+
+    def _value_tables(self, per_range: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        digest = hashlib.blake2b(per_range.tobytes(), digest_size=16).digest()
+        if self._by_value is not None and self._by_value[0] == digest:
+            return self._by_value[1], self._by_value[2]
+        if self._dir24 is None:
+            self._build_dir()
+        assert self._dir24 is not None and self._dir8 is not None
+        direct = self._dir24 >= 0
+        table = np.where(direct, per_range[np.where(direct, self._dir24, 0)],
+                         _SPLIT - (-1 - self._dir24)).astype(np.int32)
+        inner = per_range[self._dir8].astype(np.int32)
+        self._by_value = (digest, table, inner)
+        return table, inner
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Range index per uint32 key."""
@@ -95,8 +128,8 @@ class V4Ranges:
         table[blocks] = -1 - np.arange(len(blocks), dtype=np.int32)
         self._dir24, self._dir8 = table, inner.astype(np.int32)
 
-    def __getstate__(self) -> dict[str, object]:  # ship without the 64 MB table
-        return {"starts": self.starts, "_dir24": None, "_dir8": None}
+    def __getstate__(self) -> dict[str, object]:  # ship without the 64 MB tables
+        return {"starts": self.starts, "_dir24": None, "_dir8": None, "_by_value": None}
 
 
 @dataclass(frozen=True)
