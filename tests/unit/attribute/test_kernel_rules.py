@@ -102,3 +102,22 @@ def test_no_claims_at_all() -> None:
     index = ClaimIndex.build([])
     column = pa.array([address_to_bytes("10.0.0.1"), address_to_bytes("::1")], pa.binary(16))
     assert index.lookup(column, np.array([0, 0])).tolist() == [-1, -1]
+
+
+def test_large_ipv6_batches_search_in_key_order() -> None:
+    rng = np.random.default_rng(7)
+    nets = {ipaddress.IPv6Network((int(rng.integers(0, 2**62)) << 66, int(rng.integers(8, 64))),
+                                  strict=False) for _ in range(300)}
+    claims = [TimedPrefix(f"p{i % 7}", n, 0, None) for i, n in enumerate(sorted(nets))]
+    index = ClaimIndex.build(claims)
+    picks = [sorted(nets)[i] for i in rng.integers(0, len(nets), 5000)]
+    addresses = [n.network_address + int(rng.integers(0, min(n.num_addresses, 2**62)))
+                 for n in picks]
+    column = pa.array([a.packed for a in addresses], pa.binary(16))
+    got = index.lookup(column, np.zeros(len(addresses), dtype=np.int64))
+    small = np.concatenate([index.lookup(column.slice(i, 1000), np.zeros(1000, dtype=np.int64))
+                            for i in range(0, 5000, 1000)])  # below the sorting threshold
+    assert got.tolist() == small.tolist()
+    best = [max((c for c in claims if a in c.network), key=lambda c: c.network.prefixlen).owner
+            for a in addresses[:200]]
+    assert [index.owners[i] for i in got[:200]] == best
