@@ -178,3 +178,20 @@ def test_export_imports_back_identically(tmp_path: Path, home: Path, pahna_cli) 
     actions = [e["action"] for e in audit]
     assert actions.count("claim.add") == 4 and actions.count("claim.approve_nested") == 1
     assert actions.count("producer.add") == 2 and actions.count("zone.add") == 1
+
+
+def test_metering_point_counts_a_flow_seen_by_two_routers_once(
+        tmp_path: Path, home: Path, pahna_cli) -> None:  # type: ignore[no-untyped-def]
+    files = write_registry_files(tmp_path)
+    pahna_cli("registry", "import", *map(str, files), "--approve-nested", "--home", str(home))
+    pahna_cli("registry", "add-metering", "qom-media", "10.255.0.1", "1", "--direction",
+              "ingress", "--from", "1404-01-01", "--actor", "noc", "--home", str(home))
+    for router, domain in (("10.255.0.1", 1), ("10.255.0.2", 2)):  # both export every flow
+        export = tmp_path / f"flows-{domain}.ipfix"
+        export.write_bytes(b"".join(encode_flows(flow_table(), domain=domain)))
+        pahna_cli("ingest", str(export), "--exporter", router, "--home", str(home))
+    aban = usage(pahna_cli, home, "1404-08")
+    assert [(g["producer_id"], g["bytes"]) for g in aban["usage"]] == [
+        ("qom-media", 4750), ("teh-video", 2 * 6500), (None, 2 * 800)]
+    audit = json.loads(pahna_cli("registry", "audit", "--json", "--home", str(home)).stdout)
+    assert audit[-1]["action"] == "metering.add" and audit[-1]["actor"] == "noc"

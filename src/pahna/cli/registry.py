@@ -7,6 +7,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.errors import RegistryError
@@ -16,7 +17,8 @@ from pahna.registry.claimbook import ClaimSpec, normalize_value
 from pahna.registry.claims import add_claims, end_claim, list_claims
 from pahna.registry.database import open_registry
 from pahna.registry.instants import format_instant, parse_instant
-from pahna.registry.models import CLAIM_KINDS, PRODUCER_TYPES
+from pahna.registry.metering import MeteringPoint, put_point
+from pahna.registry.models import CLAIM_KINDS, DIRECTIONS, PRODUCER_TYPES
 from pahna.registry.producers import Producer, add_producer, list_producers
 
 actor_option = click.option("--actor", default="cli", show_default=True,
@@ -78,6 +80,28 @@ def add_claim_command(producer_id: str, value: str, kind: str, valid_from: str,
                      _instant(valid_to, "--to") if valid_to else None)
     add_claims(open_registry(workspace_from(home).registry_url), [spec], approve_nested, actor)
     click.echo(f"{producer_id} claims {kind} {normalized}")
+
+
+@registry.command("add-metering")
+@click.argument("producer_id")
+@click.argument("exporter")
+@click.argument("interface", type=int)
+@click.option("--direction", type=click.Choice(DIRECTIONS), required=True)
+@click.option("--from", "valid_from", default="1300-01-01", help="Start: ISO 8601 or Jalali.")
+@click.option("--to", "valid_to", default=None, help="End (exclusive); open when absent.")
+@actor_option
+@home_option
+def add_metering_command(producer_id: str, exporter: str, interface: int, direction: str,
+                         valid_from: str, valid_to: str | None, actor: str,
+                         home: str | None) -> None:
+    """Count PRODUCER_ID's traffic only where EXPORTER sees it on INTERFACE."""
+    point = MeteringPoint(producer_id, exporter, interface, direction,
+                          _instant(valid_from, "--from"),
+                          _instant(valid_to, "--to") if valid_to else None)
+    with Session(open_registry(workspace_from(home).registry_url)) as session:
+        put_point(session, point, actor)
+        session.commit()
+    click.echo(f"{producer_id} is metered at {exporter} interface {interface} {direction}")
 
 
 @registry.command("end-claim")
