@@ -7,10 +7,14 @@ flow at 20:29 UTC belongs to Aban, one at 20:31 UTC to Azar.
 from __future__ import annotations
 
 import json
+import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
+import tomli_w
+from tests.pgschema import postgres_schema
 
 from pahna.calendar import JalaliMonth
 from pahna.intake.ipfix.encoder import encode_flows
@@ -72,11 +76,20 @@ def write_registry_files(folder: Path) -> list[Path]:
     return [folder / name for name in files]
 
 
-@pytest.fixture
-def home(tmp_path: Path, pahna_cli) -> Path:  # type: ignore[no-untyped-def]
+@pytest.fixture(params=["sqlite", "postgresql"])
+def home(request: pytest.FixtureRequest, tmp_path: Path, pahna_cli) -> Iterator[Path]:  # type: ignore[no-untyped-def]
+    """A workspace whose registry is SQLite (the default) or a real PostgreSQL."""
     home = tmp_path / "home"
     pahna_cli("init", "--home", str(home))
-    return home
+    if request.param == "sqlite":
+        yield home
+        return
+    with postgres_schema() as url:
+        config = home / "pahna.toml"
+        settings = tomllib.loads(config.read_text())
+        settings["registry"] = {"url": url}
+        config.write_text(tomli_w.dumps(settings))
+        yield home
 
 
 def test_usage_matches_hand_computation(tmp_path: Path, home: Path, pahna_cli) -> None:  # type: ignore[no-untyped-def]
