@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Engine, create_engine, event, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -18,6 +18,8 @@ from pahna.registry.models import ProvinceRow
 from pahna.registry.provinces import PROVINCES
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+SKELETON = "r0000"
+"""The revision matching registries made before migrations existed."""
 
 
 def open_registry(url: str) -> Engine:
@@ -44,6 +46,9 @@ def migrate(engine: Engine) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
         config.attributes["connection"] = connection
+        tables = set(inspect(connection).get_table_names())
+        if "provinces" in tables and "alembic_version" not in tables:
+            command.stamp(config, SKELETON)  # made by create_all before migrations
         command.upgrade(config, "head")
 
 

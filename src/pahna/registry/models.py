@@ -44,7 +44,7 @@ class ProducerRow(Base):
     name_fa: Mapped[str] = mapped_column(String(200), default="")
     province: Mapped[str] = mapped_column(ForeignKey("provinces.code"))
     type: Mapped[str] = mapped_column(String(32))
-    zone: Mapped[str | None] = mapped_column(ForeignKey("zones.id"), nullable=True)
+    zone: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a zones.id
     iban: Mapped[str | None] = mapped_column(String(34), nullable=True)
     contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
