@@ -10,7 +10,9 @@ from pahna.cli.domestic import domestic
 from pahna.cli.errors import PahnaGroup
 from pahna.cli.intake import collect, ingest
 from pahna.cli.registry import registry
-from pahna.cli.settle import settle_command, tariff
+from pahna.cli.serve import serve, users
+from pahna.cli.settle import costs, settle_command, tariff
+from pahna.cli.statements import explain_command, payments, statements
 from pahna.cli.usage import usage
 from pahna.cli.workspace import init
 
@@ -26,5 +28,10 @@ def main() -> None:
 
 
 for command in (init, demo, ingest, collect, registry, usage, settle_command, tariff):
+    main.add_command(command)
+for command in (serve, users):
+    main.add_command(command)
+
+for command in (costs, statements, payments, explain_command):
     main.add_command(command)
 main.add_command(domestic)

@@ -1,0 +1,125 @@
+"""Persian first, English on request: words, digits, sizes and Jalali dates."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from functools import lru_cache
+
+from pahna.calendar import JalaliMonth, jalali_date_text
+from pahna.report.numerals import format_amount, format_decimal, persian_digits
+
+LANGUAGES = ("fa", "en")
+MONTHS_FA = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان",
+             "آذر", "دی", "بهمن", "اسفند")
+MONTHS_EN = ("Farvardin", "Ordibehesht", "Khordad", "Tir", "Mordad", "Shahrivar", "Mehr",
+             "Aban", "Azar", "Dey", "Bahman", "Esfand")
+
+_WORDS: dict[str, tuple[str, str]] = {
+    "app": ("پهنا — سامانهٔ پرداخت پهنای باند", "pahna — bandwidth settlement"),
+    "overview": ("نمای کشوری", "National overview"),
+    "public": ("شفافیت", "Transparency"),
+    "settlement": ("تسویه", "Settlement"),
+    "registry": ("ثبت", "Registry"),
+    "login": ("ورود", "Log in"),
+    "logout": ("خروج", "Log out"),
+    "username": ("نام کاربری", "Username"),
+    "password": ("گذرواژه", "Password"),
+    "period": ("دوره", "Period"),
+    "province": ("استان", "Province"),
+    "provinces": ("استان‌ها", "Provinces"),
+    "producer": ("تولیدکننده", "Producer"),
+    "producers": ("تولیدکنندگان", "Producers"),
+    "top_producers": ("تولیدکنندگان برتر", "Top producers"),
+    "type": ("نوع", "Type"),
+    "traffic": ("ترافیک", "Traffic"),
+    "gb": ("گیگابایت", "GB"),
+    "rials": ("ریال", "rials"),
+    "amount": ("مبلغ (ریال)", "Amount (rials)"),
+    "claim": ("ادعا (ریال)", "Claim (rials)"),
+    "total": ("جمع", "Total"),
+    "trend": ("روند ماهانه", "Monthly trend"),
+    "per_day": ("ترافیک روزانه", "Traffic per day"),
+    "per_5min": ("ترافیک هر ۵ دقیقه", "Traffic per 5 minutes"),
+    "day": ("روز", "Day"),
+    "domestic": ("داخلی", "Domestic"),
+    "international": ("بین‌المللی", "International"),
+    "unknown": ("نامشخص", "Unknown"),
+    "claims": ("ادعاهای نشانی", "Address claims"),
+    "statements": ("صورت‌حساب‌ها", "Statements"),
+    "statement": ("صورت‌حساب", "Statement"),
+    "dispute": ("اعتراض", "Dispute"),
+    "disputes": ("اعتراض‌ها", "Disputes"),
+    "send": ("ارسال", "Send"),
+    "message": ("متن", "Message"),
+    "prefix": ("پیشوند", "Prefix"),
+    "valid_from": ("از", "From"),
+    "valid_to": ("تا", "To"),
+    "open_ended": ("بی‌پایان", "open-ended"),
+    "nested": ("تو در تو (تأییدشده)", "nested (approved)"),
+    "conflict": ("هشدار هم‌پوشانی", "Overlap warning"),
+    "add_claim": ("افزودن ادعا", "Add a claim"),
+    "approve_nested": ("تأیید پیشوند تو در تو", "Approve a nested prefix"),
+    "recompute": ("محاسبهٔ دوبارهٔ پیش‌نویس", "Recompute the draft"),
+    "draft": ("پیش‌نویس", "Draft"),
+    "changes": ("تغییرات نسبت به پیش‌نویس قبلی", "Changes since the last draft"),
+    "no_changes": ("بدون تغییر", "No changes"),
+    "before": ("قبل", "Before"),
+    "after": ("بعد", "After"),
+    "unattributed": ("بی‌صاحب", "Unattributed"),
+    "pool": ("سقف بودجه", "Budget pool"),
+    "download_csv": ("دریافت CSV", "Download CSV"),
+    "by_type": ("بر پایهٔ نوع تولیدکننده", "By producer type"),
+    "public_centre": ("مرکز دولتی", "Public centre"),
+    "private_company": ("شرکت خصوصی", "Private company"),
+    "student_startup": ("استارتاپ دانشجویی", "Student start-up"),
+    "other": ("دیگر", "Other"),
+    "forbidden": ("دسترسی ندارید", "Forbidden"),
+    "not_found": ("پیدا نشد", "Not found"),
+    "server_error": ("خطای سامانه", "Server error"),
+    "bad_login": ("نام کاربری یا گذرواژه نادرست است", "Wrong username or password"),
+    "throttled": ("تلاش‌های زیاد؛ کمی بعد دوباره بکوشید",
+                  "Too many attempts; try again later"),
+    "saved": ("ثبت شد", "Saved"),
+    "no_data": ("داده‌ای نیست", "No data"),
+    "language": ("English", "فارسی"),
+    "home": ("خانه", "Home"),
+    "published_note": ("مبالغ پیش‌نویس آخرین تسویه", "Amounts of the latest settlement draft"),
+}
+
+
+def word(key: str, lang: str) -> str:
+    pair = _WORDS.get(key)
+    if pair is None:
+        return key
+    return pair[0] if lang == "fa" else pair[1]
+
+
+def number(value: int, lang: str) -> str:
+    return format_amount(int(value), lang)
+
+
+def gigabytes(value: int, lang: str) -> str:
+    text = str((Decimal(int(value)) / 10**9).quantize(Decimal("0.001"), ROUND_HALF_EVEN))
+    return format_decimal(text, lang)
+
+
+def month_name(period: str, lang: str) -> str:
+    month = JalaliMonth.parse(period)
+    if lang == "fa":
+        return f"{MONTHS_FA[month.month - 1]} {persian_digits(str(month.year))}"
+    return f"{MONTHS_EN[month.month - 1]} {month.year}"
+
+
+def jalali_date(epoch_ms: int, lang: str) -> str:
+    text = jalali_date_text(epoch_ms)
+    return persian_digits(text.replace("-", "/")) if lang == "fa" else text
+
+
+def digits(text: object, lang: str) -> str:
+    return persian_digits(str(text)) if lang == "fa" else str(text)
+
+
+@lru_cache(maxsize=8)
+def five_minute_labels(lang: str, bins: int = 288) -> list[str]:
+    """Clock times (Tehran) at which the 5-minute bins of a day start."""
+    return [digits(f"{m // 60:02d}:{m % 60:02d}", lang) for m in range(0, bins * 5, 5)]

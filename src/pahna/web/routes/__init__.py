@@ -1,0 +1,1 @@
+"""HTTP routes: pages (HTML), forms (HTML writes), session (log in/out, language), api."""

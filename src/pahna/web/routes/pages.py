@@ -1,0 +1,117 @@
+"""Server-rendered pages. Each checks access first, then reads a cached snapshot."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from pahna.calendar import JalaliMonth
+from pahna.web import access, views
+from pahna.web.auth import Principal, principal
+from pahna.web.disputes import list_disputes
+from pahna.web.drafts import last_draft
+from pahna.web.pages import render
+from pahna.web.portal import Portal, portal_of
+from pahna.web.problems import Problem
+from pahna.web.views import PERIOD_PATTERN
+
+router = APIRouter(include_in_schema=False)
+Who = Annotated[Principal, Depends(principal)]
+PortalDep = Annotated[Portal, Depends(portal_of)]
+PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN)]
+
+
+@router.get("/")
+def home(who: Who) -> Response:
+    if access.sees_nation(who):
+        return RedirectResponse("/overview", status_code=303)
+    if who.role == "officer" and who.account and who.account.province:
+        return RedirectResponse(f"/provinces/{who.account.province}", status_code=303)
+    if who.role == "producer" and who.account and who.account.producer_id:
+        return RedirectResponse(f"/producers/{who.account.producer_id}", status_code=303)
+    return RedirectResponse("/public", status_code=303)
+
+
+@router.get("/overview")
+def overview_page(request: Request, who: Who, portal: PortalDep,
+                  period: PeriodQuery = None) -> Response:
+    access.require_nation(who)
+    chosen = views.choose_period(portal, period)
+    data = views.overview(portal, chosen)
+    return render(request, "overview.html", data=data, periods=portal.snapshots.periods())
+
+
+@router.get("/provinces/{code}")
+def province_page(request: Request, code: str, who: Who, portal: PortalDep,
+                  period: PeriodQuery = None) -> Response:
+    access.require_province(who, code)
+    chosen = views.choose_period(portal, period)
+    data = views.province_page(portal, code, chosen)
+    return render(request, "province.html", data=data, periods=portal.snapshots.periods())
+
+
+@router.get("/producers/{producer_id}")
+def producer_page(request: Request, producer_id: str, who: Who, portal: PortalDep,
+                  period: PeriodQuery = None,
+                  day: Annotated[int | None, Query(ge=1, le=31)] = None) -> Response:
+    producer = access.visible_producer(who, portal.directory.producer(producer_id),
+                                       producer_id)
+    chosen = views.choose_period(portal, period)
+    usage = views.producer_usage(portal, producer, chosen, day)
+    return render(
+        request, "producer.html", usage=usage, producer=producer,
+        periods=portal.snapshots.periods(),
+        claims=portal.claims.claims({producer.id}),
+        disputes=list_disputes(portal.engine, {producer.id}),
+        can_dispute=access.disputes_for(who, producer),
+        day_start_ms=JalaliMonth.parse(chosen).start_ms + (usage.day - 1) * 86_400_000)
+
+
+@router.get("/producers/{producer_id}/statements/{period}")
+def statement_page(producer_id: str, period: str, who: Who, portal: PortalDep,
+                   format: Annotated[str, Query(pattern="^(html|csv)$")] = "html",
+                   ) -> Response:
+    producer = access.visible_producer(who, portal.directory.producer(producer_id),
+                                       producer_id)
+    chosen = views.choose_period(portal, period)
+    path = portal.workspace.statements_dir(chosen) / f"{producer.id}.{format}"
+    if not path.is_file():
+        raise Problem(404, f"no statement for {producer.id} in {chosen}")
+    media = "text/html; charset=utf-8" if format == "html" else "text/csv; charset=utf-8"
+    response = FileResponse(path, media_type=media)
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; font-src 'self'")
+    return response
+
+
+@router.get("/settlement")
+def settlement_page(request: Request, who: Who, portal: PortalDep,
+                    period: PeriodQuery = None) -> Response:
+    access.require_nation(who)
+    chosen = views.choose_period(portal, period)
+    data = views.public_report(portal, chosen)
+    return render(request, "settlement.html", data=data, periods=portal.snapshots.periods(),
+                  draft=last_draft(portal.engine, chosen),
+                  disputes=list_disputes(portal.engine))
+
+
+@router.get("/registry")
+def registry_page(request: Request, who: Who, portal: PortalDep) -> Response:
+    if who.role not in ("admin", "officer", "auditor"):
+        raise Problem(403 if who.account else 401, "the registry is for officers")
+    mine = None
+    if who.role == "officer" and who.account and who.account.province:
+        mine = {p.id for p in portal.directory.in_province(who.account.province)}
+    producers = sorted(portal.directory.producers().values(), key=lambda p: p.id)
+    editable = [p for p in producers if access.edits_claims(who, p)]
+    return render(request, "registry.html", claims=portal.claims.claims(mine),
+                  editable=editable)
+
+
+@router.get("/public")
+def public_page(request: Request, portal: PortalDep, period: PeriodQuery = None) -> Response:
+    chosen = views.choose_period(portal, period)
+    data = views.public_report(portal, chosen)
+    return render(request, "public.html", data=data, periods=portal.snapshots.periods())

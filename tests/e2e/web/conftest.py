@@ -1,0 +1,85 @@
+"""A live portal: `pahna demo` builds a settled workspace, `pahna users` adds one account
+per role, and `pahna serve` runs as a real subprocess on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+ACCOUNTS = {  # username: (role options, password)
+    "admin": (("--role", "admin"), "admin-pass-1404"),
+    "qom": (("--role", "officer", "--province", "IR-25"), "officer-pass-1404"),
+    "uni": (("--role", "producer", "--producer", "qom-univ"), "producer-pass-1404"),
+    "audit": (("--role", "auditor"), "auditor-pass-1404"),
+}
+
+
+@dataclass(frozen=True)
+class LivePortal:
+    url: str
+    home: Path
+    token: str
+
+    def password(self, username: str) -> str:
+        return ACCOUNTS[username][1]
+
+
+def pahna(*args: str, stdin: str | None = None, timeout: float = 300) -> str:
+    result = subprocess.run([sys.executable, "-m", "pahna", *args], input=stdin,
+                            capture_output=True, text=True, timeout=timeout, cwd=REPO,
+                            env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"pahna serve exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(f"{url}/api/periods", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"pahna serve did not answer at {url} within {seconds} s")
+
+
+@pytest.fixture(scope="session")
+def live_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePortal]:
+    home = tmp_path_factory.mktemp("portal") / "demo"
+    pahna("demo", "--home", str(home), "--flows", "40000")
+    for username, (options, password) in ACCOUNTS.items():
+        pahna("users", "add", username, *options, "--password-stdin", "--home", str(home),
+              stdin=password + "\n")
+    token = pahna("users", "token", "admin", "--scope", "read", "--scope", "disputes:write",
+                  "--scope", "registry:write", "--home", str(home)).strip()
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pahna", "serve", "--home", str(home), "--port", str(port)],
+        cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until_up(url, process)
+        yield LivePortal(url, home, token)
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
