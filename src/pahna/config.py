@@ -62,11 +62,18 @@ class SettleSettings(_Section):
     )
 
 
+class RegistrySettings(_Section):
+    url: str = Field(
+        "", description="SQLAlchemy URL of the registry (e.g. postgresql+psycopg://user:pw@"
+        "host/db); empty means registry.sqlite in the workspace.")
+
+
 class PahnaConfig(_Section):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
     aggregate: AggregateSettings = Field(default_factory=AggregateSettings)
     settle: SettleSettings = Field(default_factory=SettleSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
 
 
 def load_config(path: Path) -> PahnaConfig:

@@ -22,7 +22,6 @@ from pahna.aggregate.profiles import largest_flows, producer_profiles
 from pahna.aggregate.queries import UsageQuery
 from pahna.attribute.bins import BIN_MS
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
-from pahna.attribute.domestic import DomesticIndex
 from pahna.calendar import JalaliMonth
 from pahna.errors import NotFoundError, PahnaError, SettlementError, TariffError
 from pahna.intake.base import Datagram, IntakeCounters
@@ -45,6 +44,7 @@ from pahna.ledger.verify import (
 )
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers, prefix_claims
+from pahna.registry.rules import load_rules
 from pahna.report.statements import write_statements
 from pahna.schema import address_to_bytes
 from pahna.settle.document import from_document, settlement_digest, to_document
@@ -158,7 +158,8 @@ def claim_index(workspace: Workspace) -> ClaimIndex:
 
 
 def rules(workspace: Workspace) -> Rules:
-    return Rules(claim_index(workspace), DomesticIndex.empty())
+    """Claims, metering points and domestic lists from the registry (registry.rules)."""
+    return load_rules(open_registry(workspace.registry_url))
 
 
 def usage_for_period(workspace: Workspace, period: str, engine_name: str | None = None,

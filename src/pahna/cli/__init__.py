@@ -6,6 +6,7 @@ import click
 
 from pahna import __version__
 from pahna.cli.demo import demo
+from pahna.cli.domestic import domestic
 from pahna.cli.errors import PahnaGroup
 from pahna.cli.flows import flows
 from pahna.cli.intake import collect, ingest
@@ -27,11 +28,9 @@ def main() -> None:
     """
 
 
-for command in (init, demo, ingest, collect, registry, usage, settle_command, tariff):
+COMMANDS = (
+    init, demo, ingest, collect, flows, registry, domestic, usage, settle_command, tariff,
+    costs, statements, payments, explain_command, serve, users,
+)
+for command in COMMANDS:
     main.add_command(command)
-for command in (serve, users):
-    main.add_command(command)
-
-for command in (costs, statements, payments, explain_command):
-    main.add_command(command)
-main.add_command(flows)
