@@ -40,6 +40,14 @@ class CollectorSettings(_Section):
     template_hold_s: float = Field(
         60.0, ge=0, description="Seconds data waits for its template before it is quarantined."
     )
+    sampling_override: dict[str, int] = Field(
+        default_factory=dict,
+        description="Exporter address -> sampling rate that replaces what the exporter sends.",
+    )
+    metrics_listen: str = Field(
+        "", description="ADDR:PORT of the Prometheus metrics endpoint of `pahna collect` "
+        "(empty: none)."
+    )
 
 
 class SparkSettings(_Section):
@@ -77,11 +85,18 @@ class SettleSettings(_Section):
     )
 
 
+class RegistrySettings(_Section):
+    url: str = Field(
+        "", description="SQLAlchemy URL of the registry (e.g. postgresql+psycopg://user:pw@"
+        "host/db); empty means registry.sqlite in the workspace.")
+
+
 class PahnaConfig(_Section):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
     aggregate: AggregateSettings = Field(default_factory=AggregateSettings)
     settle: SettleSettings = Field(default_factory=SettleSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)
 
 
 def load_config(path: Path) -> PahnaConfig:

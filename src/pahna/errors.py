@@ -16,7 +16,11 @@
     ├── EngineError                 an aggregation engine failed
     └── SettlementError             periods, tariffs, money
         ├── PeriodError             not a Jalali month such as 1404-08
-        └── ImmutableStatementError a final statement cannot change
+        ├── ImmutableStatementError a final statement cannot change
+        ├── TariffError             a tariff document is malformed or missing
+        ├── PaymentError            a payment batch cannot be made (bad IBAN)
+        ├── LedgerError             a ledger record is missing or damaged
+        └── VerificationError       a final period does not recompute to its seal
 
 Each carries its context in its message and, where useful, as attributes. The CLI maps
 the tree to exit codes in one place (`pahna.cli.errors`).
@@ -107,3 +111,26 @@ class PeriodError(SettlementError):
 
 class ImmutableStatementError(SettlementError):
     """A final statement was asked to change."""
+
+
+class TariffError(SettlementError):
+    """A tariff document is malformed, or none is in force for a period."""
+
+
+class PaymentError(SettlementError):
+    """A payment batch cannot be made (an invalid IBAN, a period not final)."""
+
+
+class LedgerError(SettlementError):
+    """The settlement ledger is missing a record or holds a damaged one."""
+
+
+class VerificationError(SettlementError):
+    """Recomputing a final period does not match what was sealed; lists where."""
+
+    def __init__(self, period: str, differences: list[str]) -> None:
+        first = differences[0] if differences else "unknown difference"
+        more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
+        super().__init__(f"{period}: final statements do not verify: {first}{more}")
+        self.period = period
+        self.differences = differences

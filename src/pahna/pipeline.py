@@ -7,32 +7,59 @@ own beyond putting the stages together in order.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
 from pahna.aggregate.engines import get_engine
 from pahna.aggregate.engines.duckdb import MAX_FLOW_MS
 from pahna.aggregate.kernel import Rules
+from pahna.aggregate.profiles import largest_flows, producer_profiles
 from pahna.aggregate.queries import UsageQuery
+from pahna.attribute.bins import BIN_MS
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
-from pahna.attribute.domestic import DomesticIndex
 from pahna.calendar import JalaliMonth
-from pahna.errors import SettlementError
+from pahna.errors import NotFoundError, PahnaError, SettlementError, TariffError
 from pahna.intake.base import Datagram, IntakeCounters
 from pahna.intake.dispatch import FlowDecoder
+from pahna.intake.replay import ReplayStats, is_capture, read_capture
+from pahna.ledger.book import Ledger
+from pahna.ledger.seal import (
+    Seal,
+    damaged_files,
+    period_manifests,
+    registry_version,
+    seal_inputs,
+)
+from pahna.ledger.verify import (
+    check_record,
+    compare_inputs,
+    compare_settlements,
+    sealed_tariff,
+    version_notes,
+)
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers, prefix_claims
+from pahna.registry.rules import load_rules
 from pahna.report.statements import write_statements
 from pahna.schema import address_to_bytes
-from pahna.settle.statements import ProducerUsage, Settlement, settle_period
+from pahna.settle.document import from_document, settlement_digest, to_document
+from pahna.settle.money import Currency
+from pahna.settle.statements import Settlement, SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff, tariff_for
-from pahna.store.manifests import Manifest, committed_files
+from pahna.settle.usage import ProducerInfo, assemble_usage, daily_bytes
+from pahna.store.manifests import Manifest, committed_files, file_sha256
 from pahna.store.quarantine import quarantine
+from pahna.store.state import STATE_NAME, load_state, save_state
 from pahna.store.writer import is_stored, write_batch
 from pahna.workspace import Workspace
+
+CAPTURE_BATCH = 50_000
+"""Datagrams of a capture committed together (bounds memory while ingesting)."""
 
 
 @dataclass(frozen=True)
@@ -45,11 +72,20 @@ class IngestReport:
 
 
 class Ingestor:
-    """Decode datagrams and commit them to the store; quarantine what is rejected."""
+    """Decode datagrams and commit them to the store; quarantine what is rejected.
 
-    def __init__(self, workspace: Workspace) -> None:
+    Templates and sampling rates are loaded from the workspace at start and saved after
+    every committed batch, so a restart does not wait for the next template refresh.
+    """
+
+    def __init__(self, workspace: Workspace, state: str = STATE_NAME) -> None:
         self.workspace = workspace
-        self.decoder = FlowDecoder(hold_s=workspace.config.collector.template_hold_s)
+        self.state = state
+        settings = workspace.config.collector
+        override = {address_to_bytes(a): r for a, r in settings.sampling_override.items()}
+        self.decoder = FlowDecoder(settings.template_hold_s, override)
+        self.decoder.restore(load_state(workspace.home, state))
+        self.replay = ReplayStats()
 
     @property
     def counters(self) -> IntakeCounters:
@@ -62,15 +98,42 @@ class Ingestor:
             return IngestReport(source, 0, 0, None, duplicate=True)
         result = self.decoder.decode(datagrams, batch_id=content_hash[:24])
         quarantine(self.workspace.quarantine_dir, result.rejected)
+        for item in result.rejected:
+            counters = self.counters.exporter(item.datagram.exporter)
+            counters.quarantined += 1
+            counters.quarantined_bytes += len(item.datagram.payload)
         manifest = write_batch(self.workspace.store_dir, result.flows, source, content_hash)
+        save_state(self.workspace.home, self.decoder.state(), self.state)
         return IngestReport(source, result.flows.num_rows, len(result.rejected), manifest)
 
     def ingest_file(self, path: Path, exporter: str = "0.0.0.0") -> IngestReport:
-        """A raw datagram file: one or more export messages back to back."""
-        payload = path.read_bytes()
-        digest = hashlib.sha256(payload).hexdigest()
-        datagram = Datagram(address_to_bytes(exporter), payload, _mtime_ms(path))
+        """A pcap/pcapng capture (each datagram keeps its real exporter) or a raw
+        datagram file (one or more export messages back to back, from `exporter`)."""
+        digest = file_sha256(path)
+        if is_capture(path):
+            return self._ingest_capture(path, digest)
+        datagram = Datagram(address_to_bytes(exporter), path.read_bytes(), _mtime_ms(path))
         return self.ingest_datagrams([datagram], str(path), content_hash=digest)
+
+    def _ingest_capture(self, path: Path, digest: str) -> IngestReport:
+        """Stored in batches of CAPTURE_BATCH datagrams, each committed exactly once under
+        the file's hash and its index, so memory stays flat whatever the capture's size
+        and a capture interrupted half way is finished, not duplicated, when ingested
+        again."""
+        records, rejected, stored, index = 0, 0, 0, 0
+        datagrams = read_capture(path, self.replay)
+        while batch := list(itertools.islice(datagrams, CAPTURE_BATCH)):
+            report = self.ingest_datagrams(batch, str(path), _batch_hash(digest, index))
+            records, rejected = records + report.records, rejected + report.rejected
+            stored += 0 if report.duplicate else 1
+            index += 1
+        duplicate = index > 0 and stored == 0
+        return IngestReport(str(path), records, rejected, None, duplicate=duplicate)
+
+
+def _batch_hash(file_digest: str, index: int) -> str:
+    return file_digest if index == 0 else hashlib.sha256(
+        f"{file_digest}:{index}".encode()).hexdigest()
 
 
 def _datagrams_hash(datagrams: list[Datagram]) -> str:
@@ -95,7 +158,8 @@ def claim_index(workspace: Workspace) -> ClaimIndex:
 
 
 def rules(workspace: Workspace) -> Rules:
-    return Rules(claim_index(workspace), DomesticIndex.empty())
+    """Claims, metering points and domestic lists from the registry (registry.rules)."""
+    return load_rules(open_registry(workspace.registry_url))
 
 
 def usage_for_period(workspace: Workspace, period: str, engine_name: str | None = None,
@@ -123,16 +187,144 @@ def load_tariffs(workspace: Workspace) -> list[Tariff]:
 
 def settle(workspace: Workspace, period: str, engine_name: str | None = None
            ) -> tuple[Settlement, list[Path], pa.Table]:
-    """Draft settlement for a month; writes the statements and returns their paths."""
-    usage = usage_for_period(workspace, period, engine_name)
-    producers = {p.id: p for p in list_producers(open_registry(workspace.registry_url))}
-    by_producer = {row["producer_id"]: row["bytes"] for row in usage.to_pylist()
-                   if row["producer_id"] is not None}
-    rows = [
-        ProducerUsage(p.id, p.name, p.name_fa, p.province, int(by_producer.get(p.id, 0)))
-        for p in producers.values()
-    ]
-    tariff = tariff_for(load_tariffs(workspace), str(JalaliMonth.parse(period)))
-    settlement = settle_period(str(JalaliMonth.parse(period)), rows, tariff)
+    """Draft settlement for a month; writes the statements and returns their paths.
+
+    Refused (and logged) when the month has a final statement in force."""
+    ledger = Ledger(workspace.home)
+    period = str(JalaliMonth.parse(period))
+    ledger.guard(period, "settle (a new draft)")
+    inputs, usage = settlement_inputs(workspace, period, engine_name)
+    settlement = settle_period(inputs)
+    ledger.write_draft(period, to_document(settlement))
     paths = write_statements(settlement, workspace.statements_dir(settlement.period))
     return settlement, paths, usage
+
+
+# -- settlement: inputs, finalize, verify, explain (issue 5) -----------------------------
+
+def settlement_inputs(workspace: Workspace, period: str, engine_name: str | None = None,
+                      files: list[Path] | None = None, tariff: Tariff | None = None,
+                      producer_ids: set[str] | None = None
+                      ) -> tuple[SettlementInputs, pa.Table]:
+    """Everything settlement needs for a month, read from store, registry and ledger.
+
+    `files`: the raw files to read (default: every committed batch the month reads);
+    `tariff`: default the one in force; `producer_ids`: default every registered producer.
+    Finalize pins the files; verify pins files, tariff and the producers sealed."""
+    month = JalaliMonth.parse(period)
+    if files is None:
+        files = committed_files(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
+    settings = workspace.config.aggregate
+    engine = get_engine(engine_name or settings.engine, settings.memory_limit,
+                        spark=settings.spark, store_dir=workspace.store_dir)
+    query = UsageQuery(str(month), month.start_ms, month.end_ms,
+                       ("producer_id", "traffic_class", "bin_start_ms"))
+    usage = engine.usage(files, query, rules(workspace))
+    producers = [ProducerInfo(p.id, p.name, p.name_fa, p.province, p.type, p.zone, p.iban)
+                 for p in list_producers(open_registry(workspace.registry_url))
+                 if producer_ids is None or p.id in producer_ids]
+    profiles = producer_profiles(files, (month.start_ms, month.end_ms), claim_index(workspace),
+                                 {p.id: p.province for p in producers})
+    currency = Currency(workspace.config.settle.currency, workspace.config.settle.minor_units)
+    tariff = tariff or tariff_for(load_tariffs(workspace), str(month))
+    if tariff.currency != currency.code:
+        raise TariffError(f"tariff {tariff.id} v{tariff.version} is in {tariff.currency}; "
+                          f"the workspace settles in {currency.code}")
+    ledger = Ledger(workspace.home)
+    costs = {pid: sum(parts) for pid, parts in ledger.costs(str(month)).items()}
+    inputs = SettlementInputs(
+        str(month), (month.end_ms - month.start_ms) // BIN_MS,
+        tuple(assemble_usage(producers, usage, profiles.received, profiles.client_networks,
+                             profiles.intra_province_bytes)),
+        tariff, currency, costs, tuple(ledger.adjustments()))
+    return inputs, usage
+
+
+def _month_manifests(workspace: Workspace, period: str) -> list[Manifest]:
+    month = JalaliMonth.parse(period)
+    return period_manifests(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
+
+
+def _seal(workspace: Workspace, settlement: Settlement, manifests: list[Manifest]) -> Seal:
+    tariff = {"id": settlement.tariff_id, "version": settlement.tariff_version,
+              "digest": settlement.tariff_digest}
+    inputs = seal_inputs(manifests, registry_version(open_registry(workspace.registry_url)),
+                         tariff)
+    return Seal(inputs, settlement_digest(settlement))
+
+
+def finalize(workspace: Workspace, period: str, actor: str = "cli"
+             ) -> tuple[Settlement, int, list[Path]]:
+    """Recompute the month from a pinned set of batches, seal it and keep it as the next
+    final revision (read-only)."""
+    period = str(JalaliMonth.parse(period))
+    ledger = Ledger(workspace.home)
+    ledger.guard(period, "finalize", actor)
+    manifests = _month_manifests(workspace, period)
+    files = sorted(workspace.store_dir / f.path for m in manifests for f in m.files)
+    settlement = settle_period(settlement_inputs(workspace, period, files=files)[0])
+    seal = _seal(workspace, settlement, manifests)
+    record = {"period": period, "seal": seal.record(), "settlement": to_document(settlement)}
+    revision = ledger.write_final(period, record, actor)
+    folder = workspace.statements_dir(period) / f"final-r{revision}"
+    paths = write_statements(settlement, folder, f"final-r{revision}", seal.content_hash)
+    for path in paths:
+        path.chmod(0o444)
+    return settlement, revision, paths
+
+
+def verify(workspace: Workspace, period: str) -> tuple[list[str], list[str]]:
+    """Recompute a final month from its sealed batches; returns (differences, notes).
+    No differences: it holds byte for byte."""
+    period = str(JalaliMonth.parse(period))
+    ledger = Ledger(workspace.home)
+    record = ledger.final(period)
+    problems, notes = _verify_record(workspace, period, record)
+    ledger.log("verify", period, revision=record.get("revision"), holds=not problems,
+               differences=problems[:20])
+    return problems, notes
+
+
+def _verify_record(workspace: Workspace, period: str, record: dict[str, Any]
+                   ) -> tuple[list[str], list[str]]:
+    sealed = record["seal"]["inputs"]
+    problems = check_record(record) + damaged_files(workspace.store_dir, sealed["manifests"])
+    current = seal_inputs(_month_manifests(workspace, period), "", {})
+    changed, late = compare_inputs(sealed, current)
+    files = sorted(workspace.store_dir / f["path"] for m in sealed["manifests"]
+                   for f in m["files"])
+    try:
+        tariff = sealed_tariff(load_tariffs(workspace), sealed["tariff"])
+        sealed_ids = {line["producer_id"] for line in record["settlement"]["lines"]}
+        settlement = settle_period(settlement_inputs(workspace, period, files=files,
+                                                     tariff=tariff, producer_ids=sealed_ids)[0])
+    except PahnaError as exc:
+        return [*problems, *changed, f"recomputing failed: {exc}"], late
+    now = _seal(workspace, settlement, [])
+    problems += changed + compare_settlements(record["settlement"], to_document(settlement))
+    return problems, late + version_notes(sealed, now.inputs)
+
+
+def explain(workspace: Workspace, period: str, producer_id: str, limit: int = 10
+            ) -> tuple[Settlement, list[tuple[str, int]], pa.Table]:
+    """The statement (final if there is one, else a fresh draft), the producer's daily
+    bytes (Jalali date, bytes) and its largest flows."""
+    period = str(JalaliMonth.parse(period))
+    ledger = Ledger(workspace.home)
+    inputs = settlement_inputs(workspace, period)[0]
+    revision = ledger.active_revision(period)
+    settlement = (from_document(ledger.final(period)["settlement"]) if revision
+                  else settle_period(inputs))
+    if settlement.line(producer_id) is None:
+        raise NotFoundError(f"no producer {producer_id!r} on the {period} statement")
+    month = JalaliMonth.parse(period)
+    usage = next(u for u in inputs.usage if u.producer.id == producer_id)
+    files = committed_files(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
+    flows = largest_flows(files, (month.start_ms, month.end_ms), claim_index(workspace),
+                          producer_id, limit)
+    return settlement, daily_bytes(usage), flows
+
+
+def producer_ibans(workspace: Workspace) -> dict[str, str | None]:
+    """Each producer's IBAN as the registry holds it now (for payment batches)."""
+    return {p.id: p.iban for p in list_producers(open_registry(workspace.registry_url))}

@@ -31,7 +31,8 @@ class Workspace:
 
     @property
     def registry_url(self) -> str:
-        return f"sqlite:///{self.home / 'registry.sqlite'}"
+        """[registry] url from pahna.toml, else registry.sqlite in the workspace."""
+        return self.config.registry.url or f"sqlite:///{self.home / 'registry.sqlite'}"
 
     @property
     def store_dir(self) -> Path:

@@ -17,10 +17,10 @@ def test_demo_settles_the_whole_pool(pahna_cli: CliRunner, tmp_path: Path) -> No
         rows = list(csv.DictReader(handle))
     assert len(rows) == 30
     pool = 2_000_000_000
-    assert sum(int(r["amount_rial"]) for r in rows) == pool
-    total = sum(int(r["bytes"]) for r in rows)
+    assert sum(int(r["amount_minor"]) for r in rows) == pool
+    total = sum(int(r["billed_bytes"]) for r in rows)
     for row in rows:
-        assert abs(int(row["amount_rial"]) - Fraction(pool * int(row["bytes"]), total)) < 1
+        assert abs(int(row["amount_minor"]) - Fraction(pool * int(row["billed_bytes"]), total)) < 1
     # running it again replaces the earlier demo cleanly
     again = pahna_cli("demo", "--home", str(home), "--flows", "40000", timeout=300)
     assert again.returncode == 0

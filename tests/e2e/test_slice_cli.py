@@ -23,8 +23,9 @@ from pahna.schema import address_to_text
 T0 = 1_761_165_000_000  # 1404-08-01 00:00 Tehran
 CLAIMS = {"qom-univ": ["185.120.0.0/16", "2a0e:9b10::/32"],
           "qom-lab": ["185.120.64.0/24"], "teh-news": ["185.104.0.0/22"]}
-TARIFF = 'id = "t"\nvalid_from = "1404-01"\nrate_rial_per_gb = "90000000"\n' \
-         'pool_rial = 1000000007\n'
+TARIFF = ('id = "t"\nversion = 1\nvalid_from = "1404-01"\npool_minor = 1000000007\n'
+          '[volume]\nrate_per_gb = "90000000"\n'
+          'billed_classes = ["domestic", "international", "unknown"]\n')
 
 
 def free_port() -> int:
@@ -103,11 +104,11 @@ def test_udp_to_statements(pahna_cli: CliRunner, tmp_path: Path) -> None:
                                    str(home)).stdout)
     lines = settled["lines"]
     assert settled["scaled_to_pool"]
-    assert sum(line["amount_rial"] for line in lines) == 1_000_000_007
-    total = sum(line["bytes"] for line in lines)
+    assert sum(line["amount_minor"] for line in lines) == 1_000_000_007
+    total = sum(line["billed_bytes"] for line in lines)
     for line in lines:
-        exact = Fraction(1_000_000_007 * line["bytes"], total)
-        assert abs(line["amount_rial"] - exact) < 1
+        exact = Fraction(1_000_000_007 * line["billed_bytes"], total)
+        assert abs(line["amount_minor"] - exact) < 1
     statements = home / "statements" / "1404-08"
     assert (statements / "qom-univ.html").read_text().count("qom-univ") >= 2
     assert (statements / "summary.csv").read_text().count("\n") == 4
@@ -122,7 +123,8 @@ def test_commands_refuse_a_foreign_folder(pahna_cli: CliRunner, tmp_path: Path) 
 
 def test_every_command_has_help(pahna_cli: CliRunner) -> None:
     top = pahna_cli("--help").stdout
-    commands = ["init", "demo", "ingest", "collect", "registry", "usage", "settle", "tariff"]
+    commands = ["init", "demo", "ingest", "collect", "registry", "usage", "settle", "tariff",
+                "costs", "statements", "payments", "explain"]
     for name in commands:
         assert name in top
         text = pahna_cli(name, "--help").stdout

@@ -14,12 +14,17 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from pahna.attribute.asns import AsnIndex
 from pahna.attribute.bins import spread_bins
 from pahna.attribute.claims import ClaimIndex
 from pahna.attribute.domestic import CLASSES, DomesticIndex
+from pahna.attribute.hosts import HostIndex
+from pahna.attribute.metering import MeteringFilter
 
 INPUT_COLUMNS = ("src_addr", "dst_addr", "start_ms", "end_ms", "bytes", "packets",
-                 "sampling_rate")
+                 "sampling_rate", "exporter", "input_if", "output_if", "direction", "src_as")
+"""Engines select these; the last five (metering points, AS numbers) may be absent from
+a batch, and then no flow is seen at a metering point and none carries an AS."""
 
 ROWS_SCHEMA = pa.schema([
     ("producer_id", pa.string()),
@@ -35,16 +40,39 @@ ROWS_SCHEMA = pa.schema([
 
 @dataclass(frozen=True)
 class Rules:
-    """What attribution needs besides the flows: claims and domestic lists."""
+    """What attribution needs besides the flows: prefix claims and domestic lists; AS
+    claims (owner indices into claims.owners) and metering points when there are any."""
 
     claims: ClaimIndex
     domestic: DomesticIndex
+    asns: AsnIndex | None = None
+    metering: MeteringFilter | None = None
+    hosts: HostIndex | None = None
+
+
+def attribute_flows(batch: pa.RecordBatch, rules: Rules, start: np.ndarray) -> np.ndarray:
+    """Owner index per flow (into rules.claims.owners, -1 when unattributed): a host
+    claim on `host` (web logs), else the longest valid prefix claim on src_addr, else
+    the AS claim on src_as."""
+    owner = rules.claims.lookup(batch.column("src_addr"), start)
+    if rules.hosts is not None and "host" in batch.schema.names:
+        by_host = rules.hosts.lookup(batch.column("host"), start)
+        owner = np.where(by_host >= 0, by_host, owner)
+    if rules.asns is not None and "src_as" in batch.schema.names:
+        rows = np.flatnonzero(owner < 0)
+        asns = batch.column("src_as").to_numpy(zero_copy_only=False)[rows]
+        owner[rows] = rules.asns.lookup(asns, start[rows])
+    return owner
 
 
 def usage_rows(batch: pa.RecordBatch, rules: Rules) -> pa.RecordBatch:
     start = batch.column("start_ms").to_numpy(zero_copy_only=False).astype(np.int64)
+    owner = attribute_flows(batch, rules, start)
+    if rules.metering is not None:
+        counted = rules.metering.keep(batch, owner, start)
+        if not counted.all():
+            batch, owner, start = batch.filter(pa.array(counted)), owner[counted], start[counted]
     end = batch.column("end_ms").to_numpy(zero_copy_only=False).astype(np.int64)
-    owner = rules.claims.lookup(batch.column("src_addr"), start)
     klass = rules.domestic.classify(batch.column("dst_addr"), start)
     counters = [batch.column(c).to_numpy(zero_copy_only=False) for c in ("bytes", "packets")]
     rows, bins, (spread_bytes, spread_packets) = spread_bins(start, end, counters)

@@ -1,71 +1,170 @@
-"""Nested prefixes flattened to disjoint, sorted address ranges with one owner each.
+"""Nested prefixes cut into disjoint elementary ranges, each with its chain of covering
+prefixes (most specific first).
 
-Longest-prefix match over nested prefixes equals a lookup in the flat partition of the
-address space where each piece belongs to the most specific prefix covering it, so a
-whole batch is matched with one ``np.searchsorted``. IPv4 lives in its own table of
-uint32 keys (fast path); IPv6 uses 16-byte big-endian keys, ordered like the addresses.
+Longest-prefix match is then: find the range holding the address with one vectorized
+search, and take the first prefix of its chain that is valid at the flow's time (see
+`claims.ClaimIndex`). The cut ignores time, so it is built once, not per epoch.
+
+IPv4 ranges are found through a DIR-24-8 table (one gather per key, a second for the
+few /24 blocks that hold a range boundary) when a batch is large, else a binary search;
+IPv6 ranges by a binary search on the high 64 bits, refined on the full 128 bits only
+where a range boundary falls inside a /64.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+DIR_MIN_KEYS = 1 << 16
+"""Batches with at least this many IPv4 keys use (and build) the DIR-24-8 table."""
+_SPLIT = -3
+"""In a table of values, codes <= -3 point to a /24 block split by a range boundary."""
 
 
-@dataclass(frozen=True)
-class RangeTable:
-    """Sorted range starts (covering the whole space) and the owner of each range."""
+def cut_ranges(prefixes: Sequence[tuple[int, int, int]], bits: int
+               ) -> tuple[list[int], list[tuple[int, ...]]]:
+    """(start, end exclusive, claim id) triples -> (range starts, chain per range).
 
-    starts: np.ndarray  # uint32 for IPv4, 'S16' for IPv6
-    owners: np.ndarray  # int32, -1 where nobody claims
-
-    def lookup(self, keys: np.ndarray) -> np.ndarray:
-        index = np.searchsorted(self.starts, keys, side="right") - 1
-        return self.owners[index]
-
-
-def flatten(prefixes: Sequence[tuple[Network, int]], bits: int) -> list[tuple[int, int]]:
-    """(network, owner) pairs -> [(range start, owner)], most specific prefix winning.
-
-    Ranges cover [0, 2**bits) from 0; owner -1 means unclaimed. When two equal prefixes
-    appear, the later one wins (the registry forbids that across producers).
+    Ranges cover [0, 2**bits) from 0; a chain lists the claims covering the range, most
+    specific first (an empty chain: nobody claims it).
     """
-    ordered = sorted(prefixes, key=lambda p: (int(p[0].network_address), p[0].prefixlen))
-    out: list[tuple[int, int]] = [(0, -1)]
-    stack: list[tuple[int, int]] = []  # (end exclusive, owner) of enclosing prefixes
+    ordered = sorted(prefixes, key=lambda p: (p[0], -(p[1] - p[0])))
+    starts: list[int] = [0]
+    chains: list[tuple[int, ...]] = [()]
+    stack: list[tuple[int, int]] = []  # (end, claim id) of the prefixes open here
 
-    def emit(start: int, owner: int) -> None:
-        if out[-1][0] == start:
-            out[-1] = (start, owner)
-        elif out[-1][1] != owner:
-            out.append((start, owner))
+    def emit(position: int) -> None:
+        chain = tuple(claim for _, claim in reversed(stack))
+        if starts[-1] == position:
+            chains[-1] = chain
+        elif chains[-1] != chain:
+            starts.append(position)
+            chains.append(chain)
 
-    for network, owner in ordered:
-        start = int(network.network_address)
-        end = start + network.num_addresses
-        while stack and stack[-1][0] <= start:  # close prefixes that ended before this one
-            closed_end, _ = stack.pop()
-            emit(closed_end, stack[-1][1] if stack else -1)
-        emit(start, owner)
-        stack.append((end, owner))
+    for start, end, claim in ordered:
+        while stack and stack[-1][0] <= start:
+            closed, _ = stack.pop()
+            emit(closed)
+        stack.append((end, claim))
+        emit(start)
     while stack:
-        closed_end, _ = stack.pop()
-        if closed_end < 2**bits:
-            emit(closed_end, stack[-1][1] if stack else -1)
+        closed, _ = stack.pop()
+        if closed < 2**bits:
+            emit(closed)
+    return starts, chains
+
+
+def chain_matrix(chains: list[tuple[int, ...]]) -> np.ndarray:
+    """Chains as an (ranges, depth) int32 matrix padded with -1."""
+    depth = max((len(c) for c in chains), default=0) or 1
+    out = np.full((len(chains), depth), -1, dtype=np.int32)
+    for row, chain in enumerate(chains):
+        out[row, : len(chain)] = chain
     return out
 
 
-def build_table(prefixes: Sequence[tuple[Network, int]], version: int) -> RangeTable:
-    bits = 32 if version == 4 else 128
-    flat = flatten([p for p in prefixes if p[0].version == version], bits)
-    owners = np.array([owner for _, owner in flat], dtype=np.int32)
-    if version == 4:
-        starts = np.array([start for start, _ in flat], dtype=np.uint32)
-    else:
-        starts = np.array([start.to_bytes(16, "big") for start, _ in flat], dtype="S16")
-    return RangeTable(starts, owners)
+@dataclass
+class V4Ranges:
+    starts: np.ndarray  # uint32, sorted, starts[0] == 0
+    _dir24: np.ndarray | None = field(default=None, repr=False)
+    _dir8: np.ndarray | None = field(default=None, repr=False)
+    _by_value: tuple[bytes, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
+
+    def values(self, keys: np.ndarray, per_range: np.ndarray) -> np.ndarray:
+        """per_range[range of key] per key (int32 values >= -2).
+
+        Large batches read it from a DIR-24-8 table of the values themselves, cached for
+        the last `per_range` seen, so most keys cost a single gather."""
+        if len(keys) < DIR_MIN_KEYS:
+            return per_range[self.find(keys)]
+        table, inner = self._value_tables(per_range)
+        found = table[keys >> 8]
+        split = np.flatnonzero(found <= _SPLIT)
+        if split.size:
+            slot = (_SPLIT - found[split]).astype(np.int64)
+            found[split] = inner[slot * 256 + (keys[split] & 0xFF)]
+        return found
+
+    def _value_tables(self, per_range: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        digest = hashlib.blake2b(per_range.tobytes(), digest_size=16).digest()
+        if self._by_value is not None and self._by_value[0] == digest:
+            return self._by_value[1], self._by_value[2]
+        if self._dir24 is None:
+            self._build_dir()
+        assert self._dir24 is not None and self._dir8 is not None
+        direct = self._dir24 >= 0
+        table = np.where(direct, per_range[np.where(direct, self._dir24, 0)],
+                         _SPLIT - (-1 - self._dir24)).astype(np.int32)
+        inner = per_range[self._dir8].astype(np.int32)
+        self._by_value = (digest, table, inner)
+        return table, inner
+
+    def find(self, keys: np.ndarray) -> np.ndarray:
+        """Range index per uint32 key."""
+        if len(keys) < DIR_MIN_KEYS:
+            return np.searchsorted(self.starts, keys, side="right").astype(np.int32) - 1
+        if self._dir24 is None:
+            self._build_dir()
+        assert self._dir24 is not None and self._dir8 is not None
+        found = self._dir24[keys >> 8]
+        split = np.flatnonzero(found < 0)
+        if split.size:
+            slot = (-found[split] - 1).astype(np.int64)
+            found[split] = self._dir8[slot * 256 + (keys[split] & 0xFF)]
+        return found
+
+    def _build_dir(self) -> None:
+        starts = self.starts.astype(np.int64)
+        first_block = (starts + 255) >> 8  # first /24 whose base address is in the range
+        counts = np.diff(np.append(first_block, 1 << 24))
+        table = np.repeat(np.arange(len(starts), dtype=np.int32), counts)
+        blocks = np.unique(starts[(starts & 0xFF) != 0] >> 8)
+        bases = (blocks[:, None] << 8) + np.arange(256)[None, :]
+        inner = np.searchsorted(starts, bases.ravel(), side="right") - 1
+        table[blocks] = -1 - np.arange(len(blocks), dtype=np.int32)
+        self._dir24, self._dir8 = table, inner.astype(np.int32)
+
+    def __getstate__(self) -> dict[str, object]:  # ship without the 64 MB tables
+        return {"starts": self.starts, "_dir24": None, "_dir8": None, "_by_value": None}
+
+
+@dataclass(frozen=True)
+class V6Ranges:
+    high: np.ndarray  # uint64 high halves of the range starts
+    low: np.ndarray  # uint64 low halves
+    full: np.ndarray  # 'S16' big-endian starts, for the refinement
+
+    @classmethod
+    def from_starts(cls, starts: list[int]) -> V6Ranges:
+        high = np.array([s >> 64 for s in starts], dtype=np.uint64)
+        low = np.array([s & (2**64 - 1) for s in starts], dtype=np.uint64)
+        full = np.array([s.to_bytes(16, "big") for s in starts], dtype="S16")
+        return cls(high, low, full)
+
+    def find(self, high: np.ndarray, low: np.ndarray) -> np.ndarray:
+        """Range index per (high, low) key."""
+        found = _search_sorted_first(self.high, high)
+        # ranges sharing the key's high half: only a start above the key's low half
+        # means the answer lies further back (a boundary inside this /64)
+        tie = np.flatnonzero((self.high[found] == high) & (self.low[found] > low))
+        if tie.size:
+            keys = np.empty((tie.size, 2), dtype=">u8")
+            keys[:, 0], keys[:, 1] = high[tie], low[tie]
+            found[tie] = np.searchsorted(self.full, keys.view("S16").ravel(),
+                                         side="right") - 1
+        return found
+
+
+def _search_sorted_first(starts: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """Index of the last start <= key, per key (int32). A large batch of keys is sorted
+    first: a binary search over keys in order hits the cache, one at random does not."""
+    if len(keys) < 4096:
+        return np.searchsorted(starts, keys, side="right").astype(np.int32) - 1
+    order = np.argsort(keys)
+    found = np.empty(len(keys), dtype=np.int32)
+    found[order] = np.searchsorted(starts, keys[order], side="right") - 1
+    return found

@@ -7,11 +7,14 @@ import click
 from pahna import __version__
 from pahna.cli.bench import bench
 from pahna.cli.demo import demo
+from pahna.cli.domestic import domestic
 from pahna.cli.errors import PahnaGroup
+from pahna.cli.flows import flows
 from pahna.cli.intake import collect, ingest
 from pahna.cli.registry import registry
 from pahna.cli.serve import serve, users
-from pahna.cli.settle import settle_command, tariff
+from pahna.cli.settle import costs, settle_command, tariff
+from pahna.cli.statements import explain_command, payments, statements
 from pahna.cli.usage import usage
 from pahna.cli.workspace import init
 
@@ -26,8 +29,9 @@ def main() -> None:
     """
 
 
-for command in (init, demo, ingest, collect, registry, usage, settle_command, tariff,
-                bench):
-    main.add_command(command)
-for command in (serve, users):
+COMMANDS = (
+    init, demo, ingest, collect, flows, registry, domestic, usage, settle_command, tariff,
+    costs, statements, payments, explain_command, serve, users, bench,
+)
+for command in COMMANDS:
     main.add_command(command)

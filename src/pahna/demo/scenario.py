@@ -95,6 +95,9 @@ id = "incentive-demo"
 version = 1
 valid_from = "1404-01"
 valid_to = ""
-rate_rial_per_gb = "100000000"
-pool_rial = 2000000000
+pool_minor = 2000000000
+
+[volume]
+rate_per_gb = "100000000"
+billed_classes = ["domestic", "unknown"]
 """

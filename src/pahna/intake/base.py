@@ -40,6 +40,8 @@ class ExporterCounters:
     bytes: int = 0
     template_misses: int = 0
     sequence_gaps: int = 0
+    quarantined: int = 0
+    quarantined_bytes: int = 0
     errors: Counter[str] = field(default_factory=Counter)
 
 
@@ -54,6 +56,14 @@ class IntakeCounters:
             self.by_exporter[addr] = ExporterCounters()
         return self.by_exporter[addr]
 
+    def totals(self) -> str:
+        """One line for people: datagrams, records, errors and gaps over all exporters."""
+        items = list(self.by_exporter.values())
+        errors = sum(sum(c.errors.values()) for c in items)
+        return (f"{sum(c.datagrams for c in items)} datagrams, "
+                f"{sum(c.records for c in items)} records, {errors} errors, "
+                f"{sum(c.sequence_gaps for c in items)} sequence gaps")
+
     def as_dict(self) -> dict[str, dict[str, object]]:
         return {
             address_to_text(addr): {
@@ -62,9 +72,11 @@ class IntakeCounters:
                 "bytes": c.bytes,
                 "template_misses": c.template_misses,
                 "sequence_gaps": c.sequence_gaps,
+                "quarantined": c.quarantined,
+                "quarantined_bytes": c.quarantined_bytes,
                 "errors": dict(c.errors),
             }
-            for addr, c in sorted(self.by_exporter.items())
+            for addr, c in sorted(list(self.by_exporter.items()))
         }
 
 

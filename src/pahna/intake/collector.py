@@ -1,12 +1,14 @@
 """The UDP collector: receive export datagrams and hand them on in timed batches.
 
 Receiving is kept apart from decoding: the socket loop only copies datagrams into a
-list, and every `flush_interval_s` the list goes to the sink (decode, store). A crash
-loses at most what arrived since the last flush.
+list, and every `flush_interval_s` the list is handed to a flusher thread that runs the
+sink (decode, store), so the sockets keep being drained while a batch is written. A
+crash loses what arrived since the last flush and the batch being written, if any.
 """
 
 from __future__ import annotations
 
+import queue
 import selectors
 import socket
 import threading
@@ -14,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pahna.errors import ConfigError
+from pahna.errors import ConfigError, PahnaError
 from pahna.intake.base import Datagram
 from pahna.schema import address_to_bytes
 
@@ -61,6 +63,9 @@ class UdpCollector:
         self.sink = sink
         self.flush_interval_s = flush_interval_s
         self.received = 0
+        self.failed_batches = 0
+        self.last_error = ""
+        self._peers: dict[str, bytes] = {}
         self.stop = threading.Event()
 
     @property
@@ -72,22 +77,44 @@ class UdpCollector:
         selector = selectors.DefaultSelector()
         for sock in self.sockets:
             selector.register(sock, selectors.EVENT_READ)
+        batches: queue.Queue[list[Datagram] | None] = queue.Queue()
+        flusher = threading.Thread(target=self._flush_loop, args=(batches,), daemon=True)
+        flusher.start()
         pending: list[Datagram] = []
         next_flush = time.monotonic() + self.flush_interval_s
         try:
             while not self.stop.is_set():
-                for key, _ in selector.select(timeout=0.1):
+                for key, _ in selector.select(timeout=0.05):
                     self._drain(key.fileobj, pending)  # type: ignore[arg-type]
                 if time.monotonic() >= next_flush:
-                    pending = self._flush(pending)
+                    pending = self._hand_over(pending, batches)
                     next_flush = time.monotonic() + self.flush_interval_s
             for sock in self.sockets:
                 self._drain(sock, pending)
-            self._flush(pending)
+            self._hand_over(pending, batches)
         finally:
+            batches.put(None)
+            flusher.join()
             selector.close()
             for sock in self.sockets:
                 sock.close()
+
+    def _flush_loop(self, batches: queue.Queue[list[Datagram] | None]) -> None:
+        """Run the sink on each batch; a batch the store refuses is counted, and the
+        collector goes on (it never stops on data)."""
+        while (batch := batches.get()) is not None:
+            try:
+                self.sink(batch)
+            except (PahnaError, OSError) as error:
+                self.failed_batches += 1
+                self.last_error = f"{type(error).__name__}: {error}"
+
+    @staticmethod
+    def _hand_over(pending: list[Datagram],
+                   batches: queue.Queue[list[Datagram] | None]) -> list[Datagram]:
+        if pending:
+            batches.put(pending)
+        return []
 
     def _drain(self, sock: socket.socket, pending: list[Datagram]) -> None:
         now_ms = time.time_ns() // 1_000_000
@@ -96,10 +123,8 @@ class UdpCollector:
                 payload, peer = sock.recvfrom(MAX_DATAGRAM)
             except BlockingIOError:
                 return
-            pending.append(Datagram(address_to_bytes(peer[0].split("%")[0]), payload, now_ms))
+            exporter = self._peers.get(peer[0])
+            if exporter is None:
+                exporter = self._peers[peer[0]] = address_to_bytes(peer[0].split("%")[0])
+            pending.append(Datagram(exporter, payload, now_ms))
             self.received += 1
-
-    def _flush(self, pending: list[Datagram]) -> list[Datagram]:
-        if pending:
-            self.sink(pending)
-        return []

@@ -45,6 +45,8 @@ SYSTEM_INIT_MS: Final = 160
 SELECTOR_ID: Final = 302
 SAMPLING_PACKET_INTERVAL: Final = 305
 SAMPLING_PACKET_SPACE: Final = 306
+SAMPLING_SIZE: Final = 309
+SAMPLING_POPULATION: Final = 310
 
 ADDRESS_ELEMENTS: Final = frozenset({SRC_V4, DST_V4, SRC_V6, DST_V6})
 """Elements kept as raw bytes (addresses); every other known element is an unsigned int."""

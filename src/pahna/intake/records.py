@@ -18,30 +18,34 @@ from pahna.schema import FLOW_SCHEMA, IPV4_MAPPED_PREFIX
 
 NTP_UNIX_OFFSET_S = 2_208_988_800
 _UINT_SIZES = {1: ">u1", 2: ">u2", 4: ">u4", 8: ">u8"}
+END_ELEMENTS = (ie.END_MS, ie.END_SECONDS, ie.END_US_NTP, ie.END_NS_NTP, ie.END_DELTA_US,
+                ie.END_SYSUPTIME)
 
 
 def record_dtype(fields: Sequence[tuple[int, int]]) -> tuple[np.dtype, dict[int, str]]:
     """A packed structured dtype for fixed-length fields, and element id -> field name.
 
-    Only the first occurrence of an element is named for reading; repeats and unknown
+    When an element repeats (a tunnel's outer and inner headers), the last occurrence is
+    read, as pmacct does: it describes the traffic itself. Other repeats and unknown
     elements become opaque padding of their length.
     """
+    wanted: dict[int, int] = {}
+    for index, (element, length) in enumerate(fields):
+        if element in ie.KNOWN and _readable(element, length):
+            wanted[element] = index
+    chosen = set(wanted.values())
     names: list[str] = []
     formats: list[str | tuple[str, tuple[int]]] = []
-    wanted: dict[int, str] = {}
     for index, (element, length) in enumerate(fields):
-        name = f"f{index}"
-        names.append(name)
-        if element in ie.KNOWN and element not in wanted and _readable(element, length):
-            wanted[element] = name
-            if element in ie.ADDRESS_ELEMENTS:
-                formats.append(("u1", (length,)))
-            else:
-                formats.append(_UINT_SIZES.get(length) or ("u1", (length,)))
-        else:
+        names.append(f"f{index}")
+        if index not in chosen:
             formats.append(f"V{length}")
+        elif element in ie.ADDRESS_ELEMENTS:
+            formats.append(("u1", (length,)))
+        else:
+            formats.append(_UINT_SIZES.get(length) or ("u1", (length,)))
     dtype = np.dtype({"names": names, "formats": formats})
-    return dtype, wanted
+    return dtype, {element: f"f{index}" for element, index in wanted.items()}
 
 
 def _readable(element: int, length: int) -> bool:
@@ -75,20 +79,29 @@ def uint_column(records: np.ndarray, name: str | None, n: int) -> np.ndarray:
 
 
 def address_column(records: np.ndarray, v4: str | None, v6: str | None, n: int) -> pa.Array:
-    """16-byte addresses: IPv6 as is, IPv4 mapped; a record with neither gets ::."""
+    """16-byte addresses (IPv4 mapped). A template with both families gives the one it
+    lists last where that one is non-zero, else the other; neither gives ::."""
     out = np.zeros((n, 16), dtype=np.uint8)
-    if v6 is not None:
-        out[:] = records[v6]
-    elif v4 is not None:
-        out[:, :12] = np.frombuffer(IPV4_MAPPED_PREFIX, dtype=np.uint8)
-        out[:, 12:] = records[v4]
+    mapped = np.zeros((n, 16), dtype=np.uint8)
+    if v4 is not None:
+        mapped[:, :12] = np.frombuffer(IPV4_MAPPED_PREFIX, dtype=np.uint8)
+        mapped[:, 12:] = records[v4]
+    if v6 is None or v4 is None:
+        return binary16_array(mapped if v4 is not None else records[v6] if v6 else out)
+    six = records[v6]
+    if int(v4[1:]) > int(v6[1:]):
+        use_v4 = records[v4].any(axis=1) | ~six.any(axis=1)
+    else:
+        use_v4 = ~six.any(axis=1)
+    out[use_v4] = mapped[use_v4]
+    out[~use_v4] = six[~use_v4]
     return binary16_array(out)
 
 
 def binary16_array(matrix: np.ndarray) -> pa.Array:
     """An Arrow fixed_size_binary(16) array over an (n, 16) uint8 matrix."""
     data = np.ascontiguousarray(matrix, dtype=np.uint8)
-    return pa.Array.from_buffers(pa.binary(16), len(data), [None, pa.py_buffer(data.tobytes())])
+    return pa.Array.from_buffers(pa.binary(16), len(data), [None, pa.py_buffer(data)])
 
 
 def _times(records: np.ndarray, names: dict[int, str], ctx: RecordContext, n: int) -> tuple[
@@ -112,15 +125,34 @@ def _times(records: np.ndarray, names: dict[int, str], ctx: RecordContext, n: in
         if uptime in names:
             if ie.SYSTEM_INIT_MS in names:
                 return get(ie.SYSTEM_INIT_MS) + get(uptime)
-            if ctx.uptime_ms is not None:
-                return ctx.export_ms - (ctx.uptime_ms - get(uptime))
+            if ctx.uptime_ms is not None:  # v9: milliseconds before the header's uptime
+                return ctx.export_ms - (ctx.uptime_ms - get(uptime)) % 2**32
         return ctx.export_ms.copy()
 
     start = one(ie.START_MS, ie.START_SECONDS, ie.START_US_NTP, ie.START_NS_NTP,
                 ie.START_DELTA_US, ie.START_SYSUPTIME)
     end = one(ie.END_MS, ie.END_SECONDS, ie.END_US_NTP, ie.END_NS_NTP,
               ie.END_DELTA_US, ie.END_SYSUPTIME)
+    if not any(e in names for e in END_ELEMENTS):  # an event: no end time sent
+        end = start
+    if _unanchored_uptime(names, ctx):
+        start, end = _anchor_at_export(get(ie.START_SYSUPTIME), get(ie.END_SYSUPTIME), ctx)
     return start, np.maximum(end, start)
+
+
+def _unanchored_uptime(names: dict[int, str], ctx: RecordContext) -> bool:
+    """IPFIX sysUpTime times with no systemInitTime to place them (RFC 7011 leaves the
+    exporter's boot time to an options record that many exporters never send)."""
+    return (ie.START_SYSUPTIME in names and ie.END_SYSUPTIME in names
+            and ie.SYSTEM_INIT_MS not in names and ctx.uptime_ms is None)
+
+
+def _anchor_at_export(start_up: np.ndarray, end_up: np.ndarray, ctx: RecordContext) -> tuple[
+    np.ndarray, np.ndarray
+]:
+    """The flow ends at the message's export time and keeps its duration."""
+    duration = (end_up - start_up) % 2**32
+    return ctx.export_ms - duration, ctx.export_ms.copy()
 
 
 def _sampling(records: np.ndarray, names: dict[int, str], ctx: RecordContext, n: int) -> np.ndarray:
@@ -143,32 +175,37 @@ def flows_from_records(
     """Build a flow table (FLOW_SCHEMA) from structured records and their context."""
     n = len(records)
 
-    def col(*candidates: int) -> np.ndarray:
+    def col(*candidates: int, dtype: type[np.unsignedinteger] = np.uint64) -> np.ndarray:
+        """The first candidate present, converted once to the schema's type."""
         for element in candidates:
             if element in names:
-                return uint_column(records, names[element], n)
-        return np.zeros(n, dtype=np.uint64)
+                values = records[names[element]]
+                if values.ndim == 2:
+                    return uint_column(records, names[element], n).astype(dtype)
+                return values.astype(dtype)
+        return np.zeros(n, dtype=dtype)
 
     start, end = _times(records, names, ctx, n)
-    direction = col(ie.DIRECTION) if ie.DIRECTION in names else np.full(n, 255, np.uint64)
+    direction = col(ie.DIRECTION, dtype=np.uint8) if ie.DIRECTION in names else np.full(
+        n, 255, np.uint8)
     columns = {
         "exporter": binary16_array(ctx.exporter),
         "observation_domain": ctx.observation_domain.astype(np.uint32),
         "src_addr": address_column(records, names.get(ie.SRC_V4), names.get(ie.SRC_V6), n),
         "dst_addr": address_column(records, names.get(ie.DST_V4), names.get(ie.DST_V6), n),
-        "src_port": col(ie.SRC_PORT).astype(np.uint16),
-        "dst_port": col(ie.DST_PORT).astype(np.uint16),
-        "protocol": col(ie.PROTOCOL).astype(np.uint8),
+        "src_port": col(ie.SRC_PORT, dtype=np.uint16),
+        "dst_port": col(ie.DST_PORT, dtype=np.uint16),
+        "protocol": col(ie.PROTOCOL, dtype=np.uint8),
         "bytes": col(ie.OCTET_DELTA, ie.OCTET_TOTAL, ie.POST_OCTET_DELTA),
         "packets": col(ie.PACKET_DELTA, ie.PACKET_TOTAL, ie.POST_PACKET_DELTA),
         "start_ms": start,
         "end_ms": end,
         "sampling_rate": _sampling(records, names, ctx, n),
-        "input_if": col(ie.INPUT_IF).astype(np.uint32),
-        "output_if": col(ie.OUTPUT_IF).astype(np.uint32),
-        "direction": direction.astype(np.uint8),
-        "src_as": col(ie.SRC_AS).astype(np.uint32),
-        "dst_as": col(ie.DST_AS).astype(np.uint32),
+        "input_if": col(ie.INPUT_IF, dtype=np.uint32),
+        "output_if": col(ie.OUTPUT_IF, dtype=np.uint32),
+        "direction": direction,
+        "src_as": col(ie.SRC_AS, dtype=np.uint32),
+        "dst_as": col(ie.DST_AS, dtype=np.uint32),
         "batch_id": pa.repeat(pa.scalar(batch_id, pa.string()), n),
     }
     arrays = [

@@ -1,18 +1,58 @@
-"""Open the registry database and make sure its tables and reference rows exist."""
+"""Open the registry database: migrate it to the current schema (Alembic) and make sure
+the 31 provinces are there. SQLite by default; any SQLAlchemy URL (PostgreSQL through
+psycopg: ``postgresql+psycopg://...``) works the same."""
 
 from __future__ import annotations
 
-from sqlalchemy import Engine, create_engine, select
+from functools import cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from pahna.registry.models import Base, ProvinceRow
+from pahna.errors import RegistryError
+from pahna.registry.models import ProvinceRow
 from pahna.registry.provinces import PROVINCES
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+SKELETON = "r0000"
+"""The revision matching registries made before migrations existed."""
 
 
 def open_registry(url: str) -> Engine:
-    """An engine on the registry at `url`, with tables and the provinces in place."""
+    """An engine on the registry at `url`, migrated to head, provinces in place."""
+    return _open(url)
+
+
+@cache
+def _open(url: str) -> Engine:
     engine = create_engine(url)
-    Base.metadata.create_all(engine)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_foreign_keys)
+    try:
+        migrate(engine)
+        _seed_provinces(engine)
+    except SQLAlchemyError as exc:
+        raise RegistryError(f"registry at {engine.url!r}: {exc}") from exc
+    return engine
+
+
+def migrate(engine: Engine) -> None:
+    """Run every migration not yet applied."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        tables = set(inspect(connection).get_table_names())
+        if "provinces" in tables and "alembic_version" not in tables:
+            command.stamp(config, SKELETON)  # made by create_all before migrations
+        command.upgrade(config, "head")
+
+
+def _seed_provinces(engine: Engine) -> None:
     with Session(engine) as session:
         have = set(session.scalars(select(ProvinceRow.code)))
         session.add_all(
@@ -21,4 +61,9 @@ def open_registry(url: str) -> Engine:
             if p.code not in have
         )
         session.commit()
-    return engine
+
+
+def _sqlite_foreign_keys(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

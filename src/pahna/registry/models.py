@@ -1,4 +1,9 @@
-"""Registry tables (SQLAlchemy 2 declarative). Times are UTC epoch milliseconds."""
+"""Registry tables (SQLAlchemy 2 declarative). Times are UTC epoch milliseconds.
+
+The schema is created and changed only by the Alembic migrations in `migrations/`;
+these classes describe the result. Nothing is deleted: a claim, metering point or
+domestic list ends by getting a `valid_to_ms`.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,9 @@ from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 PRODUCER_TYPES = ("public_centre", "private_company", "student_startup", "other")
+PRODUCER_STATUSES = ("active", "suspended", "closed")
 CLAIM_KINDS = ("prefix", "asn", "host")
+DIRECTIONS = ("ingress", "egress")
 
 
 class Base(DeclarativeBase):
@@ -20,6 +27,16 @@ class ProvinceRow(Base):
     name_fa: Mapped[str] = mapped_column(String(64))
 
 
+class ZoneRow(Base):
+    """A special IT zone (منطقه ویژه فناوری اطلاعات)."""
+
+    __tablename__ = "zones"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    name_fa: Mapped[str] = mapped_column(String(200), default="")
+    province: Mapped[str] = mapped_column(ForeignKey("provinces.code"))
+
+
 class ProducerRow(Base):
     __tablename__ = "producers"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -27,8 +44,9 @@ class ProducerRow(Base):
     name_fa: Mapped[str] = mapped_column(String(200), default="")
     province: Mapped[str] = mapped_column(ForeignKey("provinces.code"))
     type: Mapped[str] = mapped_column(String(32))
-    zone: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    zone: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a zones.id
     iban: Mapped[str | None] = mapped_column(String(34), nullable=True)
+    contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
     claims: Mapped[list[ClaimRow]] = relationship(back_populates="producer")
 
@@ -42,7 +60,39 @@ class ClaimRow(Base):
     valid_from_ms: Mapped[int] = mapped_column(BigInteger)
     valid_to_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     nested_approved: Mapped[bool] = mapped_column(Boolean, default=False)
+    approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
     producer: Mapped[ProducerRow] = relationship(back_populates="claims")
+
+
+class MeteringPointRow(Base):
+    """Where a producer's traffic is counted: exporter, interface and direction."""
+
+    __tablename__ = "metering_points"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    producer_id: Mapped[str] = mapped_column(ForeignKey("producers.id"), index=True)
+    exporter: Mapped[str] = mapped_column(String(64))
+    interface: Mapped[int] = mapped_column(BigInteger)
+    direction: Mapped[str] = mapped_column(String(8))
+    valid_from_ms: Mapped[int] = mapped_column(BigInteger)
+    valid_to_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class DomesticListRow(Base):
+    """One version of the domestic address list, in force over [from, to)."""
+
+    __tablename__ = "domestic_lists"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(Text)
+    valid_from_ms: Mapped[int] = mapped_column(BigInteger)
+    valid_to_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    imported_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class DomesticPrefixRow(Base):
+    __tablename__ = "domestic_prefixes"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    list_id: Mapped[int] = mapped_column(ForeignKey("domestic_lists.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(64))
 
 
 class AuditRow(Base):

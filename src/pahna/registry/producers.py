@@ -1,17 +1,25 @@
-"""Registry operations on producers and claims; every change lands in the audit log."""
+"""Producers and special IT zones: checked, stored, and every change audited."""
 
 from __future__ import annotations
 
 import ipaddress
-import json
-import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from pahna.errors import ClaimConflictError, NotFoundError, RegistryError
-from pahna.registry.models import PRODUCER_TYPES, AuditRow, ClaimRow, ProducerRow, ProvinceRow
+from pahna.errors import NotFoundError, RegistryError
+from pahna.registry.audit import record
+from pahna.registry.claimbook import ClaimSpec
+from pahna.registry.iban import normalize_iban
+from pahna.registry.models import (
+    PRODUCER_STATUSES,
+    PRODUCER_TYPES,
+    ClaimRow,
+    ProducerRow,
+    ProvinceRow,
+    ZoneRow,
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +31,18 @@ class Producer:
     type: str
     zone: str | None = None
     iban: str | None = None
+    contact: str | None = None
+    status: str = "active"
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A special IT zone."""
+
+    id: str
+    name: str
+    name_fa: str
+    province: str
 
 
 @dataclass(frozen=True)
@@ -33,73 +53,94 @@ class PrefixClaim:
     valid_to_ms: int | None
 
 
-def _audit(session: Session, actor: str, action: str, entity: str,
-           before: object | None, after: object | None) -> None:
-    session.add(AuditRow(
-        at_ms=time.time_ns() // 1_000_000, actor=actor, action=action, entity=entity,
-        before=None if before is None else json.dumps(before, ensure_ascii=False),
-        after=None if after is None else json.dumps(after, ensure_ascii=False),
-    ))
-
-
-def add_producer(engine: Engine, producer: Producer, actor: str = "cli") -> None:
+def checked_producer(producer: Producer) -> Producer:
+    """The producer with its IBAN normalized, or RegistryError naming the field."""
+    if not producer.id.strip() or not producer.name.strip():
+        raise RegistryError(f"producer {producer.id!r}: id and name are required")
     if producer.type not in PRODUCER_TYPES:
         raise RegistryError(f"producer {producer.id}: type {producer.type!r} is not one of "
                             f"{', '.join(PRODUCER_TYPES)}")
+    if producer.status not in PRODUCER_STATUSES:
+        raise RegistryError(f"producer {producer.id}: status {producer.status!r} is not one "
+                            f"of {', '.join(PRODUCER_STATUSES)}")
+    iban = normalize_iban(producer.iban) if producer.iban else None
+    return replace(producer, iban=iban, zone=producer.zone or None)
+
+
+def put_producer(session: Session, producer: Producer, actor: str) -> bool:
+    """Insert or update a producer in `session`; False when nothing changed."""
+    producer = checked_producer(producer)
+    if session.get(ProvinceRow, producer.province) is None:
+        raise NotFoundError(f"producer {producer.id}: no province {producer.province!r} "
+                            "(use an ISO 3166-2:IR code such as IR-25)")
+    if producer.zone and session.get(ZoneRow, producer.zone) is None:
+        raise NotFoundError(f"producer {producer.id}: no special IT zone {producer.zone!r}")
+    row = session.get(ProducerRow, producer.id)
+    if row is None:
+        session.add(ProducerRow(**asdict(producer)))
+        record(session, actor, "producer.add", f"producer:{producer.id}", None, asdict(producer))
+        return True
+    before = asdict(_producer(row))
+    if before == asdict(producer):
+        return False
+    for key, value in asdict(producer).items():
+        setattr(row, key, value)
+    record(session, actor, "producer.update", f"producer:{producer.id}", before,
+           asdict(producer))
+    return True
+
+
+def put_zone(session: Session, zone: Zone, actor: str) -> bool:
+    """Insert or update a special IT zone; False when nothing changed."""
+    if session.get(ProvinceRow, zone.province) is None:
+        raise NotFoundError(f"zone {zone.id}: no province {zone.province!r}")
+    row = session.get(ZoneRow, zone.id)
+    if row is None:
+        session.add(ZoneRow(**asdict(zone)))
+        record(session, actor, "zone.add", f"zone:{zone.id}", None, asdict(zone))
+        return True
+    before = asdict(Zone(row.id, row.name, row.name_fa, row.province))
+    if before == asdict(zone):
+        return False
+    for key, value in asdict(zone).items():
+        setattr(row, key, value)
+    record(session, actor, "zone.update", f"zone:{zone.id}", before, asdict(zone))
+    return True
+
+
+def add_producer(engine: Engine, producer: Producer, actor: str = "cli") -> None:
+    """Register a new producer (an existing id is refused)."""
     with Session(engine) as session:
-        if session.get(ProvinceRow, producer.province) is None:
-            raise NotFoundError(f"producer {producer.id}: no province {producer.province!r}")
         if session.get(ProducerRow, producer.id) is not None:
             raise RegistryError(f"producer {producer.id} already exists")
-        session.add(ProducerRow(**producer.__dict__))
-        _audit(session, actor, "producer.add", f"producer:{producer.id}", None, producer.__dict__)
+        put_producer(session, producer, actor)
         session.commit()
 
 
 def add_prefix_claim(engine: Engine, claim: PrefixClaim, approve_nested: bool = False,
                      actor: str = "cli") -> None:
-    """Record a prefix claim; an equal prefix held by another producer over an
-    overlapping time is refused, a nested one needs `approve_nested`."""
-    with Session(engine) as session:
-        if session.get(ProducerRow, claim.producer_id) is None:
-            raise NotFoundError(f"claim {claim.network}: no producer {claim.producer_id!r}")
-        nested = False
-        for other in session.scalars(select(ClaimRow).where(ClaimRow.kind == "prefix")):
-            if other.producer_id == claim.producer_id or not _overlaps_in_time(other, claim):
-                continue
-            net = ipaddress.ip_network(other.value)
-            if net.version != claim.network.version or not net.overlaps(claim.network):
-                continue
-            if net.prefixlen == claim.network.prefixlen:
-                raise ClaimConflictError(
-                    f"{claim.network} for {claim.producer_id} overlaps {net} of "
-                    f"{other.producer_id} at the same specificity")
-            nested = True
-        if nested and not approve_nested:
-            raise ClaimConflictError(f"{claim.network} for {claim.producer_id} nests with "
-                                     "another producer's prefix; it needs approval")
-        row = ClaimRow(producer_id=claim.producer_id, kind="prefix", value=str(claim.network),
-                       valid_from_ms=claim.valid_from_ms, valid_to_ms=claim.valid_to_ms,
-                       nested_approved=nested)
-        session.add(row)
-        _audit(session, actor, "claim.add", f"producer:{claim.producer_id}", None,
-               {"kind": "prefix", "value": str(claim.network), "nested_approved": nested,
-                "valid_from_ms": claim.valid_from_ms, "valid_to_ms": claim.valid_to_ms})
-        session.commit()
+    """Record a prefix claim (see claims.add_claims for the rules)."""
+    from pahna.registry.claims import add_claims
+
+    spec = ClaimSpec(claim.producer_id, "prefix", str(claim.network), claim.valid_from_ms,
+                     claim.valid_to_ms)
+    add_claims(engine, [spec], approve_nested=approve_nested, actor=actor)
 
 
-def _overlaps_in_time(row: ClaimRow, claim: PrefixClaim) -> bool:
-    end_a = row.valid_to_ms if row.valid_to_ms is not None else 2**62
-    end_b = claim.valid_to_ms if claim.valid_to_ms is not None else 2**62
-    return row.valid_from_ms < end_b and claim.valid_from_ms < end_a
+def _producer(row: ProducerRow) -> Producer:
+    return Producer(row.id, row.name, row.name_fa, row.province, row.type, row.zone, row.iban,
+                    row.contact, row.status)
 
 
 def list_producers(engine: Engine) -> list[Producer]:
     with Session(engine) as session:
-        return [
-            Producer(r.id, r.name, r.name_fa, r.province, r.type, r.zone, r.iban)
-            for r in session.scalars(select(ProducerRow).order_by(ProducerRow.id))
-        ]
+        return [_producer(r) for r in session.scalars(select(ProducerRow).order_by(ProducerRow.id))]
+
+
+def list_zones(engine: Engine) -> list[Zone]:
+    with Session(engine) as session:
+        return [Zone(r.id, r.name, r.name_fa, r.province)
+                for r in session.scalars(select(ZoneRow).order_by(ZoneRow.id))]
 
 
 def prefix_claims(engine: Engine) -> list[PrefixClaim]:

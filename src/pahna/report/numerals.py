@@ -19,7 +19,10 @@ def format_amount(value: int, lang: str) -> str:
 def format_decimal(text: str, lang: str) -> str:
     """A decimal string shown with the language's digits and separators."""
     whole, _, frac = text.partition(".")
-    out = format_amount(int(whole), lang)
+    negative = whole.startswith("-")
+    out = format_amount(abs(int(whole)), lang)
+    if negative:
+        out = ("\u2212" if lang == "fa" else "-") + out
     if frac:
         sep = PERSIAN_DECIMAL if lang == "fa" else "."
         out += sep + (frac.translate(_PERSIAN_DIGITS) if lang == "fa" else frac)
@@ -28,3 +31,12 @@ def format_decimal(text: str, lang: str) -> str:
 
 def persian_digits(text: str) -> str:
     return text.translate(_PERSIAN_DIGITS)
+
+
+def format_money(amount_minor: int, minor_units: int, lang: str) -> str:
+    """Minor units as a major-unit amount with separators: 123456, 2 -> '1,234.56'."""
+    if minor_units == 0:
+        return format_amount(amount_minor, lang)
+    sign = "-" if amount_minor < 0 else ""
+    whole, frac = divmod(abs(amount_minor), 10**minor_units)
+    return format_decimal(f"{sign}{whole}.{frac:0{minor_units}d}", lang)

@@ -1,66 +1,168 @@
-"""Write a settlement's statements: one CSV and one HTML page per producer, plus a summary."""
+"""Statements rendered for people and machines: CSV, JSON, HTML and PDF, in Persian and
+English, one per producer, plus a summary of all producers and a province summary."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+from collections.abc import Callable
 from decimal import Decimal
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, select_autoescape
 
-from pahna.calendar import JalaliMonth
-from pahna.report.numerals import format_amount, format_decimal, persian_digits
-from pahna.settle.money import BYTES_PER_GB
-from pahna.settle.statements import Settlement, StatementLine
+from pahna.calendar import JalaliMonth, jalali_date_text
+from pahna.report.labels import MONTHS_EN, MONTHS_FA, STATUS, UNITS, label, province_name
+from pahna.report.numerals import format_amount, format_decimal, format_money, persian_digits
+from pahna.settle.document import to_document
+from pahna.settle.money import BYTES_PER_GB, ROUNDING_RULE_FA, round_minor
+from pahna.settle.statements import Settlement, StatementLine, province_totals
 
-CSV_COLUMNS = ("period", "producer_id", "name", "province", "bytes", "gb", "rate_rial_per_gb",
-               "claim_rial", "amount_rial", "tariff_id", "tariff_version")
+FORMATS = ("csv", "json", "html", "pdf")
+CSV_COLUMNS = ("period", "status", "producer_id", "name", "province", "bytes", "domestic_bytes",
+               "international_bytes", "unknown_bytes", "billed_bytes", "p95_sent_mbps",
+               "eligible", "claim_minor", "amount_minor", "adjustments_minor", "payable_minor",
+               "cost_minor", "net_minor", "coverage_ratio", "currency", "minor_units",
+               "tariff_id", "tariff_version", "claim_rial", "amount_rial")
+"""Money columns are integers in the currency's minor unit. `claim_rial` and `amount_rial`
+repeat claim_minor and amount_minor for readers written when IRR was the only currency."""
 
 
 def gb_text(value: int) -> str:
     return str((Decimal(value) / BYTES_PER_GB).quantize(Decimal("0.001")))
 
 
-def statement_csv(settlement: Settlement, lines: tuple[StatementLine, ...]) -> str:
+def _row(s: Settlement, line: StatementLine, status: str) -> list[object]:
+    optional = ["" if v is None else v for v in (line.cost_minor, line.net_minor)]
+    return [s.period, status, line.producer_id, line.name, line.province, line.bytes,
+            line.domestic_bytes, line.international_bytes, line.unknown_bytes,
+            line.billed_bytes, line.p95_sent_mbps, str(line.eligible).lower(),
+            line.claim_minor, line.amount_minor, line.adjustments_minor, line.payable_minor,
+            *optional, line.coverage_ratio or "", s.currency, s.minor_units, s.tariff_id,
+            s.tariff_version, line.claim_minor, line.amount_minor]
+
+
+def statement_csv(settlement: Settlement, lines: tuple[StatementLine, ...],
+                  status: str = "draft") -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    for line in lines:
-        writer.writerow([line.period, line.producer_id, line.name, line.province, line.bytes,
-                         gb_text(line.bytes), settlement.rate_rial_per_gb, line.claim_rial,
-                         line.amount_rial, settlement.tariff_id, settlement.tariff_version])
+    writer.writerows(_row(settlement, line, status) for line in lines)
     return out.getvalue()
 
 
-def _environment() -> Environment:
+def provinces_csv(settlement: Settlement) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("period", "province", "producers", "bytes", "payable_minor", "currency",
+                     "minor_units"))
+    for code, (count, sent, paid) in province_totals(settlement.lines).items():
+        writer.writerow((settlement.period, code, count, sent, paid, settlement.currency,
+                         settlement.minor_units))
+    return out.getvalue()
+
+
+def _environment(settlement: Settlement) -> Environment:
     env = Environment(autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
+    places = settlement.minor_units
     env.filters["amount"] = format_amount
+    env.filters["money"] = lambda value, lang: format_money(value, places, lang)
+    env.filters["exact"] = lambda value, lang: format_money(round_minor(value), places, lang)
     env.filters["decimal"] = format_decimal
     env.filters["fa"] = persian_digits
     env.filters["gb"] = gb_text
+    env.filters["label"] = label
+    env.filters["province"] = province_name
+    env.filters["unit"] = lambda code, lang: label(code, lang, UNITS)
     return env
 
 
-def statement_html(settlement: Settlement, line: StatementLine) -> str:
-    template_text = files("pahna.report").joinpath("templates/statement.html").read_text("utf-8")
+def _render(name: str, settlement: Settlement, status: str, content_hash: str | None,
+            **context: Any) -> str:
+    text = files("pahna.report").joinpath(f"templates/{name}").read_text("utf-8")
     month = JalaliMonth.parse(settlement.period)
-    return _environment().from_string(template_text).render(
-        s=settlement, line=line, month=month)
+    dates = (jalali_date_text(month.start_ms), jalali_date_text(month.end_ms - 1))
+    return _environment(settlement).from_string(text).render(
+        s=settlement, month=month, dates=dates, status=status, content_hash=content_hash,
+        month_names={"fa": MONTHS_FA[month.month - 1], "en": MONTHS_EN[month.month - 1]},
+        status_text={lang: label(status.split("-")[0], lang, STATUS) for lang in ("en", "fa")},
+        rule_fa=ROUNDING_RULE_FA, **context)
 
 
-def write_statements(settlement: Settlement, folder: Path) -> list[Path]:
-    """Write every producer's CSV and HTML and a summary.csv; returns the paths."""
+def statement_html(settlement: Settlement, line: StatementLine, status: str = "draft",
+                   content_hash: str | None = None) -> str:
+    return _render("statement.html", settlement, status, content_hash, line=line)
+
+
+def summary_html(settlement: Settlement, status: str = "draft",
+                 content_hash: str | None = None) -> str:
+    return _render("summary.html", settlement, status, content_hash,
+                   provinces=province_totals(settlement.lines))
+
+
+def statement_json(settlement: Settlement, status: str = "draft",
+                   content_hash: str | None = None) -> str:
+    return json.dumps({"status": status, "content_hash": content_hash,
+                       **to_document(settlement)}, ensure_ascii=False,
+                      sort_keys=True, indent=1) + "\n"
+
+
+def write_statements(settlement: Settlement, folder: Path, status: str = "draft",
+                     content_hash: str | None = None) -> list[Path]:
+    """Every producer's CSV and HTML, summary.csv and provinces.csv; returns the paths."""
+    return export_statements(settlement, folder, "csv", status, content_hash) + (
+        export_statements(settlement, folder, "html", status, content_hash))
+
+
+def export_statements(settlement: Settlement, folder: Path, fmt: str,
+                      status: str = "draft", content_hash: str | None = None) -> list[Path]:
+    """Write the period's statements in one format into `folder`; returns the paths.
+    A final's statements carry its status (final-rN) and the seal's content hash."""
     folder.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for line in settlement.lines:
-        csv_path = folder / f"{line.producer_id}.csv"
-        csv_path.write_text(statement_csv(settlement, (line,)), encoding="utf-8")
-        html_path = folder / f"{line.producer_id}.html"
-        html_path.write_text(statement_html(settlement, line), encoding="utf-8")
-        paths += [csv_path, html_path]
-    summary = folder / "summary.csv"
-    summary.write_text(statement_csv(settlement, settlement.lines), encoding="utf-8")
-    paths.append(summary)
-    return paths
+    writers: dict[str, Callable[[], list[Path]]] = {
+        "csv": lambda: _write_csv(settlement, folder, status),
+        "json": lambda: [_put(folder / "statements.json",
+                              statement_json(settlement, status, content_hash))],
+        "html": lambda: _write_html(settlement, folder, status, content_hash),
+        "pdf": lambda: _write_pdf(settlement, folder, status, content_hash),
+    }
+    return writers[fmt]()
+
+
+def _put(path: Path, content: str | bytes) -> Path:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def _write_csv(settlement: Settlement, folder: Path, status: str) -> list[Path]:
+    paths = [_put(folder / f"{ln.producer_id}.csv", statement_csv(settlement, (ln,), status))
+             for ln in settlement.lines]
+    paths.append(_put(folder / "summary.csv", statement_csv(settlement, settlement.lines,
+                                                            status)))
+    return [*paths, _put(folder / "provinces.csv", provinces_csv(settlement))]
+
+
+def _write_html(settlement: Settlement, folder: Path, status: str, content_hash: str | None
+                ) -> list[Path]:
+    paths = [_put(folder / f"{ln.producer_id}.html",
+                  statement_html(settlement, ln, status, content_hash))
+             for ln in settlement.lines]
+    return [*paths, _put(folder / "summary.html",
+                         summary_html(settlement, status, content_hash))]
+
+
+def _write_pdf(settlement: Settlement, folder: Path, status: str, content_hash: str | None
+               ) -> list[Path]:
+    from pahna.report.pdf import html_to_pdf
+
+    paths = [_put(folder / f"{ln.producer_id}.pdf",
+                  html_to_pdf(statement_html(settlement, ln, status, content_hash)))
+             for ln in settlement.lines]
+    summary = html_to_pdf(summary_html(settlement, status, content_hash))
+    return [*paths, _put(folder / "summary.pdf", summary)]

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
-from pahna.settle.money import ROUNDING_RULE, allocate_pool, round_minor
+from pahna.settle.adjustments import Adjustment, adjustments_for
+from pahna.settle.costs import coverage_ratio
+from pahna.settle.money import ROUNDING_RULE, Currency, decimal_text, round_minor
+from pahna.settle.pool import PoolResult, share_pool
+from pahna.settle.pricing import Pricing, TariffLine, billed_bytes, price_usage
 from pahna.settle.tariffs import Tariff
-
-
-@dataclass(frozen=True)
-class ProducerUsage:
-    producer_id: str
-    name: str
-    name_fa: str
-    province: str
-    bytes: int
+from pahna.settle.usage import ProducerUsage
 
 
 @dataclass(frozen=True)
@@ -24,40 +21,131 @@ class StatementLine:
     name: str
     name_fa: str
     province: str
+    producer_type: str
+    zone: str | None
     period: str
-    bytes: int
-    claim_rial: int  # at the tariff rate, before the pool
-    amount_rial: int  # what is paid
+    domestic_bytes: int
+    international_bytes: int
+    unknown_bytes: int
+    received_bytes: int
+    billed_bytes: int
+    intra_province_bytes: int
+    client_networks: int
+    p95_sent_mbps: str
+    p95_received_mbps: str
+    eligible: bool
+    ineligible_reasons: tuple[str, ...]
+    tariff_lines: tuple[TariffLine, ...]
+    claim_minor: int  # the exact claim rounded, before cap and pool
+    held_at_cap: bool
+    exact_share: str  # the exact amount before rounding, for the audit
+    amount_minor: int  # the incentive paid for this period
+    adjustments: tuple[Adjustment, ...]
+    cost_minor: int | None
+
+    @property
+    def bytes(self) -> int:
+        """Every byte sent (all traffic classes)."""
+        return self.domestic_bytes + self.international_bytes + self.unknown_bytes
+
+    @property
+    def adjustments_minor(self) -> int:
+        return sum(a.amount_minor for a in self.adjustments)
+
+    @property
+    def payable_minor(self) -> int:
+        return self.amount_minor + self.adjustments_minor
+
+    @property
+    def net_minor(self) -> int | None:
+        return None if self.cost_minor is None else self.payable_minor - self.cost_minor
+
+    @property
+    def coverage_ratio(self) -> str | None:
+        return None if self.cost_minor is None else coverage_ratio(self.payable_minor,
+                                                                   self.cost_minor)
+
+    @property
+    def amount_rial(self) -> int:
+        """Alias of amount_minor (kept for callers written when IRR was the only currency)."""
+        return self.amount_minor
 
 
 @dataclass(frozen=True)
 class Settlement:
     period: str
+    currency: str
+    minor_units: int
     tariff_id: str
     tariff_version: int
-    rate_rial_per_gb: str
-    pool_rial: int
+    tariff_digest: str
+    pool_minor: int
+    pool_rule: str
+    cap_minor: int | None
     scaled_to_pool: bool
+    samples: int  # 5-minute bins in the month
     rounding_rule: str
     lines: tuple[StatementLine, ...]
 
     @property
+    def total_minor(self) -> int:
+        return sum(line.amount_minor for line in self.lines)
+
+    @property
     def total_rial(self) -> int:
-        return sum(line.amount_rial for line in self.lines)
+        return self.total_minor
+
+    @property
+    def pool_rial(self) -> int:
+        return self.pool_minor
+
+    def line(self, producer_id: str) -> StatementLine | None:
+        return next((ln for ln in self.lines if ln.producer_id == producer_id), None)
 
 
-def settle_period(period: str, usage: list[ProducerUsage], tariff: Tariff) -> Settlement:
-    """Price usage under the tariff; when claims exceed the pool, share the pool in
-    proportion to the exact claims (largest remainder)."""
-    ordered = sorted(usage, key=lambda u: u.producer_id)
-    exact: dict[str, Fraction] = {u.producer_id: tariff.claim(u.bytes) for u in ordered}
-    scaled = sum(exact.values(), Fraction(0)) > tariff.pool_rial
-    amounts = (allocate_pool(tariff.pool_rial, exact) if scaled
-               else {k: round_minor(v) for k, v in exact.items()})
-    lines = tuple(
-        StatementLine(u.producer_id, u.name, u.name_fa, u.province, period, u.bytes,
-                      round_minor(exact[u.producer_id]), amounts[u.producer_id])
-        for u in ordered
-    )
-    return Settlement(period, tariff.id, tariff.version, str(tariff.rate_rial_per_gb),
-                      tariff.pool_rial, scaled, ROUNDING_RULE, lines)
+@dataclass(frozen=True)
+class SettlementInputs:
+    period: str
+    samples: int
+    usage: tuple[ProducerUsage, ...]
+    tariff: Tariff
+    currency: Currency
+    costs: Mapping[str, int]  # producer id -> total cost in minor units
+    adjustments: tuple[Adjustment, ...] = ()
+
+
+def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: SettlementInputs
+          ) -> StatementLine:
+    p, pid = usage.producer, usage.producer.id
+    return StatementLine(
+        pid, p.name, p.name_fa, p.province, p.type, p.zone, inputs.period,
+        usage.total("domestic"), usage.total("international"), usage.total("unknown"),
+        usage.received_bytes, billed_bytes(usage, inputs.tariff), usage.intra_province_bytes,
+        usage.client_networks, decimal_text(pricing.percentile_mbps["sent"]),
+        decimal_text(pricing.percentile_mbps["received"]), pricing.eligible, pricing.reasons,
+        pricing.lines, round_minor(pricing.claim), pid in pool.held_at_cap,
+        decimal_text(pool.exact[pid]), pool.amounts[pid],
+        adjustments_for(inputs.adjustments, inputs.period, pid), inputs.costs.get(pid))
+
+
+def settle_period(inputs: SettlementInputs) -> Settlement:
+    """Price every producer, share the pool under the cap, and build the statements."""
+    tariff, scale = inputs.tariff, inputs.currency.scale
+    ordered = sorted(inputs.usage, key=lambda u: u.producer.id)
+    pricings = {u.producer.id: price_usage(u, tariff, inputs.samples, scale) for u in ordered}
+    claims: dict[str, Fraction] = {pid: pr.claim for pid, pr in pricings.items()}
+    pool = share_pool(tariff.pool_minor, claims, tariff.cap_minor, tariff.pool_rule)
+    lines = tuple(_line(u, pricings[u.producer.id], pool, inputs) for u in ordered)
+    return Settlement(inputs.period, inputs.currency.code, inputs.currency.minor_units,
+                      tariff.id, tariff.version, tariff.digest, tariff.pool_minor,
+                      tariff.pool_rule, tariff.cap_minor, pool.scaled, inputs.samples,
+                      ROUNDING_RULE, lines)
+
+
+def province_totals(lines: Iterable[StatementLine]) -> dict[str, tuple[int, int, int]]:
+    """Per province: (producers, bytes sent, amount paid), by province code."""
+    out: dict[str, tuple[int, int, int]] = {}
+    for line in lines:
+        n, b, a = out.get(line.province, (0, 0, 0))
+        out[line.province] = (n + 1, b + line.bytes, a + line.payable_minor)
+    return dict(sorted(out.items()))

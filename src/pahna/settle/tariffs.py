@@ -1,67 +1,170 @@
-"""Tariffs: versioned, effective-dated documents that turn usage into claims."""
+"""Tariffs: versioned, effective-dated documents that turn usage into claims.
+
+A tariff is a TOML document (see docs/settlement.md for every key, with examples). Rates
+and multipliers are decimal strings ("1500000", "1.25"), never floats; amounts (pool,
+cap) are integers in the currency's minor unit. Unknown keys are refused.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
-from typing import Any
+import hashlib
+import itertools
+import json
+import re
+from decimal import Decimal
+from typing import Any, Literal
 
-from pahna.errors import SettlementError
-from pahna.settle.money import BYTES_PER_GB
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from pahna.errors import TariffError
+
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_CLOCK = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
+CLASSES = ("domestic", "international", "unknown")
 
 
-@dataclass(frozen=True)
-class Tariff:
-    """A per-GB incentive rate and a budget pool for each month it is in force.
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
-    Written as TOML::
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_floats(cls, value: Any) -> Any:
+        if isinstance(value, float):
+            raise ValueError("write decimals as strings (\"1.5\"), never as TOML floats")
+        return value
 
-        id = "incentive-1404"
-        version = 1
-        valid_from = "1404-01"            # Jalali month, inclusive
-        valid_to = ""                     # empty: open-ended
-        rate_rial_per_gb = "1500000"      # Decimal, as a string
-        pool_rial = 50000000000           # budget per month, integer rials
-    """
 
-    id: str
-    version: int
+class Tier(_Part):
+    up_to_gb: Decimal | None = Field(None, ge=0, description="Upper bound; none: no bound.")
+    rate_per_gb: Decimal = Field(ge=0, description="Major units per GB (10^9 bytes).")
+
+
+class VolumePricing(_Part):
+    """How billed bytes are priced. flat: one rate; graduated: each tier's rate on the GB
+    inside it; volume: the rate of the tier the total falls in, on every GB."""
+
+    model: Literal["flat", "graduated", "volume"] = "flat"
+    rate_per_gb: Decimal = Field(Decimal(0), ge=0)
+    tiers: tuple[Tier, ...] = ()
+    billed_classes: tuple[Literal["domestic", "international", "unknown"], ...] = ("domestic",)
+
+
+class PercentilePricing(_Part):
+    price_per_mbps: Decimal = Field(ge=0, description="Major units per Mbps of the 95th pct.")
+    direction: Literal["sent", "received", "max"] = "sent"
+    percent: int = Field(95, ge=1, le=100)
+
+
+class TimeWindow(_Part):
+    """A multiplier for billed bytes in 5-minute bins starting in [start, end), Tehran time."""
+
+    start: str
+    end: str
+    multiplier: Decimal = Field(ge=0)
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK.match(value) or (value.startswith("24") and value != "24:00"):
+            raise ValueError(f"{value!r} is not a time of day HH:MM (00:00 to 24:00)")
+        return value
+
+    def minutes(self) -> tuple[int, int]:
+        (h1, m1), (h2, m2) = (map(int, t.split(":")) for t in (self.start, self.end))
+        return h1 * 60 + m1, h2 * 60 + m2
+
+
+class Multipliers(_Part):
+    zone: dict[str, Decimal] = Field(default_factory=dict)
+    producer_type: dict[str, Decimal] = Field(default_factory=dict)
+    intra_province: Decimal = Field(Decimal(1), ge=0)
+
+
+class Eligibility(_Part):
+    min_bytes: int = Field(0, ge=0, description="Billed bytes needed to be paid at all.")
+    min_client_networks: int = Field(0, ge=0, description="Distinct client /24 plus /48.")
+    min_sent_received_ratio: Decimal = Field(Decimal(0), ge=0)
+
+
+class Tariff(_Part):
+    id: str = Field(min_length=1)
+    version: int = Field(ge=1)
     valid_from: str
-    valid_to: str | None
-    rate_rial_per_gb: Decimal
-    pool_rial: int
+    valid_to: str | None = None
+    currency: str = "IRR"
+    pool_minor: int = Field(ge=0, description="Budget for the month, minor units.")
+    pool_rule: Literal["proportional", "equal"] = "proportional"
+    cap_minor: int | None = Field(None, ge=0, description="Most one producer is paid.")
+    international_rate_per_gb: Decimal = Field(Decimal(0), ge=0)
+    volume: VolumePricing = Field(default_factory=VolumePricing)
+    percentile: PercentilePricing | None = None
+    time_of_day: tuple[TimeWindow, ...] = ()
+    multipliers: Multipliers = Field(default_factory=Multipliers)
+    eligibility: Eligibility = Field(default_factory=Eligibility)
+
+    @field_validator("valid_from", "valid_to", mode="before")
+    @classmethod
+    def _month(cls, value: Any) -> Any:
+        if value in ("", None):
+            return None
+        if not isinstance(value, str) or not _MONTH.match(value):
+            raise ValueError(f"{value!r} is not a Jalali month like 1404-08")
+        return value
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "tariff") -> Tariff:
         try:
-            rate = Decimal(str(data["rate_rial_per_gb"]))
-            pool = data["pool_rial"]
-            if rate < 0 or not isinstance(pool, int) or pool < 0:
-                raise SettlementError(f"{source}: rate and pool must be non-negative, "
-                                      "pool an integer")
-            return cls(
-                id=str(data["id"]), version=int(data.get("version", 1)),
-                valid_from=str(data["valid_from"]),
-                valid_to=str(data["valid_to"]) if data.get("valid_to") else None,
-                rate_rial_per_gb=rate, pool_rial=pool,
-            )
-        except KeyError as exc:
-            raise SettlementError(f"{source}: missing key {exc.args[0]!r}") from exc
-        except InvalidOperation as exc:
-            raise SettlementError(f"{source}: rate_rial_per_gb is not a decimal") from exc
+            tariff = cls.model_validate(_upgrade(data, source))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"[{'.'.join(str(p) for p in err['loc'])}] {err['msg']}" for err in exc.errors())
+            raise TariffError(f"{source}: {problems}") from exc
+        if tariff.valid_from is None:
+            raise TariffError(f"{source}: [valid_from] is required")
+        tariff.check_tiers(source)
+        return tariff
+
+    def check_tiers(self, source: str) -> None:
+        if self.volume.model == "flat":
+            return
+        bounds = [t.up_to_gb for t in self.volume.tiers]
+        if not bounds or bounds[-1] is not None or None in bounds[:-1]:
+            raise TariffError(f"{source}: [volume.tiers] need bounds, the last one open")
+        finite = [b for b in bounds if b is not None]
+        if any(a >= b for a, b in itertools.pairwise(finite)):
+            raise TariffError(f"{source}: [volume.tiers] bounds must increase")
 
     def covers(self, period: str) -> bool:
-        return self.valid_from <= period and (self.valid_to is None or period <= self.valid_to)
+        start = self.valid_from or ""
+        return start <= period and (self.valid_to is None or period <= self.valid_to)
 
-    def claim(self, usage_bytes: int) -> Fraction:
-        """The exact incentive claim, in rials, for `usage_bytes` at this rate."""
-        return Fraction(usage_bytes) * Fraction(self.rate_rial_per_gb) / BYTES_PER_GB
+    @property
+    def digest(self) -> str:
+        """sha256 of the document's meaning (canonical JSON), so an edit is noticed."""
+        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+LEGACY_KEYS = ("rate_rial_per_gb", "pool_rial")
+
+
+def _upgrade(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """Read a first-format document (rate_rial_per_gb, pool_rial: one per-GB rate on every
+    attributed byte, whatever its class) as the same terms in today's format."""
+    if not any(key in data for key in LEGACY_KEYS):
+        return data
+    rest = {k: v for k, v in data.items() if k not in LEGACY_KEYS}
+    if "volume" in rest or "pool_minor" in rest:
+        raise TariffError(f"{source}: first-format keys (rate_rial_per_gb, pool_rial) mixed "
+                          "with new ones (volume, pool_minor)")
+    return {**rest, "pool_minor": data.get("pool_rial"),
+            "volume": {"rate_per_gb": str(data.get("rate_rial_per_gb", "0")),
+                       "billed_classes": list(CLASSES)}}
 
 
 def tariff_for(tariffs: list[Tariff], period: str) -> Tariff:
     """The tariff in force for `period`: the latest valid_from, then the highest version."""
     candidates = [t for t in tariffs if t.covers(period)]
     if not candidates:
-        raise SettlementError(f"no tariff is in force for {period}")
-    return max(candidates, key=lambda t: (t.valid_from, t.version))
+        raise TariffError(f"no tariff is in force for {period}")
+    return max(candidates, key=lambda t: (t.valid_from or "", t.version))

@@ -83,7 +83,27 @@ _WORDS: dict[str, tuple[str, str]] = {
     "no_data": ("داده‌ای نیست", "No data"),
     "language": ("English", "فارسی"),
     "home": ("خانه", "Home"),
-    "published_note": ("مبالغ پیش‌نویس آخرین تسویه", "Amounts of the latest settlement draft"),
+    "published_note": ("مبالغ صورت‌حساب‌های نهایی؛ پیش‌نویس‌ها منتشر نمی‌شوند",
+                       "Amounts of final statements; drafts are never published"),
+    "state": ("وضعیت", "State"),
+    "status_none": ("بی‌پیش‌نویس", "No draft"),
+    "status_final": ("نهایی", "Final"),
+    "status_paid": ("پرداخت‌شده", "Paid"),
+    "status_voided": ("باطل", "Void"),
+    "status_draft": ("پیش‌نویس", "Draft"),
+    "revision": ("ویرایش", "Revision"),
+    "content_hash": ("شناسه محتوا (sha256)", "Content hash (sha256)"),
+    "payment_reference": ("مرجع پرداخت", "Payment reference"),
+    "review": ("بازبینی برای نهایی‌سازی", "Review for finalizing"),
+    "finalize": ("نهایی‌سازی و مهر", "Finalize and seal"),
+    "finalize_note": ("صورت‌حساب نهایی تغییرناپذیر است؛ اصلاح فقط با تعدیل در دورهٔ بعد.",
+                      "A final statement never changes; corrections go in a later period "
+                      "as adjustments."),
+    "final_closed": ("این دوره نهایی شده است؛ پیش‌نویس تازه پذیرفته نمی‌شود.",
+                     "This period is final; no new draft is accepted."),
+    "no_final": ("این دوره هنوز صورت‌حساب نهایی ندارد؛ پیش‌نویس‌ها منتشر نمی‌شوند.",
+                 "This period has no final statement yet; drafts are not published."),
+    "draft_sha": ("شناسه پیش‌نویس بازبینی‌شده", "Reviewed draft (sha256)"),
 }
 
 

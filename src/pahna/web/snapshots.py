@@ -22,6 +22,7 @@ import numpy as np
 
 from pahna.attribute.domestic import CLASSES
 from pahna.calendar import TEHRAN, JalaliMonth
+from pahna.ledger.book import Ledger
 from pahna.pipeline import usage_for_period
 from pahna.workspace import Workspace
 
@@ -138,7 +139,7 @@ def build_snapshot(workspace: Workspace, period: str) -> PeriodSnapshot:
     ids, first = np.unique(owner[order], return_index=True)
     klass = usage.column("traffic_class").to_numpy(zero_copy_only=False)[attributed][order]
     class_index = np.array([CLASSES.index(k) for k in klass], dtype=np.int8)
-    summary = workspace.statements_dir(period) / "summary.csv"
+    summary = summary_path(workspace, period)
     return PeriodSnapshot(
         period=period,
         statements=read_statements(summary) if summary.is_file() else {},
@@ -152,14 +153,25 @@ def build_snapshot(workspace: Workspace, period: str) -> PeriodSnapshot:
     )
 
 
+def summary_path(workspace: Workspace, period: str) -> Path:
+    """The summary.csv the period's figures come from: the final in force, else the draft."""
+    revision = Ledger(workspace.home).active_revision(period)
+    folder = workspace.statements_dir(period)
+    return (folder / f"final-r{revision}" if revision else folder) / "summary.csv"
+
+
 def fingerprint(workspace: Workspace, period: str) -> tuple[object, ...]:
-    """What a snapshot depends on: its summary.csv and the store's manifests."""
+    """What a snapshot depends on: its summary.csv, the store's manifests and the
+    period's ledger folder (a final or a void changes it)."""
     summary = workspace.statements_dir(period) / "summary.csv"
     manifests = workspace.store_dir / "manifests"
+    ledger = Ledger(workspace.home).period_dir(period)
     stat = summary.stat() if summary.is_file() else None
     store = manifests.stat() if manifests.is_dir() else None
+    book = ledger.stat() if ledger.is_dir() else None
     return (stat and (stat.st_mtime_ns, stat.st_size),
-            store and (store.st_mtime_ns, store.st_nlink))
+            store and (store.st_mtime_ns, store.st_nlink),
+            book and (book.st_mtime_ns, book.st_nlink))
 
 
 class SnapshotCache:

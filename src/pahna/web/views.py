@@ -11,8 +11,10 @@ from pydantic import BaseModel
 
 from pahna.calendar import JalaliMonth
 from pahna.errors import PeriodError
+from pahna.ledger.book import Ledger
 from pahna.registry.producers import Producer
 from pahna.registry.provinces import BY_CODE, PROVINCES
+from pahna.web import finals
 from pahna.web.portal import Portal
 from pahna.web.problems import Problem
 from pahna.web.snapshots import (
@@ -21,6 +23,7 @@ from pahna.web.snapshots import (
     daily_bytes,
     five_minute_bytes,
     read_statements,
+    summary_path,
 )
 
 TOP_PRODUCERS = 10
@@ -101,6 +104,18 @@ class PublicReport(BaseModel):
     by_province: list[ProvinceFigures]
     by_type: list[TypeFigures]
     producers: list[ProducerFigures]
+    status: str = "final"
+    """Whose figures these are: final, paid (a final that was paid) or draft."""
+    revision: int | None = None
+    content_hash: str | None = None
+
+
+class ProducerStatement(ProducerFigures):
+    """A producer's statement: the final in force (with its seal's hash), else the draft."""
+
+    status: str
+    revision: int | None
+    content_hash: str | None
 
 
 def choose_period(portal: Portal, period: str | None) -> str:
@@ -152,7 +167,7 @@ def _month_figures(path: str, _mtime_ns: int) -> tuple[int, int]:
 def trend(portal: Portal) -> list[MonthFigures]:
     out = []
     for period in sorted(portal.snapshots.periods()):
-        path = portal.workspace.statements_dir(period) / "summary.csv"
+        path = summary_path(portal.workspace, period)
         total_bytes, amount = _month_figures(str(path), path.stat().st_mtime_ns)
         out.append(MonthFigures(period=period, bytes=total_bytes, amount_rial=amount))
     return out
@@ -223,16 +238,53 @@ def _producer_usage(snap: PeriodSnapshot, producer: Producer, day: int | None
 
 
 def public_report(portal: Portal, period: str) -> PublicReport:
-    snap = portal.snapshots.get(period)
-    return memoized(portal, snap, "public", lambda: _public_report(portal, snap))
+    """Published figures: the final statements in force only, never a draft (404)."""
+    statements = finals.shown(portal.workspace, period)
+    if not statements.final:
+        raise Problem(404, f"{period} has no final statement yet; only final statements "
+                      "are published")
+    return period_report(portal, statements)
 
 
-def _public_report(portal: Portal, snap: PeriodSnapshot) -> PublicReport:
-    period = snap.period
-    rows = sorted(all_producer_figures(portal, snap), key=lambda r: (-r.amount_rial, r.id))
+def period_report(portal: Portal, statements: finals.Shown) -> PublicReport:
+    """The figures of the statements shown for a period (final in force, else draft)."""
+    state = statements.state
+    figures = statements.statements
+    directory = portal.directory.producers()
+    rows = sorted((producer_figures(directory.get(pid) or _unlisted(pid, f.province), f)
+                   for pid, f in figures.items()), key=lambda r: (-r.amount_rial, r.id))
     types = sorted({r.type for r in rows})
     by_type = [TypeFigures(type=t, producers=sum(1 for r in rows if r.type == t),
                            amount_rial=sum(r.amount_rial for r in rows if r.type == t))
                for t in types]
-    return PublicReport(period=period, amount_rial=snap.total_rial, bytes=snap.total_bytes,
-                        by_province=province_figures(rows), by_type=by_type, producers=rows)
+    return PublicReport(
+        period=state.period, amount_rial=sum(r.amount_rial for r in rows),
+        bytes=sum(r.bytes for r in rows), by_province=province_figures(rows),
+        by_type=by_type, producers=rows,
+        status=state.status if statements.final else "draft", revision=state.revision,
+        content_hash=state.content_hash)
+
+
+def _unlisted(producer_id: str, province: str) -> Producer:
+    """A producer on a statement that the registry no longer lists."""
+    return Producer(producer_id, producer_id, "", province, "other")
+
+
+def producer_statement(producer: Producer, statements: finals.Shown) -> ProducerStatement:
+    figures = statements.statements.get(producer.id)
+    if figures is None:
+        raise Problem(404, f"no statement for {producer.id} in {statements.state.period}")
+    state = statements.state
+    return ProducerStatement(
+        **producer_figures(producer, figures).model_dump(),
+        status=state.status if statements.final else "draft", revision=state.revision,
+        content_hash=state.content_hash)
+
+
+def choose_public_period(portal: Portal, period: str | None) -> str:
+    """The period asked for, else the newest with a final statement, else the newest."""
+    if period is not None:
+        return choose_period(portal, period)
+    periods = portal.snapshots.periods()
+    final = [p for p in periods if Ledger(portal.workspace.home).active_revision(p)]
+    return final[0] if final else choose_period(portal, None)

@@ -4,12 +4,14 @@ per role, and `pahna serve` runs as a real subprocess on 127.0.0.1."""
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,15 +64,9 @@ def wait_until_up(url: str, process: subprocess.Popen[bytes], seconds: float = 6
     raise AssertionError(f"pahna serve did not answer at {url} within {seconds} s")
 
 
-@pytest.fixture(scope="session")
-def live_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePortal]:
-    home = tmp_path_factory.mktemp("portal") / "demo"
-    pahna("demo", "--home", str(home), "--flows", "40000")
-    for username, (options, password) in ACCOUNTS.items():
-        pahna("users", "add", username, *options, "--password-stdin", "--home", str(home),
-              stdin=password + "\n")
-    token = pahna("users", "token", "admin", "--scope", "read", "--scope", "disputes:write",
-                  "--scope", "registry:write", "--home", str(home)).strip()
+@contextmanager
+def serving(home: Path, token: str) -> Iterator[LivePortal]:
+    """`pahna serve` on `home` at a free loopback port, stopped on the way out."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
@@ -83,3 +79,38 @@ def live_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LivePortal
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A drafted demo workspace with the accounts, kept untouched (copy it to use it)."""
+    home = tmp_path_factory.mktemp("portal") / "demo"
+    pahna("demo", "--home", str(home), "--flows", "40000")
+    for username, (options, password) in ACCOUNTS.items():
+        pahna("users", "add", username, *options, "--password-stdin", "--home", str(home),
+              stdin=password + "\n")
+    token = pahna("users", "token", "admin", "--scope", "read", "--scope", "disputes:write",
+                  "--scope", "registry:write", "--home", str(home)).strip()
+    return home, token
+
+
+def _copy(demo_home: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory,
+          name: str) -> Path:
+    home = tmp_path_factory.mktemp(name) / "demo"
+    shutil.copytree(demo_home[0], home)
+    return home
+
+
+@pytest.fixture(scope="session")
+def live_portal(demo_home: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory
+                ) -> Iterator[LivePortal]:
+    with serving(_copy(demo_home, tmp_path_factory, "live"), demo_home[1]) as portal:
+        yield portal
+
+
+@pytest.fixture(scope="module")
+def draft_portal(demo_home: tuple[Path, str], tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[LivePortal]:
+    """A portal of its own whose month is still a draft (for finalizing in the browser)."""
+    with serving(_copy(demo_home, tmp_path_factory, "draft"), demo_home[1]) as portal:
+        yield portal

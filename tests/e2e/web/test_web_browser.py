@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import io
+import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from playwright import sync_api as playwright_api
 
+from pahna.ledger.book import Ledger
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 PERIOD = "1404-08"
 SHOTS = os.environ.get("PAHNA_SCREENSHOTS")
+REPO = Path(__file__).resolve().parents[3]
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +87,6 @@ def test_admin_sees_national_overview_with_charts(page, live_portal) -> None:  #
     shot(page, "overview")
     page.goto(f"{live_portal.url}/settlement")
     assert page.locator("#settlement-table tbody tr").count() == 30
-    shot(page, "settlement")
 
 
 def test_officer_sees_own_province_only(page, live_portal) -> None:  # type: ignore[no-untyped-def]
@@ -130,7 +138,23 @@ def test_auditor_reads_the_nation(page, live_portal) -> None:  # type: ignore[no
     assert page.goto(f"{live_portal.url}/producers/teh-news").status == 200
 
 
-def test_public_page_language_switch_and_csv(page, live_portal) -> None:  # type: ignore[no-untyped-def]
+def finalize_from_cli(home: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pahna", "settle", "finalize", "--period", PERIOD,
+         "--home", str(home)], capture_output=True, text=True, timeout=300, cwd=REPO,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.fixture
+def final_period(live_portal):  # type: ignore[no-untyped-def]
+    """The live portal's month finalized (from the command line) if it is not yet."""
+    if Ledger(live_portal.home).active_revision(PERIOD) is None:
+        finalize_from_cli(live_portal.home)
+    return PERIOD
+
+
+def test_public_page_language_switch_and_csv(page, live_portal, final_period) -> None:  # type: ignore[no-untyped-def]
     page.goto(f"{live_portal.url}/")
     assert page.url.endswith("/public")
     assert_chart_drawn(page, "chart-public")
@@ -149,3 +173,74 @@ def test_public_page_language_switch_and_csv(page, live_portal) -> None:  # type
     assert csv.status == 200 and csv.text().count("\n") == 31
     page.click("#lang-switch")
     assert page.locator("html").get_attribute("dir") == "rtl"
+
+
+def _final_files(home: Path) -> dict[str, str]:
+    folder = home / "statements" / PERIOD / "final-r1"
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+
+
+def _amounts(text: str) -> dict[str, int]:
+    return {row["producer_id"]: int(row["amount_rial"])
+            for row in csv.DictReader(io.StringIO(text))}
+
+
+def test_admin_reviews_and_finalizes_in_the_browser(page, draft_portal) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{draft_portal.url}/public")
+    assert page.locator("#no-final").is_visible()  # a draft is never published
+    assert page.locator("#public-table").count() == 0
+    log_in(page, draft_portal, "admin")
+    page.goto(f"{draft_portal.url}/settlement")
+    assert page.locator("#state").get_attribute("data-status") == "draft"
+    assert page.locator("#finalize-form").count() == 0
+    page.click("#review-link")
+    page.wait_for_load_state("networkidle")
+    assert page.url.startswith(f"{draft_portal.url}/settlement/review")
+    page.click("#finalize-button")
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(f"/settlement?period={PERIOD}#state")
+    record = json.loads((draft_portal.home / "ledger" / PERIOD / "final-r1.json").read_text())
+    content_hash = record["seal"]["content_hash"]
+    assert page.locator("#state").get_attribute("data-status") == "final"
+    assert page.locator("#content-hash").inner_text() == content_hash
+    assert page.locator("#draft-form").count() == 0
+    assert page.locator("#settlement-table tbody tr").count() == 30
+    page.evaluate("window.scrollTo(0, 0)")
+    shot(page, "settlement")
+    page.goto(f"{draft_portal.url}/public")
+    assert page.locator("#public-state").get_attribute("data-status") == "final"
+    assert page.locator("#content-hash").inner_text() == content_hash
+    assert_chart_drawn(page, "chart-public")
+    published = page.request.get(
+        f"{draft_portal.url}{page.locator('#csv-link').get_attribute('href')}")
+    sealed = (draft_portal.home / "statements" / PERIOD / "final-r1" / "summary.csv")
+    assert _amounts(published.text()) == _amounts(sealed.read_text("utf-8"))
+
+
+def test_a_final_month_refuses_a_later_draft(page, draft_portal) -> None:  # type: ignore[no-untyped-def]
+    log_in(page, draft_portal, "admin")
+    if Ledger(draft_portal.home).active_revision(PERIOD) is None:  # run on its own
+        finalize_from_cli(draft_portal.home)
+    before = _final_files(draft_portal.home)
+    statement = page.request.get(f"{draft_portal.url}/producers/qom-univ/statements/{PERIOD}")
+    assert statement.headers["x-pahna-status"] == "final-r1"
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "pahna_csrf")
+    refused = page.request.post(f"{draft_portal.url}/settlement/draft",
+                                form={"period": PERIOD, "csrf_token": csrf})
+    assert refused.status == 409 and "is final" in refused.text()
+    assert _final_files(draft_portal.home) == before
+    again = page.request.get(f"{draft_portal.url}/producers/qom-univ/statements/{PERIOD}")
+    assert again.body() == statement.body()
+    page.goto(f"{draft_portal.url}/producers/qom-univ?period={PERIOD}")
+    assert "نهایی" in page.locator(".statement-status").inner_text()  # final, in words
+
+
+def test_only_the_ministry_finalizes_in_the_browser(page, live_portal) -> None:  # type: ignore[no-untyped-def]
+    revisions = Ledger(live_portal.home).revisions(PERIOD)
+    log_in(page, live_portal, "audit")
+    assert page.goto(f"{live_portal.url}/settlement/review").status == 403
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "pahna_csrf")
+    refused = page.request.post(f"{live_portal.url}/settlement/finalize", form={
+        "period": PERIOD, "draft_sha256": "0" * 64, "csrf_token": csrf})
+    assert refused.status == 403
+    assert Ledger(live_portal.home).revisions(PERIOD) == revisions

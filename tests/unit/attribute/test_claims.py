@@ -4,7 +4,7 @@ import numpy as np
 import pyarrow as pa
 
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
-from pahna.attribute.ranges import flatten
+from pahna.attribute.ranges import cut_ranges
 from pahna.schema import address_to_bytes
 
 
@@ -16,12 +16,15 @@ def net(text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     return ipaddress.ip_network(text)
 
 
-def test_flatten_nested_prefixes_gives_most_specific_owner() -> None:
-    pairs = [(net("10.0.0.0/8"), 1), (net("10.1.0.0/16"), 2), (net("10.1.1.0/24"), 3),
-             (net("10.2.0.0/16"), 4)]
-    got = [(str(ipaddress.IPv4Address(start)), owner) for start, owner in flatten(pairs, 32)]
-    assert got == [("0.0.0.0", -1), ("10.0.0.0", 1), ("10.1.0.0", 2), ("10.1.1.0", 3),
-                   ("10.1.2.0", 2), ("10.2.0.0", 4), ("10.3.0.0", 1), ("11.0.0.0", -1)]
+def test_cut_nested_prefixes_gives_chains_most_specific_first() -> None:
+    nets = [net("10.0.0.0/8"), net("10.1.0.0/16"), net("10.1.1.0/24"), net("10.2.0.0/16")]
+    spans = [(int(n.network_address), int(n.network_address) + n.num_addresses, i)
+             for i, n in enumerate(nets)]
+    starts, chains = cut_ranges(spans, 32)
+    got = [(str(ipaddress.IPv4Address(s)), c) for s, c in zip(starts, chains, strict=True)]
+    assert got == [("0.0.0.0", ()), ("10.0.0.0", (0,)), ("10.1.0.0", (1, 0)),
+                   ("10.1.1.0", (2, 1, 0)), ("10.1.2.0", (1, 0)), ("10.2.0.0", (3, 0)),
+                   ("10.3.0.0", (0,)), ("11.0.0.0", ())]
 
 
 def test_longest_prefix_match_ipv4_and_ipv6() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from pahna.web import views
+from pahna.web import finals
 
 
 def _shape(body: dict[str, object], status: int) -> None:
@@ -38,7 +38,7 @@ def test_server_error_page_and_json_hide_details(client: TestClient, monkeypatch
     def broken(*_args: object) -> None:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(views, "public_report", broken)
+    monkeypatch.setattr(finals, "shown", broken)  # what /public reads first
     page = client.get("/public")
     assert page.status_code == 500 and "secret internals" not in page.text
     assert "خطای سامانه" in page.text

@@ -69,12 +69,13 @@ def test_auditor_reads_everything_and_writes_nothing(as_user) -> None:  # type: 
     assert refused.status_code == 403
 
 
-def test_public_sees_published_totals_only(client: TestClient) -> None:
-    page = client.get("/public")
-    assert page.status_code == 200
-    csv_text = client.get(f"/api/public/{PERIOD}/csv").text
-    assert csv_text.splitlines()[0].startswith("period,producer_id")
-    assert len(csv_text.splitlines()) == 4
+def test_public_sees_no_draft_figures(client: TestClient) -> None:
+    page = client.get("/public")  # the period is only drafted: nothing is published
+    assert page.status_code == 200 and 'id="no-final"' in page.text
+    assert 'id="public-table"' not in page.text and 'id="csv-link"' not in page.text
+    for path in (f"/api/public/{PERIOD}", f"/api/public/{PERIOD}/csv"):
+        answer = client.get(path)
+        assert answer.status_code == 404 and "no final statement" in answer.text
     assert client.get("/api/overview").status_code == 401
     assert client.get("/overview", follow_redirects=False).status_code == 303
     assert client.get(f"/api/producers/qom-univ/statements/{PERIOD}").status_code == 401

@@ -1,56 +1,11 @@
-"""IPFIX templates and the cache that holds them per exporter and observation domain."""
+"""IPFIX template sets (RFC 7011 §3.4): data and options templates, withdrawals."""
 
 from __future__ import annotations
 
 import struct
-from collections import Counter
-from dataclasses import dataclass, field
-
-import numpy as np
 
 from pahna.errors import TemplateError, TruncatedError
-from pahna.intake.records import record_dtype
-
-VARIABLE_LENGTH = 65535
-MAX_TEMPLATES_PER_DOMAIN = 4096
-
-TemplateKey = tuple[bytes, int, int]
-"""(exporter address, observation domain id, template id)."""
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    element: int
-    length: int
-    enterprise: int = 0
-
-
-@dataclass(frozen=True, eq=False)
-class Template:
-    """A data or options template; identity (not value) tells one definition from the next."""
-
-    template_id: int
-    fields: tuple[FieldSpec, ...]
-    scope_count: int = 0
-    dtype: np.dtype = field(init=False)
-    names: dict[int, str] = field(init=False)
-    record_length: int | None = field(init=False)
-
-    def __post_init__(self) -> None:
-        fixed = [
-            (f.element if f.enterprise == 0 else -1, f.length)
-            for f in self.fields
-            if f.length != VARIABLE_LENGTH
-        ]
-        dtype, names = record_dtype(fixed)
-        variable = any(f.length == VARIABLE_LENGTH for f in self.fields)
-        object.__setattr__(self, "dtype", dtype)
-        object.__setattr__(self, "names", names)
-        object.__setattr__(self, "record_length", None if variable else dtype.itemsize)
-
-    @property
-    def min_record_length(self) -> int:
-        return sum(1 if f.length == VARIABLE_LENGTH else f.length for f in self.fields)
+from pahna.intake.templates import FieldSpec, Template, make_template
 
 
 def parse_template_records(body: bytes, options: bool) -> list[Template | int]:
@@ -77,7 +32,7 @@ def parse_template_records(body: bytes, options: bool) -> list[Template | int]:
         if template_id < 256:
             raise TemplateError(f"template id {template_id} is reserved (must be >= 256)")
         fields, offset = _parse_fields(body, offset, field_count)
-        out.append(Template(template_id, tuple(fields), scope_count))
+        out.append(make_template(template_id, tuple(fields), scope_count))
     return out
 
 
@@ -99,32 +54,3 @@ def _parse_fields(body: bytes, offset: int, count: int) -> tuple[list[FieldSpec]
             raise TemplateError(f"element {element} has length 0")
         fields.append(FieldSpec(element, length, enterprise))
     return fields, offset
-
-
-class TemplateCache:
-    """Templates keyed by (exporter, observation domain, template id)."""
-
-    def __init__(self) -> None:
-        self._templates: dict[TemplateKey, Template] = {}
-        self._per_domain: Counter[tuple[bytes, int]] = Counter()
-
-    def get(self, key: TemplateKey) -> Template | None:
-        return self._templates.get(key)
-
-    def put(self, key: TemplateKey, template: Template) -> None:
-        if key not in self._templates:
-            if self._per_domain[key[:2]] >= MAX_TEMPLATES_PER_DOMAIN:
-                raise TemplateError(f"more than {MAX_TEMPLATES_PER_DOMAIN} templates in one domain")
-            self._per_domain[key[:2]] += 1
-        self._templates[key] = template
-
-    def withdraw(self, key: TemplateKey) -> None:
-        if self._templates.pop(key, None) is not None:
-            self._per_domain[key[:2]] -= 1
-
-    def withdraw_domain(self, exporter: bytes, domain: int) -> None:
-        for key in [k for k in self._templates if k[:2] == (exporter, domain)]:
-            self.withdraw(key)
-
-    def __len__(self) -> int:
-        return len(self._templates)

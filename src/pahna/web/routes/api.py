@@ -15,7 +15,7 @@ from pydantic import BaseModel, Field
 from pahna.calendar import JalaliMonth
 from pahna.errors import PeriodError
 from pahna.registry.producers import PrefixClaim, Producer, add_prefix_claim
-from pahna.web import access, views
+from pahna.web import access, finals, views
 from pahna.web.auth import Principal, check_csrf, principal, require_scope
 from pahna.web.claims import ClaimView
 from pahna.web.disputes import MAX_MESSAGE, Dispute, file_dispute, list_disputes
@@ -106,7 +106,8 @@ def periods(portal: PortalDep) -> list[str]:
 
 @router.get("/public/{period}", response_model=views.PublicReport)
 def public(period: PeriodPath, portal: PortalDep) -> views.PublicReport:
-    """What was paid for a month, by province, producer type and producer (public)."""
+    """What was paid for a month, by province, producer type and producer (public): final
+    statements only; a period without a final answers 404."""
     return views.public_report(portal, views.choose_period(portal, period))
 
 
@@ -117,10 +118,11 @@ def public_csv(period: PeriodPath, portal: PortalDep) -> Response:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(("period", "producer_id", "name", "name_fa", "province", "type",
-                     "bytes", "amount_rial"))
+                     "bytes", "amount_rial", "status", "revision", "content_hash"))
     for row in report.producers:
         writer.writerow((report.period, row.id, _csv_text(row.name), _csv_text(row.name_fa),
-                         row.province, row.type, row.bytes, row.amount_rial))
+                         row.province, row.type, row.bytes, row.amount_rial, report.status,
+                         report.revision, report.content_hash))
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="pahna-{report.period}.csv"'})
 
@@ -161,15 +163,14 @@ def usage(producer_id: ProducerPath, who: Who, portal: PortalDep, period: Period
 
 
 @router.get("/producers/{producer_id}/statements/{period}",
-            response_model=views.ProducerFigures)
+            response_model=views.ProducerStatement)
 def statement(producer_id: ProducerPath, period: PeriodPath, who: Who,
-              portal: PortalDep) -> views.ProducerFigures:
+              portal: PortalDep) -> views.ProducerStatement:
+    """The final statement in force (status final or paid, with its content hash), else
+    the draft (status draft)."""
     producer = _producer(portal, who, producer_id)
-    snap = portal.snapshots.get(views.choose_period(portal, period))
-    figures = snap.statements.get(producer.id)
-    if figures is None:
-        raise Problem(404, f"no statement for {producer.id} in {period}")
-    return views.producer_figures(producer, figures)
+    chosen = views.choose_period(portal, period)
+    return views.producer_statement(producer, finals.shown(portal.workspace, chosen))
 
 
 @router.get("/producers/{producer_id}/claims", response_model=list[ClaimOut])

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 from pahna.calendar import JalaliMonth
 from pahna.errors import ClaimConflictError, PahnaError
 from pahna.registry.producers import PrefixClaim, add_prefix_claim
-from pahna.web import access, views
+from pahna.web import access, finals, views
 from pahna.web.auth import Principal, check_csrf, principal
 from pahna.web.disputes import MAX_MESSAGE, file_dispute
 from pahna.web.drafts import recompute_draft
@@ -81,6 +81,24 @@ def draft_form(request: Request, who: Who, portal: PortalDep,
     if who.role != "admin":
         raise Problem(403, "only the ministry recomputes a settlement draft")
     chosen = views.choose_period(portal, period)
+    finals.refuse_if_final(portal.workspace, portal.engine, chosen, f"web:{who.name}",
+                           "a new draft from the portal")
     recompute_draft(portal.workspace, portal.engine, chosen, f"web:{who.name}")
     portal.snapshots.drop(chosen)
     return RedirectResponse(f"/settlement?period={chosen}#changes", status_code=303)
+
+
+@router.post("/settlement/finalize")
+def finalize_form(request: Request, who: Who, portal: PortalDep,
+                  period: Annotated[str, Form(pattern=PERIOD_PATTERN)],
+                  draft_sha256: Annotated[str, Form(pattern="^[0-9a-f]{64}$")],
+                  csrf_token: Csrf = "") -> Response:
+    """Seal the reviewed draft as the period's final statement (the ministry only)."""
+    check_csrf(request, csrf_token)
+    if who.role != "admin":
+        raise Problem(403, "only the ministry finalizes a settlement")
+    chosen = views.choose_period(portal, period)
+    finals.finalize_reviewed(portal.workspace, portal.engine, chosen, draft_sha256,
+                             f"web:{who.name}")
+    portal.snapshots.drop(chosen)
+    return RedirectResponse(f"/settlement?period={chosen}#state", status_code=303)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from pahna.calendar import JalaliMonth
-from pahna.web import access, views
+from pahna.ledger.state import period_state
+from pahna.web import access, finals, views
 from pahna.web.auth import Principal, principal
 from pahna.web.disputes import list_disputes
 from pahna.web.drafts import last_draft
@@ -60,9 +61,10 @@ def producer_page(request: Request, producer_id: str, who: Who, portal: PortalDe
                                        producer_id)
     chosen = views.choose_period(portal, period)
     usage = views.producer_usage(portal, producer, chosen, day)
+    periods = portal.snapshots.periods()
     return render(
-        request, "producer.html", usage=usage, producer=producer,
-        periods=portal.snapshots.periods(),
+        request, "producer.html", usage=usage, producer=producer, periods=periods,
+        states={p: period_state(portal.workspace.home, p) for p in periods},
         claims=portal.claims.claims({producer.id}),
         disputes=list_disputes(portal.engine, {producer.id}),
         can_dispute=access.disputes_for(who, producer),
@@ -73,16 +75,22 @@ def producer_page(request: Request, producer_id: str, who: Who, portal: PortalDe
 def statement_page(producer_id: str, period: str, who: Who, portal: PortalDep,
                    format: Annotated[str, Query(pattern="^(html|csv)$")] = "html",
                    ) -> Response:
+    """The final statement in force (it carries its seal's hash), else the draft; the
+    X-Pahna-Status header says which."""
     producer = access.visible_producer(who, portal.directory.producer(producer_id),
                                        producer_id)
     chosen = views.choose_period(portal, period)
-    path = portal.workspace.statements_dir(chosen) / f"{producer.id}.{format}"
+    statements = finals.shown(portal.workspace, chosen)
+    path = statements.folder / f"{producer.id}.{format}"
     if not path.is_file():
         raise Problem(404, f"no statement for {producer.id} in {chosen}")
     media = "text/html; charset=utf-8" if format == "html" else "text/csv; charset=utf-8"
     response = FileResponse(path, media_type=media)
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; style-src 'unsafe-inline'; font-src 'self'")
+    response.headers["X-Pahna-Status"] = statements.label
+    if statements.state.content_hash and statements.final:
+        response.headers["X-Pahna-Content-Hash"] = statements.state.content_hash
     return response
 
 
@@ -90,10 +98,25 @@ def statement_page(producer_id: str, period: str, who: Who, portal: PortalDep,
 def settlement_page(request: Request, who: Who, portal: PortalDep,
                     period: PeriodQuery = None) -> Response:
     access.require_nation(who)
-    chosen = views.choose_period(portal, period)
-    data = views.public_report(portal, chosen)
-    return render(request, "settlement.html", data=data, periods=portal.snapshots.periods(),
-                  draft=last_draft(portal.engine, chosen),
+    return _settlement(request, portal, views.choose_period(portal, period), review=False)
+
+
+@router.get("/settlement/review")
+def review_page(request: Request, who: Who, portal: PortalDep,
+                period: PeriodQuery = None) -> Response:
+    """The draft as it would be sealed, with what changed since the draft before it, and
+    the finalize form (the ministry only)."""
+    access.require_nation(who)
+    if who.role != "admin":
+        raise Problem(403, "only the ministry reviews a draft for finalizing")
+    return _settlement(request, portal, views.choose_period(portal, period), review=True)
+
+
+def _settlement(request: Request, portal: Portal, period: str, review: bool) -> Response:
+    statements = finals.shown(portal.workspace, period)
+    return render(request, "settlement.html", data=views.period_report(portal, statements),
+                  state=statements.state, review=review and not statements.final,
+                  periods=portal.snapshots.periods(), draft=last_draft(portal.engine, period),
                   disputes=list_disputes(portal.engine))
 
 
@@ -112,6 +135,9 @@ def registry_page(request: Request, who: Who, portal: PortalDep) -> Response:
 
 @router.get("/public")
 def public_page(request: Request, portal: PortalDep, period: PeriodQuery = None) -> Response:
-    chosen = views.choose_period(portal, period)
-    data = views.public_report(portal, chosen)
-    return render(request, "public.html", data=data, periods=portal.snapshots.periods())
+    """Final (or paid) statements only; a period without one says so and shows no figures."""
+    chosen = views.choose_public_period(portal, period)
+    state = finals.shown(portal.workspace, chosen).state
+    data = views.public_report(portal, chosen) if state.closed else None
+    return render(request, "public.html", data=data, period=chosen, state=state,
+                  periods=portal.snapshots.periods())

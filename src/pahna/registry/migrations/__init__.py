@@ -1,0 +1,1 @@
+"""Alembic migrations of the registry; `database.open_registry` runs them to head."""

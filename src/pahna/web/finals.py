@@ -1,0 +1,93 @@
+"""Final statements in the portal: which statements a page shows for a period (the final
+in force, else the draft, labelled), and finalizing a reviewed draft as the ministry."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from pahna.errors import ImmutableStatementError
+from pahna.ledger.book import Ledger
+from pahna.ledger.state import PeriodState, period_state
+from pahna.pipeline import finalize
+from pahna.settle.document import canonical_bytes, to_document
+from pahna.web.audit import record
+from pahna.web.problems import Problem
+from pahna.web.snapshots import StatementFigures, read_statements
+from pahna.workspace import Workspace
+
+FINALIZE = "settlement.finalize"
+REFUSED = "settlement.refused"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The statements a page shows for a period, and where their files are."""
+
+    state: PeriodState
+    folder: Path
+
+    @property
+    def final(self) -> bool:
+        return self.state.closed
+
+    @property
+    def label(self) -> str:
+        return f"final-r{self.state.revision}" if self.final else "draft"
+
+    @property
+    def statements(self) -> dict[str, StatementFigures]:
+        summary = self.folder / "summary.csv"
+        if not summary.is_file():
+            return {}
+        return dict(_statements(str(summary), summary.stat().st_mtime_ns))
+
+
+@lru_cache(maxsize=64)
+def _statements(path: str, _mtime_ns: int) -> tuple[tuple[str, StatementFigures], ...]:
+    return tuple(read_statements(Path(path)).items())
+
+
+def shown(workspace: Workspace, period: str) -> Shown:
+    """The final statements in force for `period`, else its draft."""
+    state = period_state(workspace.home, period)
+    folder = workspace.statements_dir(period)
+    return Shown(state, folder / f"final-r{state.revision}" if state.closed else folder)
+
+
+def refuse_if_final(workspace: Workspace, engine: Engine, period: str, actor: str,
+                    attempt: str) -> None:
+    """Refuse (409), and log in the ledger and the audit log, a change to a final period."""
+    try:
+        Ledger(workspace.home).guard(period, attempt, actor)
+    except ImmutableStatementError as exc:
+        with Session(engine) as session:
+            record(session, actor, REFUSED, f"period:{period}", {"attempt": attempt})
+            session.commit()
+        raise Problem(409, str(exc)) from exc
+
+
+def finalize_reviewed(workspace: Workspace, engine: Engine, period: str, reviewed_sha256: str,
+                      actor: str) -> PeriodState:
+    """Seal `period` as its next final revision, provided the draft is still the one the
+    actor reviewed (its sha256), and keep the act in the audit log."""
+    refuse_if_final(workspace, engine, period, actor, "finalize")
+    state = period_state(workspace.home, period)
+    if state.draft_sha256 is None or state.draft_sha256 != reviewed_sha256:
+        raise Problem(409, f"the {period} draft changed since it was reviewed (or there is "
+                      "none); review it again before finalizing")
+    settlement, revision, _ = finalize(workspace, period, actor)
+    state = period_state(workspace.home, period)
+    sealed = hashlib.sha256(canonical_bytes(to_document(settlement))).hexdigest()
+    with Session(engine) as session:
+        record(session, actor, FINALIZE, f"period:{period}",
+               {"revision": revision, "content_hash": state.content_hash,
+                "total_minor": settlement.total_minor, "draft_sha256": reviewed_sha256,
+                "matches_draft": sealed == reviewed_sha256})
+        session.commit()
+    return state

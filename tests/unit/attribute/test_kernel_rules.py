@@ -1,0 +1,123 @@
+"""The kernel with metering points, AS claims and host claims."""
+
+from __future__ import annotations
+
+import ipaddress
+import pickle
+
+import numpy as np
+import pyarrow as pa
+
+from pahna.aggregate.kernel import Rules, usage_rows
+from pahna.attribute import ranges
+from pahna.attribute.asns import AsnIndex, TimedAsn
+from pahna.attribute.claims import ClaimIndex, TimedPrefix
+from pahna.attribute.domestic import DomesticIndex
+from pahna.attribute.hosts import HostIndex, TimedHost
+from pahna.attribute.metering import EGRESS, INGRESS, MeteringFilter, TimedPoint
+from pahna.schema import address_to_bytes
+
+T = 1_760_000_000_000
+R1, R2 = address_to_bytes("10.255.0.1"), address_to_bytes("10.255.0.2")
+
+
+def batch(rows: list[dict[str, object]]) -> pa.RecordBatch:
+    base = {"dst_addr": address_to_bytes("8.8.8.8"), "start_ms": T, "end_ms": T, "bytes": 100,
+            "packets": 1, "sampling_rate": 1, "exporter": R1, "input_if": 1, "output_if": 2,
+            "direction": INGRESS, "src_as": 0}
+    full = [base | row for row in rows]
+    types = {"src_addr": pa.binary(16), "dst_addr": pa.binary(16), "exporter": pa.binary(16),
+             "start_ms": pa.int64(), "end_ms": pa.int64(), "bytes": pa.uint64(),
+             "packets": pa.uint64(), "sampling_rate": pa.uint32(), "input_if": pa.uint32(),
+             "output_if": pa.uint32(), "direction": pa.uint8(), "src_as": pa.uint32(),
+             "host": pa.string()}
+    names = [n for n in types if n in full[0]]
+    return pa.RecordBatch.from_arrays([pa.array([r[n] for r in full], types[n]) for n in names],
+                                      names=names)
+
+
+def bytes_by_producer(out: pa.RecordBatch) -> dict[str | None, int]:
+    totals: dict[str | None, int] = {}
+    for producer, size in zip(out.column("producer_id").to_pylist(),
+                              out.column("bytes").to_pylist(), strict=True):
+        totals[producer] = totals.get(producer, 0) + size
+    return totals
+
+
+def test_flow_seen_by_two_routers_counts_once() -> None:
+    owners = ["a", "b"]
+    claims = ClaimIndex(owners, [TimedPrefix("a", ipaddress.ip_network("185.10.0.0/16"), 0, None),
+                                 TimedPrefix("b", ipaddress.ip_network("185.20.0.0/16"), 0, None)])
+    metering = MeteringFilter([TimedPoint(0, R1, 1, INGRESS, 0, None),
+                               TimedPoint(0, R2, 7, EGRESS, T + 1, None)], len(owners))
+    rules = Rules(claims, DomesticIndex.empty(), metering=metering)
+    a, b = address_to_bytes("185.10.0.1"), address_to_bytes("185.20.0.1")
+    out = usage_rows(batch([
+        {"src_addr": a, "exporter": R1},                      # a at its point: counts
+        {"src_addr": a, "exporter": R2, "input_if": 1},       # same flow seen by R2: not
+        {"src_addr": a, "exporter": R1, "input_if": 9},       # other interface: not
+        {"src_addr": a, "exporter": R2, "direction": EGRESS, "output_if": 7},  # not yet valid
+        {"src_addr": a, "exporter": R2, "direction": EGRESS, "output_if": 7,
+         "start_ms": T + 1, "end_ms": T + 1},                 # valid now: counts
+        {"src_addr": b, "exporter": R2},                      # b has no points: counts
+        {"src_addr": address_to_bytes("1.1.1.1"), "exporter": R2},  # nobody's: kept
+    ]), rules)
+    assert bytes_by_producer(out) == {"a": 200, "b": 100, None: 100}
+
+
+def test_asn_when_no_prefix_and_host_first() -> None:
+    owners = ["a", "b", "c"]
+    claims = ClaimIndex(owners, [TimedPrefix("a", ipaddress.ip_network("185.10.0.0/16"), 0, None)])
+    asns = AsnIndex([TimedAsn(1, 64512, 0, T), TimedAsn(2, 64512, T, None)])
+    hosts = HostIndex([TimedHost(2, "*.example.ir", 0, None), TimedHost(1, "www.example.ir", 0,
+                                                                        None)])
+    rules = Rules(claims, DomesticIndex.empty(), asns=asns, hosts=hosts)
+    a, x = address_to_bytes("185.10.0.1"), address_to_bytes("9.9.9.9")
+    out = usage_rows(batch([
+        {"src_addr": a, "src_as": 64512, "host": "other.ir"},        # prefix wins over AS
+        {"src_addr": x, "src_as": 64512, "start_ms": T - 1, "end_ms": T - 1, "host": None},  # b
+        {"src_addr": x, "src_as": 64512, "host": "nowhere.ir"},      # AS handed to c at T
+        {"src_addr": x, "src_as": 0, "host": None},                  # nothing: unattributed
+        {"src_addr": a, "host": "www.example.ir"},                   # exact host: b
+        {"src_addr": x, "host": "cdn.example.ir"},                   # wildcard host: c
+    ]), rules)
+    assert out.column("producer_id").to_pylist() == ["a", "b", "c", None, "b", "c"]
+
+
+def test_index_survives_pickling_and_dir_path() -> None:
+    index = ClaimIndex(["a"], [TimedPrefix("a", ipaddress.ip_network("10.0.0.128/25"), 0, None)])
+    keys = np.array([0x0A000080, 0x0A00007F, 0x0A0000FF], dtype=np.uint32)
+    saved = ranges.DIR_MIN_KEYS
+    ranges.DIR_MIN_KEYS = 1
+    try:
+        assert index.lookup_v4(keys, np.zeros(3, dtype=np.int64)).tolist() == [0, -1, 0]
+        copy = pickle.loads(pickle.dumps(index))
+        assert copy.v4._dir24 is None
+        assert copy.lookup_v4(keys, np.zeros(3, dtype=np.int64)).tolist() == [0, -1, 0]
+    finally:
+        ranges.DIR_MIN_KEYS = saved
+
+
+def test_no_claims_at_all() -> None:
+    index = ClaimIndex.build([])
+    column = pa.array([address_to_bytes("10.0.0.1"), address_to_bytes("::1")], pa.binary(16))
+    assert index.lookup(column, np.array([0, 0])).tolist() == [-1, -1]
+
+
+def test_large_ipv6_batches_search_in_key_order() -> None:
+    rng = np.random.default_rng(7)
+    nets = {ipaddress.IPv6Network((int(rng.integers(0, 2**62)) << 66, int(rng.integers(8, 64))),
+                                  strict=False) for _ in range(300)}
+    claims = [TimedPrefix(f"p{i % 7}", n, 0, None) for i, n in enumerate(sorted(nets))]
+    index = ClaimIndex.build(claims)
+    picks = [sorted(nets)[i] for i in rng.integers(0, len(nets), 5000)]
+    addresses = [n.network_address + int(rng.integers(0, min(n.num_addresses, 2**62)))
+                 for n in picks]
+    column = pa.array([a.packed for a in addresses], pa.binary(16))
+    got = index.lookup(column, np.zeros(len(addresses), dtype=np.int64))
+    small = np.concatenate([index.lookup(column.slice(i, 1000), np.zeros(1000, dtype=np.int64))
+                            for i in range(0, 5000, 1000)])  # below the sorting threshold
+    assert got.tolist() == small.tolist()
+    best = [max((c for c in claims if a in c.network), key=lambda c: c.network.prefixlen).owner
+            for a in addresses[:200]]
+    assert [index.owners[i] for i in got[:200]] == best
