@@ -50,9 +50,32 @@ class CollectorSettings(_Section):
     )
 
 
+class SparkSettings(_Section):
+    master: str = Field(
+        "local[*]", description="Spark master URL: local[N], spark://HOST:7077, yarn, k8s://..."
+    )
+    store: str = Field(
+        "", description="Where Spark reads the flow files: empty for the workspace's store "
+        "folder, else a local path or a URI (hdfs://NN/pahna/store, s3a://BUCKET/store) "
+        "holding the same layout; manifests are always read from the workspace."
+    )
+    shuffle_partitions: int = Field(8, ge=1, description="spark.sql.shuffle.partitions.")
+    arrow_batch_rows: int = Field(
+        1 << 18, ge=1024, description="Rows per Arrow batch handed to the attribution kernel."
+    )
+    driver_memory: str = Field("2g", description="spark.driver.memory (JVM heap of the driver).")
+    executor_memory: str = Field("2g", description="spark.executor.memory per executor.")
+    conf: dict[str, str] = Field(
+        default_factory=dict, description="Further Spark settings, passed as they are."
+    )
+
+
 class AggregateSettings(_Section):
-    engine: Literal["duckdb"] = Field("duckdb", description="Aggregation engine.")
+    engine: Literal["duckdb", "spark"] = Field("duckdb", description="Aggregation engine.")
     memory_limit: str = Field("2GB", description="DuckDB memory limit.")
+    spark: SparkSettings = Field(
+        default_factory=SparkSettings, description="Apache Spark, used when engine = \"spark\"."
+    )
 
 
 class SettleSettings(_Section):

@@ -166,8 +166,9 @@ def usage_for_period(workspace: Workspace, period: str, engine_name: str | None 
                      group_by: tuple[str, ...] = ("producer_id",)) -> pa.Table:
     """Sampling-scaled usage for a Jalali month, summed over `group_by`."""
     month = JalaliMonth.parse(period)
-    engine = get_engine(engine_name or workspace.config.aggregate.engine,
-                        workspace.config.aggregate.memory_limit)
+    settings = workspace.config.aggregate
+    engine = get_engine(engine_name or settings.engine, settings.memory_limit,
+                        spark=settings.spark, store_dir=workspace.store_dir)
     files = committed_files(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
     query = UsageQuery(str(month), month.start_ms, month.end_ms, group_by)
     return engine.usage(files, query, rules(workspace))
@@ -213,8 +214,9 @@ def settlement_inputs(workspace: Workspace, period: str, engine_name: str | None
     month = JalaliMonth.parse(period)
     if files is None:
         files = committed_files(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
-    engine = get_engine(engine_name or workspace.config.aggregate.engine,
-                        workspace.config.aggregate.memory_limit)
+    settings = workspace.config.aggregate
+    engine = get_engine(engine_name or settings.engine, settings.memory_limit,
+                        spark=settings.spark, store_dir=workspace.store_dir)
     query = UsageQuery(str(month), month.start_ms, month.end_ms,
                        ("producer_id", "traffic_class", "bin_start_ms"))
     usage = engine.usage(files, query, rules(workspace))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from pahna import __version__
+from pahna.cli.bench import bench
 from pahna.cli.demo import demo
 from pahna.cli.domestic import domestic
 from pahna.cli.errors import PahnaGroup
@@ -30,7 +31,7 @@ def main() -> None:
 
 COMMANDS = (
     init, demo, ingest, collect, flows, registry, domestic, usage, settle_command, tariff,
-    costs, statements, payments, explain_command, serve, users,
+    costs, statements, payments, explain_command, serve, users, bench,
 )
 for command in COMMANDS:
     main.add_command(command)

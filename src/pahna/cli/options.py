@@ -27,3 +27,11 @@ def json_option(func: F) -> F:
 
 def workspace_from(home: str | None) -> Workspace:
     return open_workspace(resolve_home(home))
+
+
+def engine_option(func: F) -> F:
+    """--engine duckdb|spark: the aggregation engine for this run (default: pahna.toml)."""
+    return click.option(
+        "--engine", "engine", type=click.Choice(["duckdb", "spark"]), default=None,
+        help="Aggregation engine for this run (default: [aggregate] engine in pahna.toml).",
+    )(func)

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from pahna.calendar import JalaliMonth
-from pahna.cli.options import home_option, json_option, workspace_from
+from pahna.cli.options import engine_option, home_option, json_option, workspace_from
 from pahna.errors import TariffError, VerificationError
 from pahna.ledger.book import Ledger
 from pahna.pipeline import finalize, load_tariffs, settle, verify
@@ -40,9 +40,10 @@ def print_settlement(settlement: Settlement, as_json: bool) -> None:
 @click.option("--period", help="Jalali month, e.g. 1404-08.")
 @home_option
 @json_option
+@engine_option
 @click.pass_context
 def settle_command(ctx: click.Context, period: str | None, home: str | None,
-                   as_json: bool) -> None:
+                   as_json: bool, engine: str | None) -> None:
     """Draft the month's settlement (recomputable at will) and write its statements.
 
     Subcommands close the month (finalize), check it (verify), and record what happens
@@ -52,7 +53,7 @@ def settle_command(ctx: click.Context, period: str | None, home: str | None,
         return
     if not period:
         raise click.UsageError("--period is required (e.g. --period 1404-08)")
-    settlement, paths, _ = settle(workspace_from(home), period)
+    settlement, paths, _ = settle(workspace_from(home), period, engine)
     print_settlement(settlement, as_json)
     if not as_json:
         click.echo(f"draft statements in {paths[-1].parent}")

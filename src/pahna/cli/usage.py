@@ -7,7 +7,7 @@ import json
 import click
 
 from pahna.attribute.domestic import CLASSES
-from pahna.cli.options import home_option, json_option, workspace_from
+from pahna.cli.options import engine_option, home_option, json_option, workspace_from
 from pahna.pipeline import usage_for_period
 from pahna.registry.database import open_registry
 from pahna.registry.grouping import GROUPINGS, group_usage
@@ -22,14 +22,16 @@ from pahna.registry.producers import list_producers
               help="Count only this traffic class (default: all, split in the output).")
 @home_option
 @json_option
+@engine_option
 def usage(period: str, by: str, traffic_class: str | None, home: str | None,
-          as_json: bool) -> None:
+          as_json: bool, engine: str | None) -> None:
     """Sampling-scaled bytes per group for a Jalali month.
 
     The unattributed remainder is always shown: as the last row (key null) when it
     holds anything, and under "unattributed" in the JSON."""
     workspace = workspace_from(home)
-    table = usage_for_period(workspace, period, group_by=("producer_id", "traffic_class"))
+    table = usage_for_period(workspace, period, engine,
+                             group_by=("producer_id", "traffic_class"))
     producers = {p.id: p for p in list_producers(open_registry(workspace.registry_url))}
     groups, rest = group_usage(table.to_pylist(), producers, by, traffic_class)
     if as_json:

@@ -9,13 +9,18 @@ import duckdb
 import pyarrow as pa
 
 from pahna.aggregate.kernel import INPUT_COLUMNS, ROWS_SCHEMA, Rules, usage_rows
-from pahna.aggregate.queries import UsageQuery, usage_sql
-from pahna.attribute.bins import BIN_MS
+from pahna.aggregate.queries import (
+    MAX_FLOW_MS,
+    UsageQuery,
+    scan_predicate,
+    usage_schema,
+    usage_sql,
+)
 from pahna.errors import EngineError
 
+__all__ = ["MAX_FLOW_MS", "DuckDbEngine"]
+
 BATCH_ROWS = 1 << 20
-MAX_FLOW_MS = 2**32
-"""Flows starting this long before a period may still reach into it (see bins.py)."""
 
 
 class DuckDbEngine:
@@ -32,7 +37,8 @@ class DuckDbEngine:
                 ROWS_SCHEMA, self._rows(con, files, query, rules))
             agg = con.cursor()
             agg.register("usage_rows", rows)
-            return agg.sql(usage_sql(query, "usage_rows")).to_arrow_table()
+            return agg.sql(usage_sql(query, "usage_rows")).to_arrow_table().cast(
+                usage_schema(query))
         except duckdb.Error as exc:
             raise EngineError(f"duckdb: usage for {query.period}: {exc}") from exc
         finally:
@@ -44,9 +50,8 @@ class DuckDbEngine:
             return
         scan = con.cursor().sql(
             f"SELECT {', '.join(INPUT_COLUMNS)} FROM read_parquet(?) "
-            "WHERE start_ms < ? AND end_ms >= ? AND start_ms >= ?",
-            params=[[str(f) for f in files], query.end_ms, query.start_ms - BIN_MS,
-                    query.start_ms - MAX_FLOW_MS],
+            f"WHERE {scan_predicate(query)}",
+            params=[[str(f) for f in files]],
         )
         for batch in scan.to_arrow_reader(BATCH_ROWS):
             if batch.num_rows:

@@ -1,0 +1,1 @@
+"""Generated months of flows at any size, for engine equivalence tests and sizing."""
