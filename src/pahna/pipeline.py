@@ -253,16 +253,17 @@ def _seal(workspace: Workspace, settlement: Settlement, manifests: list[Manifest
     return Seal(inputs, settlement_digest(settlement))
 
 
-def finalize(workspace: Workspace, period: str, actor: str = "cli"
-             ) -> tuple[Settlement, int, list[Path]]:
+def finalize(workspace: Workspace, period: str, actor: str = "cli",
+             engine_name: str | None = None) -> tuple[Settlement, int, list[Path]]:
     """Recompute the month from a pinned set of batches, seal it and keep it as the next
-    final revision (read-only)."""
+    final revision (read-only). The engine is not part of the seal: both give the same."""
     period = str(JalaliMonth.parse(period))
     ledger = Ledger(workspace.home)
     ledger.guard(period, "finalize", actor)
     manifests = _month_manifests(workspace, period)
     files = sorted(workspace.store_dir / f.path for m in manifests for f in m.files)
-    settlement = settle_period(settlement_inputs(workspace, period, files=files)[0])
+    settlement = settle_period(settlement_inputs(workspace, period, engine_name,
+                                                 files=files)[0])
     seal = _seal(workspace, settlement, manifests)
     record = {"period": period, "seal": seal.record(), "settlement": to_document(settlement)}
     revision = ledger.write_final(period, record, actor)
@@ -273,20 +274,21 @@ def finalize(workspace: Workspace, period: str, actor: str = "cli"
     return settlement, revision, paths
 
 
-def verify(workspace: Workspace, period: str) -> tuple[list[str], list[str]]:
+def verify(workspace: Workspace, period: str, engine_name: str | None = None
+           ) -> tuple[list[str], list[str]]:
     """Recompute a final month from its sealed batches; returns (differences, notes).
     No differences: it holds byte for byte."""
     period = str(JalaliMonth.parse(period))
     ledger = Ledger(workspace.home)
     record = ledger.final(period)
-    problems, notes = _verify_record(workspace, period, record)
+    problems, notes = _verify_record(workspace, period, record, engine_name)
     ledger.log("verify", period, revision=record.get("revision"), holds=not problems,
                differences=problems[:20])
     return problems, notes
 
 
-def _verify_record(workspace: Workspace, period: str, record: dict[str, Any]
-                   ) -> tuple[list[str], list[str]]:
+def _verify_record(workspace: Workspace, period: str, record: dict[str, Any],
+                   engine_name: str | None = None) -> tuple[list[str], list[str]]:
     sealed = record["seal"]["inputs"]
     problems = check_record(record) + damaged_files(workspace.store_dir, sealed["manifests"])
     current = seal_inputs(_month_manifests(workspace, period), "", {})
@@ -296,8 +298,9 @@ def _verify_record(workspace: Workspace, period: str, record: dict[str, Any]
     try:
         tariff = sealed_tariff(load_tariffs(workspace), sealed["tariff"])
         sealed_ids = {line["producer_id"] for line in record["settlement"]["lines"]}
-        settlement = settle_period(settlement_inputs(workspace, period, files=files,
-                                                     tariff=tariff, producer_ids=sealed_ids)[0])
+        settlement = settle_period(settlement_inputs(workspace, period, engine_name,
+                                                     files=files, tariff=tariff,
+                                                     producer_ids=sealed_ids)[0])
     except PahnaError as exc:
         return [*problems, *changed, f"recomputing failed: {exc}"], late
     now = _seal(workspace, settlement, [])

@@ -46,3 +46,18 @@ def test_usage_and_settlement_are_identical_on_both_engines(
     # statement file, byte for byte
     assert settled["spark"] == settled["duckdb"]
     assert len(settled["duckdb"][1]) > 30
+
+    # finalize the same month on each engine, in two copies of the workspace: the seals'
+    # content hashes are equal, and each engine verifies the other's final
+    hashes = {}
+    for engine in ("duckdb", "spark"):
+        copy = tmp_path / f"final-{engine}"
+        shutil.copytree(home, copy)
+        shutil.rmtree(copy / "statements" / PERIOD, ignore_errors=True)
+        out = pahna_cli("settle", "finalize", "--period", PERIOD, "--json", "--engine", engine,
+                        "--home", str(copy), timeout=600).stdout
+        hashes[engine] = json.loads(out)["content_hash"]
+    assert hashes["spark"] == hashes["duckdb"]
+    checked = pahna_cli("settle", "verify", "--period", PERIOD, "--engine", "duckdb",
+                        "--home", str(tmp_path / "final-spark"), timeout=600).stdout
+    assert "verifies" in checked and hashes["spark"] in checked

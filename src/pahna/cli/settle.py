@@ -63,10 +63,12 @@ def settle_command(ctx: click.Context, period: str | None, home: str | None,
 @click.option("--period", required=True, help="Jalali month, e.g. 1404-08.")
 @home_option
 @json_option
-def finalize_command(period: str, home: str | None, as_json: bool) -> None:
+@engine_option
+def finalize_command(period: str, home: str | None, as_json: bool,
+                     engine: str | None) -> None:
     """Recompute the month, seal it (content hash over raw-store manifests, registry,
     tariff and code versions) and keep it read-only as the next final revision."""
-    settlement, revision, paths = finalize(workspace_from(home), period)
+    settlement, revision, paths = finalize(workspace_from(home), period, engine_name=engine)
     record = Ledger(workspace_from(home).home).final(settlement.period, revision)
     if as_json:
         click.echo(json.dumps({"period": settlement.period, "revision": revision,
@@ -80,10 +82,11 @@ def finalize_command(period: str, home: str | None, as_json: bool) -> None:
 @settle_command.command("verify")
 @click.option("--period", required=True, help="Jalali month, e.g. 1404-08.")
 @home_option
-def verify_command(period: str, home: str | None) -> None:
+@engine_option
+def verify_command(period: str, home: str | None, engine: str | None) -> None:
     """Recompute a final month and show it matches its seal byte for byte, or where not."""
     workspace = workspace_from(home)
-    problems, notes = verify(workspace, period)
+    problems, notes = verify(workspace, period, engine)
     for note in notes:
         click.echo(f"note: {note}")
     if problems:
