@@ -15,7 +15,6 @@ import pyarrow as pa
 
 from pahna.bench.scenario import CLIENTS, EXPORTERS, Network, source_networks
 from pahna.calendar import JalaliMonth
-from pahna.demo.traffic import daily_cycle
 from pahna.intake.records import binary16_array
 from pahna.schema import FLOW_SCHEMA, address_to_bytes
 
@@ -66,6 +65,13 @@ class Population:
         clients = [ipaddress.ip_network(net) for net, _ in CLIENTS]
         return cls(sources, weights / weights.sum(), clients,
                    np.array([share for _, share in CLIENTS]))
+
+
+def daily_cycle() -> np.ndarray:
+    """Share of a day's traffic per Tehran-local hour: low before dawn, peak at 22:00."""
+    hours = np.arange(24)
+    weight = 1.0 + 0.85 * np.cos(2 * np.pi * (hours - 22) / 24)
+    return weight / weight.sum()
 
 
 def addresses_in(networks: list[Network], choice: np.ndarray,

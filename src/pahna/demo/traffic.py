@@ -7,6 +7,7 @@ import ipaddress
 import numpy as np
 import pyarrow as pa
 
+from pahna.bench.flows import addresses_in, daily_cycle
 from pahna.calendar import JalaliMonth
 from pahna.demo.scenario import UNCLAIMED_SOURCES, DemoProducer
 from pahna.intake.records import binary16_array
@@ -14,30 +15,6 @@ from pahna.schema import FLOW_SCHEMA, address_to_bytes
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
-
-
-def daily_cycle() -> np.ndarray:
-    """Share of a day's traffic per Tehran-local hour: low before dawn, peak at 22:00."""
-    hours = np.arange(24)
-    weight = 1.0 + 0.85 * np.cos(2 * np.pi * (hours - 22) / 24)
-    return weight / weight.sum()
-
-
-def _random_in(networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network],
-               choice: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """An (n, 16) matrix of random addresses, row i inside networks[choice[i]]."""
-    out = np.zeros((len(choice), 16), dtype=np.uint8)
-    for index, net in enumerate(networks):
-        rows = np.flatnonzero(choice == index)
-        if not len(rows):
-            continue
-        base = np.frombuffer(address_to_bytes(str(net.network_address)), dtype=np.uint8)
-        host_bits = min(net.max_prefixlen - net.prefixlen, 32)
-        offsets = rng.integers(1, max(2, 2**host_bits - 1), size=len(rows), dtype=np.uint64)
-        low = base[12:].view(">u4")[0].astype(np.uint64) + offsets
-        out[rows] = base
-        out[rows, 12:] = (low & 0xFFFFFFFF).astype(">u4").view(np.uint8).reshape(-1, 4)
-    return out
 
 
 def generate_month(producers: list[DemoProducer], period: str, flows: int,
@@ -51,17 +28,17 @@ def generate_month(producers: list[DemoProducer], period: str, flows: int,
     rng.shuffle(popularity)
     popularity[-len(UNCLAIMED_SOURCES):] = popularity.sum() * 0.05 / len(UNCLAIMED_SOURCES)
     choice = rng.choice(len(networks), size=flows, p=popularity / popularity.sum())
-    src = _random_in(networks, choice, rng)
+    src = addresses_in(networks, choice, rng)
     clients = [ipaddress.ip_network("2.176.0.0/12"), ipaddress.ip_network("5.112.0.0/12"),
                ipaddress.ip_network("93.184.0.0/16"), ipaddress.ip_network("2a01:5ec0::/32")]
-    dst = _random_in(clients, rng.choice(len(clients), size=flows, p=[.45, .35, .1, .1]), rng)
+    dst = addresses_in(clients, rng.choice(len(clients), size=flows, p=[.45, .35, .1, .1]), rng)
     v6_src = np.array([n.version == 6 for n in networks])[choice]
     v4_dst = np.all(dst[:, :12] == np.frombuffer(address_to_bytes("0.0.0.0")[:12], np.uint8),
                     axis=1)
     # keep address families consistent within a flow
-    dst[v6_src & v4_dst] = _random_in([clients[3]], np.zeros(int((v6_src & v4_dst).sum()),
+    dst[v6_src & v4_dst] = addresses_in([clients[3]], np.zeros(int((v6_src & v4_dst).sum()),
                                                                 int), rng)
-    dst[~v6_src & ~v4_dst] = _random_in([clients[0]], np.zeros(int((~v6_src & ~v4_dst).sum()),
+    dst[~v6_src & ~v4_dst] = addresses_in([clients[0]], np.zeros(int((~v6_src & ~v4_dst).sum()),
                                                                   int), rng)
     day = rng.integers(0, month.days, size=flows)
     hour = rng.choice(24, size=flows, p=daily_cycle())
