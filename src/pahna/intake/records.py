@@ -7,6 +7,7 @@ dtype so a whole run of records is read with one ``np.frombuffer``.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -98,15 +99,23 @@ def address_column(records: np.ndarray, v4: str | None, v6: str | None, n: int) 
 
 
 def _mapped_v4(records: np.ndarray, v4: str, n: int) -> np.ndarray:
-    """(n, 16) uint8 IPv4-mapped addresses, written as four 32-bit words per row (the
-    address word copied as raw bytes), not byte by byte."""
-    words = np.empty((n, 4), dtype=np.uint32)
-    words[:, :3] = np.frombuffer(IPV4_MAPPED_PREFIX, dtype=np.uint32)
+    """(n, 16) uint8 IPv4-mapped addresses. On a little-endian host each row is two
+    64-bit words: zero, then 0xFFFF0000 with the address's raw bytes above it (two
+    NumPy passes instead of a byte-by-byte copy)."""
     offset = int(dict(records.dtype.fields or {})[v4][1])
     whole = records if records.flags.c_contiguous else np.ascontiguousarray(records)
-    words[:, 3] = np.ndarray((n,), np.uint32, whole.data, offset,
-                             (records.dtype.itemsize,))
-    return words.view(np.uint8)
+    address = np.ndarray((n,), np.uint32, whole.data, offset, (records.dtype.itemsize,))
+    if sys.byteorder != "little":
+        words = np.empty((n, 4), dtype=np.uint32)
+        words[:, :3] = np.frombuffer(IPV4_MAPPED_PREFIX, dtype=np.uint32)
+        words[:, 3] = address
+        return words.view(np.uint8)
+    low = address.astype(np.uint64)
+    low <<= np.uint64(32)
+    low |= np.uint64(0xFFFF0000)
+    pairs = np.zeros((n, 2), dtype=np.uint64)
+    pairs[:, 1] = low
+    return pairs.view(np.uint8)
 
 
 def binary16_array(matrix: np.ndarray) -> pa.Array:
@@ -140,7 +149,10 @@ def _times(records: np.ndarray, names: dict[int, str], ctx: RecordContext, n: in
             if ie.SYSTEM_INIT_MS in names:
                 return get(ie.SYSTEM_INIT_MS) + get(uptime)
             if ctx.uptime_ms is not None:  # v9: milliseconds before the header's uptime
-                return ctx.export_ms - ((ctx.uptime_ms - get(uptime)) & 0xFFFFFFFF)
+                before = get(uptime)
+                np.subtract(ctx.uptime_ms, before, out=before)
+                before &= 0xFFFFFFFF
+                return np.subtract(ctx.export_ms, before, out=before)
         return ctx.export_ms.copy()
 
     start = one(ie.START_MS, ie.START_SECONDS, ie.START_US_NTP, ie.START_NS_NTP,

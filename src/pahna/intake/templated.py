@@ -293,27 +293,39 @@ class TemplatedDecoder:
             return []
         spans = [(b.exporter, b.domain, b.rate, len(b.export_ms) * b.per_datagram)
                  for b in run.blocks]
-        export_ms = [np.repeat(b.export_ms, b.per_datagram) for b in run.blocks]
-        uptimes = [None if b.uptime_ms is None else np.repeat(b.uptime_ms, b.per_datagram)
-                   for b in run.blocks]
-        rates = [np.full(n, rate, np.uint32) for _, _, rate, n in spans]
+        # per-message facts (a datagram of a block, a set queued alone), and how many
+        # records each spreads over: repeated once, for the whole run
+        export_ms = [b.export_ms for b in run.blocks]
+        uptimes = [b.uptime_ms for b in run.blocks]
+        repeats = [np.full(len(b.export_ms), b.per_datagram) for b in run.blocks]
         if run.counts:
-            counts = np.asarray(run.counts)
-            spans += zip(run.exporters, run.domains, [0] * len(counts), run.counts, strict=True)
-            export_ms.append(np.repeat(np.asarray(run.export_ms, np.int64), counts))
-            uptimes.append(None if run.uptime_ms[0] < 0
-                           else np.repeat(np.asarray(run.uptime_ms, np.int64), counts))
-            rates.append(_rates(run.sampling, counts))
+            spans += zip(run.exporters, run.domains, [0] * len(run.counts), run.counts,
+                         strict=True)
+            export_ms.append(np.asarray(run.export_ms, np.int64))
+            uptimes.append(None if run.uptime_ms[0] < 0 else np.asarray(run.uptime_ms, np.int64))
+            repeats.append(np.asarray(run.counts))
+        spread = _joined(repeats)
         known = [u for u in uptimes if u is not None]
         ctx = RecordContext(
             exporter=_repeat_bytes([(e, n) for e, _, _, n in spans], 16),
             observation_domain=_spread([(d, n) for _, d, _, n in spans], np.uint32),
-            export_ms=_joined(export_ms),
-            uptime_ms=_joined(known) if len(known) == len(uptimes) else None,
-            sampling_rate=_joined(rates),
+            export_ms=np.repeat(_joined(export_ms), spread),
+            uptime_ms=np.repeat(_joined(known), spread) if len(known) == len(uptimes) else None,
+            sampling_rate=_run_rates(run, spans),
         )
         records = _record_bytes(run).view(run.template.dtype)
         return [flows_from_records(records, run.template.names, ctx, batch_id)]
+
+
+def _run_rates(run: _Run, spans: list[tuple[bytes, int, int, int]]) -> np.ndarray:
+    """One sampling rate per record: blocks carry one rate each, queued sets a number or
+    an array per record."""
+    blocks = [(rate, n) for _, _, rate, n in spans[: len(run.blocks)]]
+    scalar = [r for r in run.sampling if isinstance(r, int)]
+    if len(scalar) == len(run.sampling):
+        return _spread(blocks + list(zip(scalar, run.counts, strict=True)), np.uint32)
+    rates = [np.full(n, rate, np.uint32) for rate, n in blocks]
+    return _joined([*rates, _rates(run.sampling, np.asarray(run.counts))])
 
 
 def _record_bytes(run: _Run) -> np.ndarray:
