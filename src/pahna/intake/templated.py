@@ -26,8 +26,8 @@ from pahna.intake.uniform import (
     MIN_RUN,
     Block,
     HeaderLayout,
-    column_u32,
     framing_matches,
+    header_words,
     matrix,
     plan,
     runs_of_alike,
@@ -145,16 +145,17 @@ class TemplatedDecoder:
         if not framing_matches(rows, self.layout, sets):
             return False
         exporter = group[0].exporter
-        domain = int(column_u32(rows[:1], self.layout.domain)[0])
-        export_ms = column_u32(rows, self.layout.export_s) * 1000
-        uptime = None if self.layout.uptime is None else column_u32(rows, self.layout.uptime)
+        words = header_words(rows, self.layout)
+        domain = int(words[0, self.layout.domain // 4])
+        export_ms = words[:, self.layout.export_s // 4] * 1000
+        uptime = None if self.layout.uptime is None else words[:, self.layout.uptime // 4]
         per_row = sum(item.count for item in sets)
         counters = self.counters.exporter(exporter)
         counters.datagrams += len(group)
         counters.bytes += rows.size
         counters.records += per_row * len(group)
         missing, self._next_sequence[(exporter, domain)] = sequence_gaps(
-            self._next_sequence.get((exporter, domain)), column_u32(rows, self.layout.sequence),
+            self._next_sequence.get((exporter, domain)), words[:, self.layout.sequence // 4],
             per_row if self.sequence_per_record else 1)
         counters.sequence_gaps += missing
         for item in sets:

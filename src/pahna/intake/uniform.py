@@ -109,16 +109,19 @@ def matrix(datagrams: list[Datagram]) -> np.ndarray:
 
 
 def framing_matches(rows: np.ndarray, layout: HeaderLayout, sets: list[_Set]) -> bool:
-    """Every row has the first row's bytes wherever framing lives."""
+    """Every row has the first row's bytes wherever framing lives (one gather, one
+    comparison)."""
     ranges = [*layout.framing, (layout.domain, layout.domain + 4)]
     ranges += [(s.offset - 4, s.offset) for s in sets]
-    return all(bool((rows[:, a:b] == rows[0, a:b]).all()) for a, b in ranges)
+    framing = rows[:, [i for a, b in ranges for i in range(a, b)]]
+    return bool((framing == framing[0]).all())
 
 
-def column_u32(rows: np.ndarray, offset: int) -> np.ndarray:
-    """A big-endian uint32 header field, one value per row, as int64."""
-    raw = np.ascontiguousarray(rows[:, offset : offset + 4])
-    return raw.view(">u4").ravel().astype(np.int64)
+def header_words(rows: np.ndarray, layout: HeaderLayout) -> np.ndarray:
+    """The header as big-endian uint32 words, one row per datagram, as int64: a field at
+    byte offset k is column k // 4 (every layout field is 4-byte aligned)."""
+    raw = np.ascontiguousarray(rows[:, : layout.size])
+    return raw.view(">u4").astype(np.int64)
 
 
 def set_records(rows: np.ndarray, item: _Set) -> np.ndarray:
