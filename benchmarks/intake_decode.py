@@ -2,7 +2,7 @@
 the same NetFlow v9 stream, per core, and the highest UDP rate `pahna collect` takes
 without loss. Everything runs on this machine, in this run, over loopback.
 
-    PYTHONPATH=src python benchmarks/intake_decode.py [--flows 200000]
+    PYTHONPATH=src python benchmarks/intake_decode.py [--flows 200000] [--cpu 1] [--decode-only]
 
 Per core = records decoded per CPU-second of the decoding process(es): for pahna the
 process CPU time of FlowDecoder.decode over the whole stream; for nfcapd and nfacctd the
@@ -111,9 +111,19 @@ def free_udp_port() -> int:
         return int(probe.getsockname()[1])
 
 
+PIN: set[int] | None = None
+"""--cpu: the core that pahna's decoding and the peer daemons run on (the sender stays off it)."""
+
+
+def _pin_daemon() -> None:
+    if PIN is not None:
+        os.sched_setaffinity(0, PIN)
+
+
 def run_daemon(args: list[str], stream: list[bytes], port: int, rate: float,
                ) -> tuple[subprocess.Popen[bytes], float]:
-    daemon = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    daemon = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              preexec_fn=_pin_daemon)
     time.sleep(1.5)
     idle = cpu_seconds(daemon.pid)
     send(stream, port, rate)
@@ -201,11 +211,21 @@ def main() -> None:
                         help="packets/s sent to nfcapd and nfacctd (paced to lose nothing)")
     parser.add_argument("--rates", default="10000,20000,40000,80000,160000")
     parser.add_argument("--repeat", type=int, default=3, help="runs per decoder (median)")
+    parser.add_argument("--cpu", type=int, default=None,
+                        help="pin pahna's decoding and the peer daemons to this core")
+    parser.add_argument("--decode-only", action="store_true",
+                        help="skip the `pahna collect` rates and memory")
     args = parser.parse_args()
+    global PIN
+    every = os.sched_getaffinity(0)
+    PIN = None if args.cpu is None else {args.cpu}
     stream = make_stream(args.flows)
     print(f"stream: {args.flows} flows in {len(stream)} NetFlow v9 packets "
           f"({sum(map(len, stream)) / 1e6:.1f} MB)")
+    if PIN is not None:
+        os.sched_setaffinity(0, PIN)
     runs = [pahna_decode(stream) for _ in range(args.repeat)]
+    os.sched_setaffinity(0, every - PIN if PIN and every - PIN else every)
     records, seconds = sorted(runs, key=lambda r: r[0] / r[1])[len(runs) // 2]
     pahna_rate = records / seconds
     print(f"pahna decode   : {records} records in {seconds:.2f} CPU s = {pahna_rate:,.0f} rec/s "
@@ -223,7 +243,9 @@ def main() -> None:
             print(f"{name:<15}: {got} records in {cpu:.2f} CPU s = {rate:,.0f} rec/s "
                   f"(pahna x{pahna_rate / rate:.2f}; median of "
                   f"{', '.join(f'{r / c:,.0f}' for r, c in done)})")
-        report_collector(stream, [float(r) for r in args.rates.split(",")], Path(tmp))
+        os.sched_setaffinity(0, every)
+        if not args.decode_only:
+            report_collector(stream, [float(r) for r in args.rates.split(",")], Path(tmp))
 
 
 def report_collector(stream: list[bytes], rates: list[float], work: Path) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 import pyarrow as pa
 
@@ -18,9 +18,11 @@ from pahna.errors import DecodeError
 from pahna.schema import address_to_text
 
 
-@dataclass(frozen=True)
-class Datagram:
-    """One export message as received: the exporter's 16-byte address and the payload."""
+class Datagram(NamedTuple):
+    """One export message as received: the exporter's 16-byte address and the payload.
+
+    A named tuple rather than a frozen dataclass: a collector makes one per packet, and
+    a tuple is built in a third of the time."""
 
     exporter: bytes
     payload: bytes

@@ -7,6 +7,7 @@ and the template state saved across restarts.
 
 from __future__ import annotations
 
+import operator
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,8 @@ from pahna.intake.templated import TemplatedDecoder
 from pahna.schema import FLOW_SCHEMA
 
 SFLOW_V5 = 5_000
+_PAYLOAD = operator.attrgetter("payload")
+_HEAD = operator.itemgetter(slice(0, 4))
 STATE_FORMAT = 1
 
 
@@ -42,7 +45,7 @@ def _single_version(datagrams: list[Datagram]) -> int | None:
     """The version shared by every datagram of a batch (the usual case), else None."""
     if not datagrams:
         return None
-    heads = {d.payload[:4] for d in datagrams}
+    heads = set(map(_HEAD, map(_PAYLOAD, datagrams)))
     versions = {export_version(head) for head in heads}
     return versions.pop() if len(versions) == 1 else None
 

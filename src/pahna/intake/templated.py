@@ -26,8 +26,8 @@ from pahna.intake.uniform import (
     MIN_RUN,
     Block,
     HeaderLayout,
-    column_u32,
     framing_matches,
+    header_words,
     matrix,
     plan,
     runs_of_alike,
@@ -145,16 +145,17 @@ class TemplatedDecoder:
         if not framing_matches(rows, self.layout, sets):
             return False
         exporter = group[0].exporter
-        domain = int(column_u32(rows[:1], self.layout.domain)[0])
-        export_ms = column_u32(rows, self.layout.export_s) * 1000
-        uptime = None if self.layout.uptime is None else column_u32(rows, self.layout.uptime)
+        words = header_words(rows, self.layout)
+        domain = int(words[0, self.layout.domain // 4])
+        export_ms = words[:, self.layout.export_s // 4] * 1000
+        uptime = None if self.layout.uptime is None else words[:, self.layout.uptime // 4]
         per_row = sum(item.count for item in sets)
         counters = self.counters.exporter(exporter)
         counters.datagrams += len(group)
         counters.bytes += rows.size
         counters.records += per_row * len(group)
         missing, self._next_sequence[(exporter, domain)] = sequence_gaps(
-            self._next_sequence.get((exporter, domain)), column_u32(rows, self.layout.sequence),
+            self._next_sequence.get((exporter, domain)), words[:, self.layout.sequence // 4],
             per_row if self.sequence_per_record else 1)
         counters.sequence_gaps += missing
         for item in sets:
@@ -289,52 +290,78 @@ class TemplatedDecoder:
 
     def _finish(self, run: _Run, batch_id: str) -> list[pa.Table]:
         """One flow table for every record of a template definition in the batch."""
-        parts = [_block_part(block) for block in run.blocks]
-        if run.counts:
-            parts.append(_scalar_part(run))
-        if not parts:
+        if not run.blocks and not run.counts:
             return []
-        chunks = [np.frombuffer(p[0], dtype=np.uint8) for p in parts]
-        joined = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
-        records = joined.view(run.template.dtype)
-        contexts = [p[1] for p in parts]
-        uptimes = [c.uptime_ms for c in contexts if c.uptime_ms is not None]
+        spans = [(b.exporter, b.domain, b.rate, len(b.export_ms) * b.per_datagram)
+                 for b in run.blocks]
+        # per-message facts (a datagram of a block, a set queued alone), and how many
+        # records each spreads over: repeated once, for the whole run
+        export_ms = [b.export_ms for b in run.blocks]
+        uptimes = [b.uptime_ms for b in run.blocks]
+        repeats = [np.full(len(b.export_ms), b.per_datagram) for b in run.blocks]
+        if run.counts:
+            spans += zip(run.exporters, run.domains, [0] * len(run.counts), run.counts,
+                         strict=True)
+            export_ms.append(np.asarray(run.export_ms, np.int64))
+            uptimes.append(None if run.uptime_ms[0] < 0 else np.asarray(run.uptime_ms, np.int64))
+            repeats.append(np.asarray(run.counts))
+        spread = _joined(repeats)
+        known = [u for u in uptimes if u is not None]
         ctx = RecordContext(
-            exporter=np.concatenate([c.exporter for c in contexts]),
-            observation_domain=np.concatenate([c.observation_domain for c in contexts]),
-            export_ms=np.concatenate([c.export_ms for c in contexts]),
-            uptime_ms=np.concatenate(uptimes) if len(uptimes) == len(parts) else None,
-            sampling_rate=np.concatenate([c.sampling_rate for c in contexts]),
+            exporter=_repeat_bytes([(e, n) for e, _, _, n in spans], 16),
+            observation_domain=_spread([(d, n) for _, d, _, n in spans], np.uint32),
+            export_ms=np.repeat(_joined(export_ms), spread),
+            uptime_ms=np.repeat(_joined(known), spread) if len(known) == len(uptimes) else None,
+            sampling_rate=_run_rates(run, spans),
         )
+        records = _record_bytes(run).view(run.template.dtype)
         return [flows_from_records(records, run.template.names, ctx, batch_id)]
 
 
-def _scalar_part(run: _Run) -> tuple[bytes | np.ndarray, RecordContext]:
-    """Records queued set by set, with their per-set facts spread over them."""
-    counts = np.asarray(run.counts)
-    exporters = np.frombuffer(b"".join(run.exporters), dtype=np.uint8).reshape(-1, 16)
-    uptime = np.repeat(np.asarray(run.uptime_ms, np.int64), counts)
-    return b"".join(run.chunks), RecordContext(
-        exporter=np.repeat(exporters, counts, axis=0),
-        observation_domain=np.repeat(np.asarray(run.domains, np.uint32), counts),
-        export_ms=np.repeat(np.asarray(run.export_ms, np.int64), counts),
-        uptime_ms=None if run.uptime_ms[0] < 0 else uptime,
-        sampling_rate=_rates(run.sampling, counts),
-    )
+def _run_rates(run: _Run, spans: list[tuple[bytes, int, int, int]]) -> np.ndarray:
+    """One sampling rate per record: blocks carry one rate each, queued sets a number or
+    an array per record."""
+    blocks = [(rate, n) for _, _, rate, n in spans[: len(run.blocks)]]
+    scalar = [r for r in run.sampling if isinstance(r, int)]
+    if len(scalar) == len(run.sampling):
+        return _spread(blocks + list(zip(scalar, run.counts, strict=True)), np.uint32)
+    rates = [np.full(n, rate, np.uint32) for rate, n in blocks]
+    return _joined([*rates, _rates(run.sampling, np.asarray(run.counts))])
 
 
-def _block_part(block: Block) -> tuple[bytes | np.ndarray, RecordContext]:
-    """Records of a uniform run, with their per-datagram facts spread over them."""
-    total = len(block.export_ms) * block.per_datagram
-    exporter = np.frombuffer(block.exporter, dtype=np.uint8).reshape(1, 16)
-    uptime = block.uptime_ms
-    return block.records, RecordContext(
-        exporter=np.repeat(exporter, total, axis=0),
-        observation_domain=np.full(total, block.domain, np.uint32),
-        export_ms=np.repeat(block.export_ms, block.per_datagram),
-        uptime_ms=None if uptime is None else np.repeat(uptime, block.per_datagram),
-        sampling_rate=np.full(total, block.rate, np.uint32),
-    )
+def _record_bytes(run: _Run) -> np.ndarray:
+    """Every record of the run, blocks first, in one contiguous buffer: each block is
+    copied once, straight from its datagram matrix."""
+    sizes = [b.records.size for b in run.blocks]
+    scalar = b"".join(run.chunks)
+    out = np.empty(sum(sizes) + len(scalar), dtype=np.uint8)
+    position = 0
+    for block, size in zip(run.blocks, sizes, strict=True):
+        out[position : position + size].reshape(block.records.shape)[...] = block.records
+        position += size
+    out[position:] = np.frombuffer(scalar, dtype=np.uint8)
+    return out
+
+
+def _joined(arrays: list[np.ndarray]) -> np.ndarray:
+    return arrays[0] if len(arrays) == 1 else np.concatenate(arrays)
+
+
+def _repeat_bytes(spans: list[tuple[bytes, int]], width: int) -> np.ndarray:
+    """(n, width) uint8: each value repeated its count of times (bytes repetition is a
+    plain memory copy, far cheaper than NumPy's repeat of rows)."""
+    if len({value for value, _ in spans}) == 1:
+        joined = spans[0][0] * sum(count for _, count in spans)
+    else:
+        joined = b"".join(value * count for value, count in spans)
+    return np.frombuffer(joined, dtype=np.uint8).reshape(-1, width)
+
+
+def _spread(spans: list[tuple[int, int]], dtype: type[np.unsignedinteger]) -> np.ndarray:
+    if len(spans) == 1 or len({value for value, _ in spans}) == 1:
+        return np.full(sum(n for _, n in spans), spans[0][0], dtype)
+    values, counts = zip(*spans, strict=True)
+    return np.repeat(np.asarray(values, dtype), counts)
 
 
 def _rates(rates: list[int | np.ndarray], counts: np.ndarray) -> np.ndarray:

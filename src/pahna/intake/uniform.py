@@ -13,6 +13,7 @@ known fixed-length templates; anything else goes through the general path.
 from __future__ import annotations
 
 import itertools
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from pahna.intake.templates import Template
 
 MIN_RUN = 8
+_PAYLOAD = operator.attrgetter("payload")
+_EXPORTER = operator.attrgetter("exporter")
 
 
 @dataclass(frozen=True)
@@ -44,7 +47,7 @@ class HeaderLayout:
 class Block:
     """The records of one set across a uniform run, with their per-datagram facts."""
 
-    records: np.ndarray  # contiguous uint8, the sets' bytes row after row
+    records: np.ndarray  # (datagrams, bytes) uint8 view of the set in the run's matrix
     per_datagram: int
     exporter: bytes
     domain: int
@@ -65,12 +68,16 @@ def runs_of_alike(datagrams: list[Datagram]) -> list[tuple[int, int]]:
     """[start, end) spans of consecutive datagrams with one exporter and one length."""
     if not datagrams:
         return []
-    ids: dict[bytes, int] = {}
-    exporters = np.fromiter((ids.setdefault(d.exporter, len(ids)) for d in datagrams),
-                            dtype=np.int64, count=len(datagrams))
-    lengths = np.fromiter((len(d.payload) for d in datagrams), dtype=np.int64,
+    lengths = np.fromiter(map(len, map(_PAYLOAD, datagrams)), dtype=np.int64,
                           count=len(datagrams))
-    change = np.flatnonzero((np.diff(exporters) != 0) | (np.diff(lengths) != 0)) + 1
+    changed = np.diff(lengths) != 0
+    exporters = list(map(_EXPORTER, datagrams))
+    if exporters.count(exporters[0]) != len(exporters):  # more than one exporter
+        ids: dict[bytes, int] = {}
+        numbers = np.fromiter((ids.setdefault(e, len(ids)) for e in exporters),
+                              dtype=np.int64, count=len(exporters))
+        changed |= np.diff(numbers) != 0
+    change = np.flatnonzero(changed) + 1
     edges = [0, *change.tolist(), len(datagrams)]
     return list(itertools.pairwise(edges))
 
@@ -102,22 +109,25 @@ def matrix(datagrams: list[Datagram]) -> np.ndarray:
 
 
 def framing_matches(rows: np.ndarray, layout: HeaderLayout, sets: list[_Set]) -> bool:
-    """Every row has the first row's bytes wherever framing lives."""
+    """Every row has the first row's bytes wherever framing lives (one gather, one
+    comparison)."""
     ranges = [*layout.framing, (layout.domain, layout.domain + 4)]
     ranges += [(s.offset - 4, s.offset) for s in sets]
-    return all(bool((rows[:, a:b] == rows[0, a:b]).all()) for a, b in ranges)
+    framing = rows[:, [i for a, b in ranges for i in range(a, b)]]
+    return bool((framing == framing[0]).all())
 
 
-def column_u32(rows: np.ndarray, offset: int) -> np.ndarray:
-    """A big-endian uint32 header field, one value per row, as int64."""
-    raw = np.ascontiguousarray(rows[:, offset : offset + 4])
-    return raw.view(">u4").ravel().astype(np.int64)
+def header_words(rows: np.ndarray, layout: HeaderLayout) -> np.ndarray:
+    """The header as big-endian uint32 words, one row per datagram, as int64: a field at
+    byte offset k is column k // 4 (every layout field is 4-byte aligned)."""
+    raw = np.ascontiguousarray(rows[:, : layout.size])
+    return raw.view(">u4").astype(np.int64)
 
 
 def set_records(rows: np.ndarray, item: _Set) -> np.ndarray:
-    """The records of one set in every row, row after row (a contiguous byte array)."""
+    """The records of one set in every row: a view, copied once when the batch is joined."""
     width = item.count * item.template.record_length  # type: ignore[operator]
-    return np.ascontiguousarray(rows[:, item.offset : item.offset + width])
+    return rows[:, item.offset : item.offset + width]
 
 
 SEQUENCE_WRAP = 2**32
