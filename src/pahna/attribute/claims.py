@@ -17,11 +17,20 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pahna.attribute.addresses import address_matrix, family_mask, v6_halves
-from pahna.attribute.ranges import V4Ranges, V6Ranges, chain_matrix, cut_ranges
+from pahna.attribute.addresses import address_matrix, ipv4_keys, ipv6_rows
+from pahna.attribute.ranges import (
+    RangeValues,
+    V4Ranges,
+    V6Ranges,
+    chain_matrix,
+    cut_ranges,
+)
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 FOREVER = np.iinfo(np.int64).max
+LOOKUP_ROWS = 1 << 17
+"""Rows looked up together: a chunk's temporaries stay in the core's cache."""
+STEADY_SPAN_MS = 86_400_000
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,16 @@ class TimedPrefix:
     network: Network
     valid_from_ms: int
     valid_to_ms: int | None  # exclusive; None is open-ended
+
+
+@dataclass(frozen=True)
+class FirstClaims:
+    """Per elementary range, its most specific claim's validity and owner (a range
+    nobody claims: valid forever, owner -1)."""
+
+    valid_from: np.ndarray  # int64
+    valid_to: np.ndarray  # int64, exclusive
+    owner: np.ndarray  # int32
 
 
 class ClaimIndex:
@@ -48,6 +67,14 @@ class ClaimIndex:
         self.v4_chains = chain_matrix(v4_chains)
         self.v6 = V6Ranges.from_starts(v6_starts)
         self.v6_chains = chain_matrix(v6_chains)
+        self.v4_first = self._first_claims(self.v4_chains)
+        self.v6_first = self._first_claims(self.v6_chains)
+
+    def _first_claims(self, chains: np.ndarray) -> FirstClaims:
+        first = chains[:, 0]  # -1 (nobody) picks the sentinel appended last
+        return FirstClaims(np.append(self.valid_from, np.iinfo(np.int64).min)[first],
+                           np.append(self.valid_to, FOREVER)[first],
+                           np.append(self.claim_owner, np.int32(-1))[first])
 
     @classmethod
     def build(cls, claims: Sequence[TimedPrefix]) -> ClaimIndex:
@@ -58,53 +85,68 @@ class ClaimIndex:
         """Owner index (into `owners`) per address at its time; -1 where unclaimed."""
         matrix = address_matrix(addresses)
         times = np.asarray(times_ms, dtype=np.int64)
-        if len(self.claim_owner) == 0:
-            return np.full(len(matrix), -1, dtype=np.int32)
-        is_v4, keys = family_mask(matrix)
-        # every row goes through the IPv4 path (cheaper than gathering the IPv4 rows
-        # out); the IPv6 rows are then answered again, properly
-        out = self.lookup_v4(keys, times)
-        v6_rows = np.flatnonzero(~is_v4)
-        if v6_rows.size:
-            high, low = v6_halves(matrix, v6_rows)
-            out[v6_rows] = self.resolve(self.v6_chains, self.v6.find(high, low),
-                                        times[v6_rows])
+        out = np.full(len(matrix), -1, dtype=np.int32)
+        if len(matrix) == 0 or len(self.claim_owner) == 0:
+            return out
+        self.v4.prepare(len(matrix))
+        steady = (self.v4.value_tables(self._steady(self.v4_first, times)),
+                  self._steady(self.v6_first, times))
+        for begin in range(0, len(matrix), LOOKUP_ROWS):
+            rows = slice(begin, begin + LOOKUP_ROWS)
+            self._lookup_rows(matrix[rows], times[rows], steady, out[rows])
         return out
+
+    def _lookup_rows(self, matrix: np.ndarray, times: np.ndarray,
+                     steady: tuple[RangeValues, np.ndarray], out: np.ndarray) -> None:
+        """Answer one chunk of rows into `out`. Every row takes the IPv4 path (cheaper
+        than gathering the IPv4 rows out); the IPv6 rows are then answered again."""
+        self._resolve_v4(ipv4_keys(matrix), times, steady[0], out)
+        rows = ipv6_rows(matrix)
+        if rows.size:
+            found = np.empty(rows.size, dtype=np.int32)
+            ranges = self.v6.find(matrix.view(">u8"), rows)
+            self._resolve(self.v6_chains, ranges, times[rows], steady[1], found)
+            out[rows] = found
 
     def lookup_v4(self, keys: np.ndarray, times_ms: np.ndarray) -> np.ndarray:
         """Owner index per IPv4 address given as uint32 keys."""
+        keys = np.asarray(keys, dtype=np.uint32)
+        times = np.asarray(times_ms, dtype=np.int64)
+        out = np.full(len(keys), -1, dtype=np.int32)
         if len(keys) == 0 or len(self.claim_owner) == 0:
-            return np.full(len(keys), -1, dtype=np.int32)
-        fast = self._steady(self.v4_chains, times_ms)
-        out = self.v4.values(keys, fast)
-        if (fast == -2).any():
-            walk = np.flatnonzero(out == -2)
-            if walk.size:
-                ranges = self.v4.find(keys[walk])
-                out[walk] = self._walk(self.v4_chains, ranges, times_ms[walk])
+            return out
+        self.v4.prepare(len(keys))
+        steady = self.v4.value_tables(self._steady(self.v4_first, times))
+        for begin in range(0, len(keys), LOOKUP_ROWS):
+            rows = slice(begin, begin + LOOKUP_ROWS)
+            self._resolve_v4(keys[rows], times[rows], steady, out[rows])
         return out
 
-    def resolve(self, chains: np.ndarray, ranges: np.ndarray, times: np.ndarray) -> np.ndarray:
-        """Owner per flow from its range and time: the first valid claim of the chain."""
-        if len(ranges) == 0:
-            return np.empty(0, dtype=np.int32)
-        fast = self._steady(chains, times)
-        out = fast[ranges]
-        if (fast == -2).any():
-            walk = np.flatnonzero(out == -2)
-            if walk.size:
-                out[walk] = self._walk(chains, ranges[walk], times[walk])
-        return out
+    def _resolve_v4(self, keys: np.ndarray, times: np.ndarray, steady: RangeValues,
+                    out: np.ndarray) -> None:
+        walk = self.v4.values(keys, steady, out)
+        if walk.size:
+            ranges = self.v4.find(keys[walk].astype(np.uint32))
+            out[walk] = self._walk(self.v4_chains, ranges, times[walk])
 
-    def _steady(self, chains: np.ndarray, times: np.ndarray) -> np.ndarray:
+    def _resolve(self, chains: np.ndarray, ranges: np.ndarray, times: np.ndarray,
+                 steady: np.ndarray, out: np.ndarray) -> None:
+        """Owner per flow from its range and time into `out`: the steady owner of its
+        range, or (-2) the first claim of the chain valid at the flow's time."""
+        np.take(steady, ranges, out=out)
+        walk = np.flatnonzero(out == -2)
+        if walk.size:
+            out[walk] = self._walk(chains, ranges[walk], times[walk])
+
+    def _steady(self, first: FirstClaims, times: np.ndarray) -> np.ndarray:
         """Per range: the owner when its most specific claim is valid over the whole span
-        of `times`, -1 when nobody claims it, -2 when flows must walk the chain."""
-        first = chains[:, 0]
-        safe = np.maximum(first, 0)
-        steady = ((self.valid_from[safe] <= times.min())
-                  & (self.valid_to[safe] > times.max()))
-        return np.where(first < 0, -1, np.where(steady, self.claim_owner[safe], -2)).astype(
-            np.int32)
+        of `times` (-1 when nobody claims it), else -2: its flows walk the chain. The span
+        is widened to whole days, so batches of the same days share the answer (and the
+        DIR-24-8 table of values built from it)."""
+        begin = int(times.min()) // STEADY_SPAN_MS * STEADY_SPAN_MS
+        end = (int(times.max()) // STEADY_SPAN_MS + 1) * STEADY_SPAN_MS
+        steady = (first.valid_from <= begin) & (first.valid_to >= end)
+        return np.where(steady, first.owner, -2).astype(np.int32)
 
     def _walk(self, chains: np.ndarray, ranges: np.ndarray, times: np.ndarray) -> np.ndarray:
         out = np.full(len(ranges), -1, dtype=np.int32)

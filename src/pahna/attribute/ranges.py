@@ -67,6 +67,15 @@ def chain_matrix(chains: list[tuple[int, ...]]) -> np.ndarray:
     return out
 
 
+@dataclass(frozen=True)
+class RangeValues:
+    """A value per range (int32) and, for large batches, its DIR-24-8 tables."""
+
+    per_range: np.ndarray
+    table: np.ndarray | None = None
+    inner: np.ndarray | None = None
+
+
 @dataclass
 class V4Ranges:
     starts: np.ndarray  # uint32, sorted, starts[0] == 0
@@ -74,47 +83,61 @@ class V4Ranges:
     _dir8: np.ndarray | None = field(default=None, repr=False)
     _by_value: tuple[bytes, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
-    def values(self, keys: np.ndarray, per_range: np.ndarray) -> np.ndarray:
-        """per_range[range of key] per key (int32 values >= -2).
+    def prepare(self, count: int) -> None:
+        """Build the DIR-24-8 table (64 MB, once) when a batch of `count` keys is large;
+        from then on every batch uses it."""
+        if self._dir24 is None and count >= DIR_MIN_KEYS:
+            self._build_dir()
 
-        Large batches read it from a DIR-24-8 table of the values themselves, cached for
-        the last `per_range` seen, so most keys cost a single gather."""
-        if len(keys) < DIR_MIN_KEYS:
-            return per_range[self.find(keys)]
-        table, inner = self._value_tables(per_range)
-        found = table[keys >> 8]
-        split = np.flatnonzero(found <= _SPLIT)
-        if split.size:
-            slot = (_SPLIT - found[split]).astype(np.int64)
-            found[split] = inner[slot * 256 + (keys[split] & 0xFF)]
-        return found
+    def values(self, keys: np.ndarray, values: RangeValues, out: np.ndarray) -> np.ndarray:
+        """Write the value of each key's range into `out` (int32 values >= -2) and
+        return the rows whose value is -2. `keys` are uint32 (native or big-endian,
+        strided or not); with the DIR-24-8 table of values, most keys cost one gather."""
+        if values.table is None or values.inner is None:
+            np.take(values.per_range, self.find(keys), out=out)
+            return np.flatnonzero(out == -2)
+        found = np.take(values.table, np.right_shift(keys, 8, dtype=np.intp))
+        odd = np.flatnonzero(found < -1)  # in a split /24 block, or -2
+        out[...] = found
+        if odd.size:
+            codes = out[odd]
+            split = np.flatnonzero(codes <= _SPLIT)
+            if split.size:
+                slot = (_SPLIT - codes[split]).astype(np.intp) * 256
+                codes[split] = np.take(values.inner, slot + (keys[odd[split]] & 0xFF))
+                out[odd[split]] = codes[split]
+            odd = odd[codes == -2]
+        return odd
 
-    def _value_tables(self, per_range: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def value_tables(self, per_range: np.ndarray) -> RangeValues:
+        """`per_range` with, once the DIR-24-8 table is built, a DIR-24-8 table of the
+        values themselves (cached for the last `per_range` seen): int16 when they fit,
+        as they do for up to 32,767 owners, so the table's 32 MB are read faster."""
+        if self._dir24 is None or self._dir8 is None:
+            return RangeValues(per_range)
         digest = hashlib.blake2b(per_range.tobytes(), digest_size=16).digest()
         if self._by_value is not None and self._by_value[0] == digest:
-            return self._by_value[1], self._by_value[2]
-        if self._dir24 is None:
-            self._build_dir()
-        assert self._dir24 is not None and self._dir8 is not None
-        direct = self._dir24 >= 0
-        table = np.where(direct, per_range[np.where(direct, self._dir24, 0)],
-                         _SPLIT - (-1 - self._dir24)).astype(np.int32)
-        inner = per_range[self._dir8].astype(np.int32)
+            return RangeValues(per_range, self._by_value[1], self._by_value[2])
+        # a split block's entry -1 - slot picks, counting from the end, the code _SPLIT - slot
+        slots = len(self._dir8) // 256
+        codes = np.append(per_range, np.arange(_SPLIT - slots + 1, _SPLIT + 1))
+        small = max(int(per_range.max(initial=0)), slots - _SPLIT) < 2**15
+        table = np.take(codes.astype(np.int16 if small else np.int32), self._dir24)
+        inner = np.take(per_range, self._dir8).astype(np.int32)
         self._by_value = (digest, table, inner)
-        return table, inner
+        return RangeValues(per_range, table, inner)
 
     def find(self, keys: np.ndarray) -> np.ndarray:
-        """Range index per uint32 key."""
-        if len(keys) < DIR_MIN_KEYS:
+        """Range index per uint32 key (int32): one gather from the DIR-24-8 table once it
+        is built (a second for keys in the few /24 blocks split by a range boundary),
+        else a binary search."""
+        if self._dir24 is None or self._dir8 is None:
             return np.searchsorted(self.starts, keys, side="right").astype(np.int32) - 1
-        if self._dir24 is None:
-            self._build_dir()
-        assert self._dir24 is not None and self._dir8 is not None
-        found = self._dir24[keys >> 8]
+        found = np.take(self._dir24, np.right_shift(keys, 8, dtype=np.intp))
         split = np.flatnonzero(found < 0)
         if split.size:
-            slot = (-found[split] - 1).astype(np.int64)
-            found[split] = self._dir8[slot * 256 + (keys[split] & 0xFF)]
+            slot = (-1 - found[split].astype(np.intp)) * 256
+            found[split] = np.take(self._dir8, slot + (keys[split] & 0xFF))
         return found
 
     def _build_dir(self) -> None:
@@ -145,15 +168,19 @@ class V6Ranges:
         full = np.array([s.to_bytes(16, "big") for s in starts], dtype="S16")
         return cls(high, low, full)
 
-    def find(self, high: np.ndarray, low: np.ndarray) -> np.ndarray:
-        """Range index per (high, low) key."""
+    def find(self, halves: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Range index per address in `rows` of `halves`, the (n, 2) big-endian 64-bit
+        view ('>u8') of the address matrix."""
+        high = halves[rows, 0].astype(np.uint64)
         found = _search_sorted_first(self.high, high)
+        if not self.low.any():  # no range starts inside a /64: the high half decides
+            return found
         # ranges sharing the key's high half: only a start above the key's low half
         # means the answer lies further back (a boundary inside this /64)
+        low = halves[rows, 1].astype(np.uint64)
         tie = np.flatnonzero((self.high[found] == high) & (self.low[found] > low))
         if tie.size:
-            keys = np.empty((tie.size, 2), dtype=">u8")
-            keys[:, 0], keys[:, 1] = high[tie], low[tie]
+            keys = np.ascontiguousarray(halves[rows[tie]])
             found[tie] = np.searchsorted(self.full, keys.view("S16").ravel(),
                                          side="right") - 1
         return found
