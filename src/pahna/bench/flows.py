@@ -136,20 +136,44 @@ def generate_chunk(month: JalaliMonth, chunk: Chunk, population: Population, see
     order = np.argsort(start, kind="stable")
     exporter_bytes = np.array([np.frombuffer(address_to_bytes(e.address), np.uint8)
                                for e in EXPORTERS])
+    sampling = np.array([e.sampling_rate for e in EXPORTERS], np.uint32)[exporter[order]]
+    return served_flows(
+        ServedFlows(exporter_bytes[exporter[order]], exporter[order].astype(np.uint32) + 1,
+                    src[order], dst[order], start[order], end[order], size[order], sampling),
+        batch_id, rng)
+
+
+@dataclass(frozen=True)
+class ServedFlows:
+    """Per-flow arrays, already in output order, of traffic served to clients."""
+
+    exporters: np.ndarray  # (n, 16) uint8
+    domains: np.ndarray
+    src: np.ndarray  # (n, 16) uint8
+    dst: np.ndarray  # (n, 16) uint8
+    start_ms: np.ndarray
+    end_ms: np.ndarray
+    bytes: np.ndarray
+    sampling_rate: np.ndarray
+
+
+def served_flows(flows: ServedFlows, batch_id: str, rng: np.random.Generator) -> pa.Table:
+    """A flow table for `flows`; ports and protocol are drawn from `rng` as web and
+    streaming servers would use them, packets from the size."""
+    n = len(flows.start_ms)
     columns = {
-        "exporter": binary16_array(exporter_bytes[exporter[order]]),
-        "observation_domain": exporter[order].astype(np.uint32) + 1,
-        "src_addr": binary16_array(src[order]),
-        "dst_addr": binary16_array(dst[order]),
+        "exporter": binary16_array(flows.exporters),
+        "observation_domain": flows.domains.astype(np.uint32),
+        "src_addr": binary16_array(flows.src),
+        "dst_addr": binary16_array(flows.dst),
         "src_port": rng.choice([443, 80, 8443, 1935], size=n).astype(np.uint16),
         "dst_port": rng.integers(1024, 65535, n).astype(np.uint16),
         "protocol": rng.choice([6, 17], size=n, p=[0.85, 0.15]).astype(np.uint8),
-        "bytes": size[order],
-        "packets": size[order] // 1200 + 1,
-        "start_ms": start[order],
-        "end_ms": end[order],
-        "sampling_rate": np.array([e.sampling_rate for e in EXPORTERS],
-                                  np.uint32)[exporter[order]],
+        "bytes": flows.bytes,
+        "packets": (flows.bytes // 1200 + 1).astype(np.uint64),
+        "start_ms": flows.start_ms,
+        "end_ms": flows.end_ms,
+        "sampling_rate": flows.sampling_rate.astype(np.uint32),
         "input_if": np.full(n, 10, np.uint32),
         "output_if": np.full(n, 20, np.uint32),
         "direction": np.ones(n, np.uint8),

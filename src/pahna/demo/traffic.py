@@ -7,11 +7,10 @@ import ipaddress
 import numpy as np
 import pyarrow as pa
 
-from pahna.bench.flows import addresses_in, daily_cycle
+from pahna.bench.flows import ServedFlows, addresses_in, daily_cycle, served_flows
 from pahna.calendar import JalaliMonth
 from pahna.demo.scenario import UNCLAIMED_SOURCES, DemoProducer
-from pahna.intake.records import binary16_array
-from pahna.schema import FLOW_SCHEMA, address_to_bytes
+from pahna.schema import address_to_bytes
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -46,27 +45,9 @@ def generate_month(producers: list[DemoProducer], period: str, flows: int,
     duration = np.minimum(rng.exponential(45_000, flows).astype(np.int64), 1_800_000)
     size = np.maximum(rng.lognormal(13.0, 1.6, flows).astype(np.uint64), 64)
     order = np.argsort(start + duration, kind="stable")
-    columns = {
-        "exporter": binary16_array(np.tile(np.frombuffer(address_to_bytes("127.0.0.1"),
-                                                         np.uint8), (flows, 1))),
-        "observation_domain": np.ones(flows, np.uint32),
-        "src_addr": binary16_array(src[order]),
-        "dst_addr": binary16_array(dst[order]),
-        "src_port": rng.choice([443, 80, 8443, 1935], size=flows).astype(np.uint16),
-        "dst_port": rng.integers(1024, 65535, flows).astype(np.uint16),
-        "protocol": rng.choice([6, 17], size=flows, p=[0.85, 0.15]).astype(np.uint8),
-        "bytes": size[order],
-        "packets": (size[order] // 1200 + 1).astype(np.uint64),
-        "start_ms": start[order],
-        "end_ms": (start + duration)[order],
-        "sampling_rate": np.ones(flows, np.uint32),
-        "input_if": np.full(flows, 10, np.uint32),
-        "output_if": np.full(flows, 20, np.uint32),
-        "direction": np.ones(flows, np.uint8),
-        "src_as": np.zeros(flows, np.uint32),
-        "dst_as": np.zeros(flows, np.uint32),
-        "batch_id": pa.repeat(pa.scalar("", pa.string()), flows),
-    }
-    arrays = [v if isinstance(v, pa.Array) else pa.array(v, FLOW_SCHEMA.field(k).type)
-              for k, v in columns.items()]
-    return pa.Table.from_arrays(arrays, schema=FLOW_SCHEMA)
+    exporter = np.frombuffer(address_to_bytes("127.0.0.1"), np.uint8)
+    return served_flows(
+        ServedFlows(np.tile(exporter, (flows, 1)), np.ones(flows, np.uint32), src[order],
+                    dst[order], start[order], (start + duration)[order], size[order],
+                    np.ones(flows, np.uint32)),
+        "", rng)
