@@ -80,7 +80,8 @@ def build_month(workspace: Workspace) -> None:
         with lock:
             ingestor.ingest_datagrams(datagrams, source="udp://127.0.0.1")
 
-    collector = UdpCollector([ListenAddress("127.0.0.1", 0)], sink, 0.5)
+    collector = UdpCollector([ListenAddress("127.0.0.1", 0)], sink,
+                             workspace.home / "spool" / "test", 0.5)
     thread = threading.Thread(target=collector.run, daemon=True)
     thread.start()
     sent = send_flows(traffic, "127.0.0.1", collector.ports[0])

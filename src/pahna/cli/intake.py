@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -11,12 +12,14 @@ from pathlib import Path
 import click
 
 from pahna.cli.options import home_option, json_option, workspace_from
+from pahna.cli.workers import supervise
 from pahna.intake.base import Datagram
 from pahna.intake.collector import ListenAddress, UdpCollector
 from pahna.intake.dispatch import warm_up
 from pahna.intake.metrics import MetricsServer, render
+from pahna.intake.receiver import SpoolBounds
 from pahna.pipeline import Ingestor, IngestReport
-from pahna.store.state import state_name
+from pahna.store.state import listen_key
 
 
 def _files(paths: tuple[str, ...]) -> list[Path]:
@@ -65,27 +68,47 @@ def _row(report: IngestReport) -> dict[str, object]:
 @click.option("--listen", "listen", multiple=True, metavar="ADDR:PORT",
               help="Where to listen (repeatable; IPv6 as [::1]:4739); default from pahna.toml.")
 @click.option("--metrics", "metrics", default=None, metavar="ADDR:PORT",
-              help="Serve Prometheus metrics at http://ADDR:PORT/metrics.")
+              help="Serve Prometheus metrics at http://ADDR:PORT/metrics (worker I of "
+                   "--workers at PORT+I).")
 @click.option("--flush-interval", type=float, default=None,
               help="Seconds between flushes to the store (default from pahna.toml).")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Receiving processes sharing each address (SO_REUSEPORT); default from "
+                   "pahna.toml.")
+@click.option("--worker", "worker", default=None, hidden=True, metavar="I/N")
 @home_option
 def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float | None,
-            duration: float | None, home: str | None) -> None:
+            duration: float | None, workers: int | None, worker: str | None,
+            home: str | None) -> None:
     """Receive IPFIX, NetFlow v5/v9 and sFlow v5 over UDP and store them.
 
-    Stops on SIGINT/SIGTERM or after --duration, flushing what it holds. Each flush
-    prints one line of counters on stderr.
+    Datagrams go to a spool on disk (HOME/spool/) as they arrive and from there, in
+    batches, to the store. Stops on SIGINT/SIGTERM or after --duration, storing what the
+    spool holds. Each flush prints one line of counters on stderr.
     """
     workspace = workspace_from(home)
     settings = workspace.config.collector
     listening = list(listen or settings.listen)
-    ingestor = Ingestor(workspace, state=state_name(listening))
+    count = workers or settings.workers
+    if worker is None and count > 1:
+        supervise(workspace.home, listening, count, metrics or settings.metrics_listen,
+                  flush_interval, duration)
+        return
+    index = int((worker or "0/1").partition("/")[0])
+    key = listen_key(listening) + (f"-w{index}" if worker else "")
+    ingestor = Ingestor(workspace, state=f"intake-state-{key}.json")
     addresses = [ListenAddress.parse(a) for a in listening]
-    collector = UdpCollector(addresses, _sink(ingestor), flush_interval or
-                             settings.flush_interval_s, settings.receive_buffer_bytes)
+    collector = UdpCollector(
+        addresses, _sink(ingestor, lambda: collector.counters()),
+        workspace.home / "spool" / key, flush_interval or settings.flush_interval_s,
+        settings.receive_buffer_bytes,
+        SpoolBounds(settings.spool_segment_bytes, flush_interval or settings.flush_interval_s,
+                    settings.spool_fsync_interval_s, settings.spool_limit_bytes),
+        reuse_port=worker is not None, alarm=lambda text: click.echo(text, err=True))
     warm_up()
-    server = _metrics_server(metrics or settings.metrics_listen, ingestor, collector)
+    server = _metrics_server(_worker_address(metrics or settings.metrics_listen, index),
+                             ingestor, collector)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: collector.stop.set())
     if duration is not None:
@@ -93,7 +116,11 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
         timer.daemon = True
         timer.start()
     bound = zip(addresses, collector.ports, strict=True)
-    click.echo(f"listening on {', '.join(f'{a.host}:{port}' for a, port in bound)}", err=True)
+    click.echo(f"{f'worker {worker} ' if worker else ''}listening on "
+               f"{', '.join(f'{a.host}:{port}' for a, port in bound)}", err=True)
+    if worker:
+        click.echo("ready")
+        sys.stdout.flush()
     try:
         collector.run()
     finally:
@@ -102,12 +129,24 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
     click.echo(json.dumps(ingestor.counters.as_dict(), indent=1))
 
 
-def _sink(ingestor: Ingestor) -> Callable[[list[Datagram]], None]:
+def _worker_address(listen: str, index: int) -> str:
+    if not listen or index == 0:
+        return listen
+    address = ListenAddress.parse(listen)
+    host = f"[{address.host}]" if ":" in address.host else address.host
+    return f"{host}:{address.port + index}"
+
+
+def _sink(ingestor: Ingestor, receiving: Callable[[], dict[str, int]],
+          ) -> Callable[[list[Datagram]], None]:
     def sink(datagrams: list[Datagram]) -> None:
         report = ingestor.ingest_datagrams(datagrams, source="udp")
         totals = ingestor.counters.totals()
+        counts = receiving()
         click.echo(f"flushed {len(datagrams)} datagrams: {report.records} records, "
-                   f"{report.rejected} rejected | total {totals}", err=True)
+                   f"{report.rejected} rejected | total {totals}, "
+                   f"{counts.get('kernel_drops', 0)} kernel drops, "
+                   f"{counts.get('spool_full_datagrams', 0)} dropped by a full spool", err=True)
     return sink
 
 
@@ -116,9 +155,15 @@ def _metrics_server(listen: str, ingestor: Ingestor,
     if not listen:
         return None
     address = ListenAddress.parse(listen)
-    server = MetricsServer(address.host, address.port,
-                           lambda: render(ingestor.counters, {
-                               "collector_received_total": collector.received,
-                               "collector_failed_batches_total": collector.failed_batches}))
+
+    def page() -> str:
+        extra: dict[str, float] = {f"collector_{name}": value
+                                   for name, value in collector.counters().items()}
+        extra["collector_received_total"] = extra.pop("collector_datagrams", 0)
+        extra["collector_kernel_drops_total"] = extra.pop("collector_kernel_drops", 0)
+        extra["collector_failed_batches_total"] = collector.failed_batches
+        return render(ingestor.counters, extra)
+
+    server = MetricsServer(address.host, address.port, page)
     click.echo(f"metrics on http://{listen}/metrics (port {server.port})", err=True)
     return server

@@ -79,6 +79,7 @@ def run_demo(home: Path, flows: int, console: Console) -> DemoResult:
             ingestor.ingest_datagrams(datagrams, source="udp://127.0.0.1")
 
     collector = UdpCollector([ListenAddress("127.0.0.1", 0)], sink,
+                             workspace.home / "spool" / "demo",
                              workspace.config.collector.flush_interval_s)
     thread = threading.Thread(target=collector.run, name="collector", daemon=True)
     thread.start()

@@ -23,10 +23,14 @@ def state_file(home: Path, name: str = STATE_NAME) -> Path:
     return home / "state" / name
 
 
+def listen_key(listen: list[str]) -> str:
+    """A file-system-safe name for a collector's set of listen addresses."""
+    return hashlib.sha256(",".join(sorted(listen)).encode()).hexdigest()[:16]
+
+
 def state_name(listen: list[str]) -> str:
     """The state file of a collector listening on these addresses."""
-    key = hashlib.sha256(",".join(sorted(listen)).encode()).hexdigest()[:16]
-    return f"intake-state-{key}.json"
+    return f"intake-state-{listen_key(listen)}.json"
 
 
 def load_state(home: Path, name: str = STATE_NAME) -> dict[str, Any]:
