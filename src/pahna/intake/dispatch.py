@@ -92,6 +92,7 @@ class FlowDecoder:
                 rejected.append(self._unsupported(datagram, version))
         tables, origins = [], []
         released: list[Datagram] = []
+        released_ids: list[list[bytes]] = []
         for version, indices in groups.items():
             group = datagrams if len(indices) == len(datagrams) else [datagrams[i] for i in indices]
             result = self.decoders[version].decode(group, batch_id)
@@ -102,10 +103,32 @@ class FlowDecoder:
             origins.append(mapping[result.origin])
             rejected.extend(result.rejected)
             released.extend(result.released)
+            released_ids.append(result.released_ids)
         flows = pa.concat_tables(tables) if tables else FLOW_SCHEMA.empty_table()
         origin = np.concatenate(origins) if origins else np.zeros(0, np.int64)
-        result = DecodeResult(self._override_sampling(flows), rejected, origin, released)
+        result = DecodeResult(self._override_sampling(flows), rejected, origin, released,
+                              [i for group in released_ids for i in group])
         return self._reject_implausible(result, datagrams)
+
+    def learn(self, datagrams: list[Datagram], batch_id: str) -> DecodeResult:
+        """Duplicates of what the store holds: templates and sampling learnt, data not
+        decoded; returns the held sets their templates released (see
+        :meth:`TemplatedDecoder.learn`)."""
+        for datagram in datagrams:
+            self.counters.exporter(datagram.exporter).duplicates += 1
+        tables, origins = [], []
+        released: list[Datagram] = []
+        ids: list[bytes] = []
+        for decoder in self.templated.values():
+            result = decoder.learn(datagrams, batch_id)
+            tables.append(result.flows)
+            origins.append(result.origin - len(datagrams) + len(released))
+            released += result.released
+            ids += result.released_ids
+        flows = pa.concat_tables(tables)
+        result = DecodeResult(self._override_sampling(flows), [], np.concatenate(origins),
+                              released, ids)
+        return self._reject_implausible(result, [])
 
     def _unsupported(self, datagram: Datagram, version: int) -> Rejected:
         counters = self.counters.exporter(datagram.exporter)
@@ -135,7 +158,7 @@ class FlowDecoder:
                 f"a record breaks the rule {reason!r} (see pahna.intake.plausible)", reason)))
         keep = ~bad
         return DecodeResult(result.flows.filter(pa.array(keep)), result.rejected,
-                            result.origin[keep], result.released)
+                            result.origin[keep], result.released, result.released_ids)
 
     def _override_sampling(self, flows: pa.Table) -> pa.Table:
         if not self.sampling_override or not flows.num_rows:
@@ -160,8 +183,12 @@ class FlowDecoder:
             decoder.restore(state.get(name, {}))
 
     def held(self) -> int:
-        """Datagrams waiting for a template."""
+        """Data sets waiting for a template."""
         return sum(len(d.hold) for d in self.templated.values())
+
+    def held_now(self) -> list[Datagram]:
+        """The held data sets, as their standalone messages."""
+        return [p.datagram for d in self.templated.values() for p in d.hold.items]
 
     def shutdown(self) -> list[Rejected]:
         """Every held datagram, rejected for quarantine (the decoder stops)."""

@@ -103,6 +103,31 @@ class TemplatedDecoder:
                 self._decode_one(datagram, index, runs)
         if datagrams:
             self._count_rejected(self.hold.expire(max(d.received_ms for d in datagrams)))
+        return self._result(runs, batch_id)
+
+    def learn(self, datagrams: list[Datagram], batch_id: str) -> DecodeResult:
+        """Datagrams the store already holds: learn their templates and options records
+        (sampling), decode none of their data. Held sets their templates release are
+        decoded (origins len(datagrams) + i, as in :meth:`decode`)."""
+        runs: dict[int, Run] = {}
+        self._released, self._released_ids = [], []
+        self._rejected, self._base = [], len(datagrams)
+        for datagram in datagrams:
+            try:
+                messages = self.parse(datagram)
+                self._check(messages)
+            except DecodeError:
+                continue  # its first copy was rejected and quarantined
+            for message in messages:
+                for set_id, body in message.sets:
+                    key = (message.exporter, message.domain, set_id)
+                    if set_id in (TEMPLATE_SET, OPTIONS_SET):
+                        self._learn(message, body, options=set_id == OPTIONS_SET, runs=runs)
+                    elif (template := self.templates.get(key)) and template.scope_count:
+                        self._add(template, key, body, message, runs, -1)
+        return self._result(runs, batch_id)
+
+    def _result(self, runs: dict[int, Run], batch_id: str) -> DecodeResult:
         finished = [f for run in runs.values() if (f := finish_run(run, batch_id))]
         flows = pa.concat_tables([t for t, _ in finished]) if finished else (
             FLOW_SCHEMA.empty_table())
