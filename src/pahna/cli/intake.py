@@ -138,6 +138,10 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
     held = ingestor.shutdown()
     if held:
         click.echo(f"{held} data sets still waited for their template: quarantined", err=True)
+    counts = collector.counters()
+    click.echo(f"stopped: received {counts['datagrams']} datagrams, {counts['kernel_drops']} "
+               f"kernel drops, {counts.get('spool_full_datagrams', 0)} dropped by a full "
+               f"spool | total {ingestor.counters.totals()}", err=True)
     click.echo(json.dumps(ingestor.counters.as_dict(), indent=1))
 
 

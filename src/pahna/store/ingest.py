@@ -31,7 +31,7 @@ import pyarrow as pa
 from pahna.errors import StoreError
 from pahna.intake.base import Datagram, IntakeCounters, Rejected
 from pahna.intake.dispatch import FlowDecoder
-from pahna.intake.identity import message_identity
+from pahna.intake.identity import days_to_search, message_identity
 from pahna.intake.replay import ReplayStats, is_capture, read_capture
 from pahna.schema import address_to_bytes
 from pahna.store.exports import ExportIndex, Partition
@@ -126,8 +126,9 @@ class Ingestor:
         """Indices of the datagrams to decode, and of those the store already holds (or
         that repeat an earlier one of the batch)."""
         by_partition: dict[Partition, list[int]] = {}
-        for index, (datagram, (_, day)) in enumerate(zip(datagrams, named, strict=True)):
-            by_partition.setdefault((datagram.exporter, day), []).append(index)
+        for index, datagram in enumerate(datagrams):
+            for day in days_to_search(datagram.received_ms):
+                by_partition.setdefault((datagram.exporter, day), []).append(index)
         held: set[int] = set()
         for partition, indices in by_partition.items():
             seen = self.exports.seen(partition, [named[i][0] for i in indices])
