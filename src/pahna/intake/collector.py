@@ -21,13 +21,12 @@ from pathlib import Path
 
 from pahna.intake.base import Datagram
 from pahna.intake.receiver import (
-    MAGIC,
-    RECORD_HEADER,
     Receiver,
     SpoolBounds,
     open_receiver,
 )
 from pahna.intake.sockets import ListenAddress, kernel_drops, open_socket
+from pahna.intake.spool import decode_records
 
 Sink = Callable[[list[Datagram], tuple[str, ...]], None]
 """Takes the datagrams of sealed segments (and the segments' names) and returns once they
@@ -144,16 +143,7 @@ def read_segment(path: Path) -> list[Datagram]:
 
 def _records(data: bytes) -> tuple[list[Datagram], int]:
     """The whole records at the start of `data`, and the bytes they take."""
-    out, offset, size = [], 0, RECORD_HEADER.size
-    unpack = RECORD_HEADER.unpack_from
-    while offset + size <= len(data):
-        magic, length, received_ns, exporter = unpack(data, offset)
-        if magic != MAGIC or offset + size + length > len(data):
-            break
-        out.append(Datagram(exporter, data[offset + size : offset + size + length],
-                            received_ns // 1_000_000))
-        offset += size + length
-    return out, offset
+    return decode_records(data)
 
 
 def seal_leftovers(spool: Path) -> int:

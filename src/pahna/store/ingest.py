@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from pahna.intake.base import Datagram, IntakeCounters, Rejected
 from pahna.intake.dispatch import FlowDecoder
 from pahna.intake.identity import days_to_search, message_identity
 from pahna.intake.replay import ReplayStats, is_capture, read_capture
+from pahna.intake.spool import decode_records, is_spool_file
 from pahna.schema import address_to_bytes
 from pahna.store.exports import ExportIndex, Partition
 from pahna.store.manifests import Manifest
@@ -202,19 +203,21 @@ class Ingestor:
             counters.quarantined_bytes += len(item.datagram.payload)
 
     def ingest_file(self, path: Path, exporter: str = "0.0.0.0") -> IngestReport:
-        """A pcap/pcapng capture (each datagram keeps its real exporter) or a raw
-        datagram file (one or more export messages back to back, from `exporter`)."""
+        """A pcap/pcapng capture (each datagram keeps its real exporter), a file in the
+        spool's framing (a quarantine file: each record keeps its exporter and receive
+        time) or a raw datagram file (export messages back to back, from `exporter`)."""
         if is_capture(path):
-            return self._ingest_capture(path)
+            return self._ingest_batches(path, read_capture(path, self.replay))
+        if is_spool_file(path):
+            return self._ingest_batches(path, iter(decode_records(path.read_bytes())[0]))
         datagram = Datagram(address_to_bytes(exporter), path.read_bytes(), _mtime_ms(path))
         return self.ingest_datagrams([datagram], str(path))
 
-    def _ingest_capture(self, path: Path) -> IngestReport:
+    def _ingest_batches(self, path: Path, datagrams: Iterator[Datagram]) -> IngestReport:
         """Stored in batches of CAPTURE_BATCH datagrams, so memory stays flat whatever the
         capture's size; a capture interrupted half way is finished, not duplicated, when
         ingested again (its messages are known by their identity)."""
         records, rejected, duplicates = 0, 0, 0
-        datagrams = read_capture(path, self.replay)
         while batch := list(itertools.islice(datagrams, CAPTURE_BATCH)):
             report = self.ingest_datagrams(batch, str(path))
             records, rejected = records + report.records, rejected + report.rejected
