@@ -32,7 +32,7 @@ from pahna.errors import StoreError
 from pahna.intake.base import Datagram, IntakeCounters, Rejected
 from pahna.intake.dispatch import FlowDecoder
 from pahna.intake.identity import days_to_search, message_identity
-from pahna.intake.replay import ReplayStats, is_capture, read_capture
+from pahna.intake.replay import ReplayStats, Selection, is_capture, read_capture
 from pahna.intake.spool import decode_records, is_spool_file
 from pahna.schema import address_to_bytes
 from pahna.store.exports import ExportIndex, Partition
@@ -79,8 +79,11 @@ class Ingestor:
     template refresh and loses nothing that was waiting for one.
     """
 
-    def __init__(self, workspace: Workspace, state: str = STATE_NAME) -> None:
+    def __init__(self, workspace: Workspace, state: str = STATE_NAME,
+                 selection: Selection | None = None) -> None:
         self.workspace = workspace
+        self.selection = selection or Selection.for_ingest(
+            [], [], workspace.config.collector.listen)
         self.state = state
         settings = workspace.config.collector
         override = {address_to_bytes(a): r for a, r in settings.sampling_override.items()}
@@ -207,7 +210,7 @@ class Ingestor:
         spool's framing (a quarantine file: each record keeps its exporter and receive
         time) or a raw datagram file (export messages back to back, from `exporter`)."""
         if is_capture(path):
-            return self._ingest_batches(path, read_capture(path, self.replay))
+            return self._ingest_batches(path, read_capture(path, self.replay, self.selection))
         if is_spool_file(path):
             return self._ingest_batches(path, iter(decode_records(path.read_bytes())[0]))
         datagram = Datagram(address_to_bytes(exporter), path.read_bytes(), _mtime_ms(path))
