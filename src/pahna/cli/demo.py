@@ -39,14 +39,17 @@ def summary_table(result: DemoResult) -> Table:
     s = result.settlement
     table = Table(title=f"Settlement {s.period} — tariff {s.tariff_id} v{s.tariff_version}, "
                   f"pool {s.pool_rial:,} rials")
-    for name, justify in (("producer", "left"), ("province", "left"), ("GB", "right"),
-                          ("rials", "right")):
+    for name, justify in (("producer", "left"), ("province", "left"), ("domestic GB", "right"),
+                          ("international GB", "right"), ("rials", "right")):
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     for line in sorted(s.lines, key=lambda ln: -ln.amount_rial):
-        table.add_row(line.producer_id, line.province, f"{line.bytes / 1e9:,.3f}",
-                      f"{line.amount_rial:,}")
-    total_bytes = sum(line.bytes for line in s.lines)
+        note = "" if line.eligible else " (not eligible)"
+        table.add_row(line.producer_id, line.province, f"{line.domestic_bytes / 1e9:,.3f}",
+                      f"{line.international_bytes / 1e9:,.3f}", f"{line.amount_rial:,}{note}")
     table.add_section()
-    table.add_row("total", "", f"{total_bytes / 1e9:,.3f}", f"{s.total_rial:,}")
-    table.add_row("unattributed", "", f"{result.unattributed_bytes / 1e9:,.3f}", "")
+    table.add_row("total", "", f"{sum(ln.domestic_bytes for ln in s.lines) / 1e9:,.3f}",
+                  f"{sum(ln.international_bytes for ln in s.lines) / 1e9:,.3f}",
+                  f"{s.total_rial:,}")
+    table.caption = (f"Not eligible: sent less than 10 times what it received (10:1). "
+                     f"Unattributed: {result.unattributed_bytes / 1e9:,.3f} GB.")
     return table
