@@ -1,4 +1,5 @@
-"""Decode datagrams and commit them to the store, each export message exactly once.
+"""Decode datagrams and commit them to the store, each export message once (as far as its
+identity tells; see docs/decisions/0006-export-identity.md).
 
 A batch goes through two steps, both under the store's commit lock
 (:meth:`ExportIndex.locked`):
