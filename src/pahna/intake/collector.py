@@ -56,6 +56,8 @@ class UdpCollector:
         self.fatal: BaseException | None = None
         self.stop = threading.Event()
         self._receiver: Receiver | None = None
+        self.torn_bytes = 0
+        """Bytes cut from the torn tails of segments a killed process left open."""
         self._spool_full_seen = 0
 
     @property
@@ -71,13 +73,14 @@ class UdpCollector:
         out = dict(self._receiver.counters()) if self._receiver is not None else {
             "datagrams": 0}
         out["kernel_drops"] = kernel_drops(self.sockets) if self._receiver is not None else 0
+        out["spool_torn_bytes"] = self.torn_bytes
         return out
 
     def run(self) -> None:
         """Receive until stopped; flush sealed segments as they come and all at the end.
         Raises what stopped the flusher, if anything did."""
         self.spool.mkdir(parents=True, exist_ok=True)
-        seal_leftovers(self.spool)
+        self.torn_bytes = seal_leftovers(self.spool)
         self._receiver = open_receiver(self.sockets, self.spool, self.bounds)
         flushing = threading.Event()
         flusher = threading.Thread(target=self._flush_loop, args=(flushing,), name="flusher",
