@@ -22,6 +22,7 @@ work: a busy loop pinned to the collector's core for the whole run.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,21 +174,33 @@ def send(sender: Path, stream: Stream, port: int, rate: float, cpu: int) -> floa
     return float(done.stdout.split()[4])
 
 
-def wait_stored(count: Callable[[], int], target: int, settle_s: float, limit_s: float,
-                ) -> float:
-    """Poll until `count()` reaches target or stops moving for settle_s; returns seconds."""
+def wait_stored(progress: Callable[[], int], target: int, settle_s: float, limit_s: float,
+                stored: Callable[[], int]) -> float:
+    """Poll until `stored()` reaches target, or `progress()` stops moving for settle_s;
+    returns the seconds it took."""
     started = time.monotonic()
     last, moved = -1, started
     while time.monotonic() - started < limit_s:
-        now = count()
-        if now >= target:
+        if stored() >= target:
             break
+        now = progress()
         if now != last:
             last, moved = now, time.monotonic()
         elif time.monotonic() - moved > settle_s:
             break
         time.sleep(0.2)
     return time.monotonic() - started
+
+
+def spooled(home: Path) -> int:
+    """Bytes the collector still holds in its spool (it is working while this moves)."""
+    total = 0
+    for path in home.glob("spool/*/seg-*"):
+        try:
+            total += path.stat().st_size
+        except FileNotFoundError:  # consumed meanwhile
+            continue
+    return total
 
 
 def store_totals(home: Path) -> tuple[int, int]:
@@ -208,6 +221,9 @@ def run_pahna(args: argparse.Namespace, sender: Path, stream: Stream, rate: floa
     shutil.rmtree(home, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "pahna", "init", "--home", str(home)], check=True,
                    capture_output=True)
+    config = home / "pahna.toml"
+    config.write_text(config.read_text().replace(
+        "receive_buffer_bytes = 33554432", f"receive_buffer_bytes = {args.buffer}"))
     port = free_udp_port()
     command = [*pinned(args.collector_cpu), sys.executable, "-m", "pahna", "collect",
                "--home", str(home), "--listen", f"127.0.0.1:{port}",
@@ -222,7 +238,8 @@ def run_pahna(args: argparse.Namespace, sender: Path, stream: Stream, rate: floa
     time.sleep(1.0)
     idle = cpu_seconds(daemon.pid)
     send_s = send(sender, stream, port, rate, args.sender_cpu)
-    drain = wait_stored(lambda: store_totals(home)[0], stream.records, args.settle, args.limit)
+    drain = wait_stored(lambda: store_totals(home)[0] + spooled(home), stream.records,
+                        args.settle, args.limit, lambda: store_totals(home)[0])
     busy = cpu_seconds(daemon.pid) - idle
     drops = sum(d for _, d in udp_sockets(port))
     daemon.send_signal(signal.SIGTERM)
@@ -281,6 +298,24 @@ def wait_idle(pid: int, port: int, limit_s: float) -> float:
     return max(0.0, time.monotonic() - started - 0.5)
 
 
+@contextlib.contextmanager
+def rmem_max_at_least(size: int) -> Iterator[None]:
+    """Raise net.core.rmem_max to `size` for the run (when lower and writable)."""
+    knob = Path("/proc/sys/net/core/rmem_max")
+    before = int(knob.read_text())
+    try:
+        if before < size:
+            knob.write_text(str(size))
+            print(f"net.core.rmem_max raised from {before} to {size} for the run")
+    except OSError as error:
+        print(f"net.core.rmem_max stays {before} ({error}): nfcapd's buffer is capped by it")
+    try:
+        yield
+    finally:
+        if int(knob.read_text()) != before:
+            knob.write_text(str(before))
+
+
 def burner(cpu: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen([*pinned(cpu), sys.executable, "-c", "while True: pass"])
 
@@ -307,7 +342,10 @@ def main() -> None:
     parser.add_argument("--burner", action="store_true",
                         help="a busy loop on the collector's core for the whole run")
     parser.add_argument("--buffer", type=int, default=32 << 20,
-                        help="nfcapd -B (pahna: [collector] receive_buffer_bytes, 32 MiB)")
+                        help="socket receive buffer asked by both: nfcapd -B, pahna "
+                             "[collector] receive_buffer_bytes (its default, 32 MiB); "
+                             "net.core.rmem_max is raised to it for the run when lower, so "
+                             "nfcapd (SO_RCVBUF) gets what pahna (SO_RCVBUFFORCE) gets")
     parser.add_argument("--flush-interval", type=float, default=1.0)
     parser.add_argument("--pahna-args", default="", help="more `pahna collect` options")
     parser.add_argument("--settle", type=float, default=8.0,
@@ -316,7 +354,8 @@ def main() -> None:
     parser.add_argument("--work", default=None, help="folder for the stream and stores")
     args = parser.parse_args()
     runners = {"pahna": run_pahna, "nfcapd": run_nfcapd}
-    with tempfile.TemporaryDirectory(prefix="pahna-race-", dir=args.work) as tmp:
+    with tempfile.TemporaryDirectory(prefix="pahna-race-", dir=args.work) as tmp, \
+            rmem_max_at_least(args.buffer):
         work = Path(tmp)
         sender = build_sender(work)
         stream = write_stream(work / "stream.bin", args.records)
