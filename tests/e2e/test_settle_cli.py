@@ -76,7 +76,7 @@ def build_month(workspace: Workspace) -> None:
     traffic = generate_month(chosen, PERIOD, 3000, seed=7)
     ingestor, lock = Ingestor(workspace), threading.Lock()
 
-    def sink(datagrams: list[Datagram]) -> None:
+    def sink(datagrams: list[Datagram], segments: tuple[str, ...]) -> None:
         with lock:
             ingestor.ingest_datagrams(datagrams, source="udp://127.0.0.1")
 

@@ -6,6 +6,7 @@ import json
 import signal
 import sys
 import threading
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,8 +14,9 @@ import click
 
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.cli.workers import supervise
+from pahna.errors import PahnaError
 from pahna.intake.base import Datagram
-from pahna.intake.collector import ListenAddress, UdpCollector
+from pahna.intake.collector import ListenAddress, Sink, UdpCollector
 from pahna.intake.dispatch import warm_up
 from pahna.intake.metrics import MetricsServer, render
 from pahna.intake.receiver import SpoolBounds
@@ -101,7 +103,7 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
     ingestor = Ingestor(workspace, state=f"intake-state-{key}.json")
     addresses = [ListenAddress.parse(a) for a in listening]
     collector = UdpCollector(
-        addresses, _sink(ingestor, lambda: collector.counters()),
+        addresses, _sink(ingestor, lambda: collector.counters(), lambda: collector.stop),
         workspace.home / "spool" / key, flush_interval or settings.flush_interval_s,
         settings.receive_buffer_bytes,
         SpoolBounds(settings.spool_segment_bytes, flush_interval or settings.flush_interval_s,
@@ -125,9 +127,19 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
         sys.stdout.flush()
     try:
         collector.run()
+    except PahnaError:
+        raise
+    except Exception as error:  # a bug: say so, exit non-zero; the spool keeps the data
+        traceback.print_exc()
+        click.echo(f"pahna collect: stopped by an unexpected {type(error).__name__} ({error}); "
+                   "what the spool holds is stored when it starts again", err=True)
+        sys.exit(70)
     finally:
         if server is not None:
             server.close()
+    held = ingestor.shutdown()
+    if held:
+        click.echo(f"{held} data sets still waited for their template: quarantined", err=True)
     click.echo(json.dumps(ingestor.counters.as_dict(), indent=1))
 
 
@@ -148,14 +160,15 @@ def _worker_address(listen: str, index: int) -> str:
 
 
 def _sink(ingestor: Ingestor, receiving: Callable[[], dict[str, int]],
-          ) -> Callable[[list[Datagram]], None]:
-    def sink(datagrams: list[Datagram]) -> None:
-        report = ingestor.ingest_datagrams(datagrams, source="udp")
+          stop: Callable[[], threading.Event]) -> Sink:
+    def sink(datagrams: list[Datagram], segments: tuple[str, ...]) -> None:
+        report = ingestor.ingest_retrying(datagrams, "udp", segments, stop(),
+                                          lambda text: click.echo(text, err=True))
         totals = ingestor.counters.totals()
         counts = receiving()
         click.echo(f"flushed {len(datagrams)} datagrams: {report.records} records, "
-                   f"{report.rejected} rejected | total {totals}, "
-                   f"{counts.get('kernel_drops', 0)} kernel drops, "
+                   f"{report.rejected} rejected, {report.duplicates} duplicates | total "
+                   f"{totals}, {counts.get('kernel_drops', 0)} kernel drops, "
                    f"{counts.get('spool_full_datagrams', 0)} dropped by a full spool", err=True)
     return sink
 
@@ -171,7 +184,7 @@ def _metrics_server(listen: str, ingestor: Ingestor,
                                    for name, value in collector.counters().items()}
         extra["collector_received_total"] = extra.pop("collector_datagrams", 0)
         extra["collector_kernel_drops_total"] = extra.pop("collector_kernel_drops", 0)
-        extra["collector_failed_batches_total"] = collector.failed_batches
+        extra["collector_store_retries_total"] = ingestor.store_retries
         return render(ingestor.counters, extra)
 
     server = MetricsServer(address.host, address.port, page)

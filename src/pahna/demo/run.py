@@ -74,7 +74,7 @@ def run_demo(home: Path, flows: int, console: Console) -> DemoResult:
     ingestor = Ingestor(workspace)
     lock = threading.Lock()
 
-    def sink(datagrams: list[Datagram]) -> None:
+    def sink(datagrams: list[Datagram], segments: tuple[str, ...]) -> None:
         with lock:
             ingestor.ingest_datagrams(datagrams, source="udp://127.0.0.1")
 

@@ -16,11 +16,9 @@ import contextlib
 import os
 import sys
 import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pahna.errors import PahnaError
 from pahna.intake.base import Datagram
 from pahna.intake.receiver import (
     MAGIC,
@@ -31,7 +29,9 @@ from pahna.intake.receiver import (
 )
 from pahna.intake.sockets import ListenAddress, kernel_drops, open_socket
 
-Sink = Callable[[list[Datagram]], None]
+Sink = Callable[[list[Datagram], tuple[str, ...]], None]
+"""Takes the datagrams of sealed segments (and the segments' names) and returns once they
+are in the store; it retries a refusing store itself, and raises only to stop."""
 FLUSHER_NICE = 10
 """How much lower the flusher's priority is than the receive thread's (nice steps)."""
 POLL_S = 0.1
@@ -54,8 +54,6 @@ class UdpCollector:
         self.flush_interval_s = flush_interval_s
         self.bounds = bounds or SpoolBounds(segment_age_s=flush_interval_s)
         self.alarm = alarm or (lambda text: print(text, file=sys.stderr, flush=True))
-        self.failed_batches = 0
-        self.last_error = ""
         self.fatal: BaseException | None = None
         self.stop = threading.Event()
         self._receiver: Receiver | None = None
@@ -123,16 +121,9 @@ class UdpCollector:
             while sealed and (not batch or size + sealed[0].stat().st_size <= BATCH_BYTES):
                 size += sealed[0].stat().st_size
                 batch.append(sealed.pop(0))
-            try:
-                self.sink([d for path in batch for d in read_segment(path)])
-            except (PahnaError, OSError) as error:
-                self.failed_batches += 1
-                self.last_error = f"{type(error).__name__}: {error}"
-                self.alarm(f"store refused a batch ({self.last_error}); kept in the spool, "
-                           "retrying")
-                time.sleep(1.0)
-                return
-            for path in batch:
+            self.sink([d for path in batch for d in read_segment(path)],
+                      tuple(path.name for path in batch))
+            for path in batch:  # only once their batch is in the store
                 path.unlink()
 
     def _watch_spool(self) -> None:

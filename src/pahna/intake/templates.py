@@ -105,6 +105,13 @@ class TemplateCache:
             self._per_domain[key[:2]] += 1
         self._templates[key] = template
 
+    def accepts(self, key: TemplateKey) -> bool:
+        """Whether :meth:`put` would keep a template under this key."""
+        return key in self._templates or self._per_domain[key[:2]] < MAX_TEMPLATES_PER_DOMAIN
+
+    def keys_of(self, exporter: bytes, domain: int) -> list[TemplateKey]:
+        return [k for k in self._templates if k[:2] == (exporter, domain)]
+
     def withdraw(self, key: TemplateKey) -> None:
         if self._templates.pop(key, None) is not None:
             self._per_domain[key[:2]] -= 1

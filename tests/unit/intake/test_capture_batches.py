@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from pahna import pipeline
+from pahna.store import ingest
 from pahna.store.manifests import read_manifests
 from pahna.workspace import Workspace
 
@@ -15,7 +16,7 @@ CASE = "captures/pmacct-cases/101-NFv9-CISCO-cust_primitives/traffic-00.pcap"
 
 def test_capture_batches_are_stored_once(workspace: Workspace, shared_dir: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "CAPTURE_BATCH", 7)
+    monkeypatch.setattr(ingest, "CAPTURE_BATCH", 7)
     capture = shared_dir / CASE
     first = pipeline.Ingestor(workspace).ingest_file(capture)
     assert first.records == 51 and not first.duplicate
