@@ -16,7 +16,8 @@ files; nfcapd: `nfdump -R DIR -s proto -N` totals), the kernel's drop counter fo
 socket (/proc/net/udp), its CPU seconds from the first datagram to the end (process
 and threads, from /proc: the whole process, receive + decode + write), and how long it
 took after the last datagram was sent to have stored everything. `--burner` adds other
-work: a busy loop pinned to the collector's core for the whole run.
+work: a busy loop pinned to the collector's core from before the first datagram until
+two seconds after the last.
 """
 
 from __future__ import annotations
@@ -167,24 +168,39 @@ def pinned(cpu: int) -> list[str]:
     return ["taskset", "-c", str(cpu)]
 
 
-def send(sender: Path, stream: Stream, port: int, rate: float, cpu: int) -> float:
+def send(sender: Path, stream: Stream, port: int, rate: float, cpu: int,
+         burn: int | None = None) -> float:
+    """Send the stream; with `burn`, a busy loop on that core from before the first
+    datagram until two seconds after the last (other work while receiving)."""
+    busy = None if burn is None else subprocess.Popen(
+        [*pinned(burn), sys.executable, "-c", "while True: pass"])
+    try:
+        return _send(sender, stream, port, rate, cpu)
+    finally:
+        if busy is not None:
+            time.sleep(2.0)
+            busy.kill()
+            busy.wait()
+
+
+def _send(sender: Path, stream: Stream, port: int, rate: float, cpu: int) -> float:
     done = subprocess.run([*pinned(cpu), str(sender), str(stream.path), "127.0.0.1", str(port),
                            str(rate / RECORDS_PER_MESSAGE)],
                           capture_output=True, text=True, check=True)
     return float(done.stdout.split()[4])
 
 
-def wait_stored(progress: Callable[[], int], target: int, settle_s: float, limit_s: float,
-                stored: Callable[[], int]) -> float:
-    """Poll until `stored()` reaches target, or `progress()` stops moving for settle_s;
-    returns the seconds it took."""
+def wait_stored(stored: Callable[[], int], target: int, held: Callable[[], int],
+                settle_s: float, limit_s: float) -> float:
+    """Poll until `stored()` reaches target; or, once the collector `held()` nothing more,
+    until `stored()` stopped moving for settle_s; returns the seconds it took."""
     started = time.monotonic()
     last, moved = -1, started
     while time.monotonic() - started < limit_s:
-        if stored() >= target:
+        now = stored()
+        if now >= target:
             break
-        now = progress()
-        if now != last:
+        if now != last or held() > 0:
             last, moved = now, time.monotonic()
         elif time.monotonic() - moved > settle_s:
             break
@@ -237,9 +253,10 @@ def run_pahna(args: argparse.Namespace, sender: Path, stream: Stream, rate: floa
             raise SystemExit(f"pahna collect exited: {daemon.stderr.read()}")
     time.sleep(1.0)
     idle = cpu_seconds(daemon.pid)
-    send_s = send(sender, stream, port, rate, args.sender_cpu)
-    drain = wait_stored(lambda: store_totals(home)[0] + spooled(home), stream.records,
-                        args.settle, args.limit, lambda: store_totals(home)[0])
+    send_s = send(sender, stream, port, rate, args.sender_cpu,
+                  args.collector_cpu if args.burner else None)
+    drain = wait_stored(lambda: store_totals(home)[0], stream.records, lambda: spooled(home),
+                        args.settle, args.limit)
     busy = cpu_seconds(daemon.pid) - idle
     drops = sum(d for _, d in udp_sockets(port))
     daemon.send_signal(signal.SIGTERM)
@@ -273,7 +290,8 @@ def run_nfcapd(args: argparse.Namespace, sender: Path, stream: Stream, rate: flo
         time.sleep(0.05)
     time.sleep(1.0)
     idle = cpu_seconds(daemon.pid)
-    send_s = send(sender, stream, port, rate, args.sender_cpu)
+    send_s = send(sender, stream, port, rate, args.sender_cpu,
+                  args.collector_cpu if args.burner else None)
     drain = wait_idle(daemon.pid, port, args.limit)
     busy = cpu_seconds(daemon.pid) - idle
     drops = sum(d for _, d in udp_sockets(port))
@@ -316,10 +334,6 @@ def rmem_max_at_least(size: int) -> Iterator[None]:
             knob.write_text(str(before))
 
 
-def burner(cpu: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*pinned(cpu), sys.executable, "-c", "while True: pass"])
-
-
 def report(outcome: Outcome, stream: Stream) -> str:
     share = outcome.stored / stream.records
     return (f"{outcome.rate / 1e6:>4.1f} M/s {outcome.collector:<7} stored "
@@ -327,7 +341,8 @@ def report(outcome: Outcome, stream: Stream) -> str:
             f"{'exact' if outcome.octets == stream.octets else f'{outcome.octets:,}'} "
             f"kernel drops {outcome.kernel_drops:>7,} cpu {outcome.cpu_s:6.2f} s "
             f"({outcome.stored / max(outcome.cpu_s, 1e-9) / 1e6:5.2f} M rec/cpu-s) "
-            f"sent in {outcome.send_s:5.2f} s, stored {outcome.drain_s:5.1f} s later")
+            f"sent in {outcome.send_s:5.2f} s ({stream.records / outcome.send_s / 1e6:.2f} M/s), "
+            f"stored {outcome.drain_s:5.1f} s later; load {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:
@@ -340,7 +355,8 @@ def main() -> None:
     parser.add_argument("--collector-cpu", type=int, default=1)
     parser.add_argument("--sender-cpu", type=int, default=0)
     parser.add_argument("--burner", action="store_true",
-                        help="a busy loop on the collector's core for the whole run")
+                        help="other work: a busy loop on the collector's core from before "
+                             "the first datagram until 2 s after the last")
     parser.add_argument("--buffer", type=int, default=32 << 20,
                         help="socket receive buffer asked by both: nfcapd -B, pahna "
                              "[collector] receive_buffer_bytes (its default, 32 MiB); "
@@ -368,13 +384,7 @@ def main() -> None:
         for rate in (float(r) * 1e6 for r in args.rates.split(",")):
             for _ in range(args.runs):
                 for name in args.collectors.split(","):
-                    busy = burner(args.collector_cpu) if args.burner else None
-                    try:
-                        outcome = runners[name](args, sender, stream, rate, work)
-                    finally:
-                        if busy is not None:
-                            busy.kill()
-                            busy.wait()
+                    outcome = runners[name](args, sender, stream, rate, work)
                     results.append(outcome)
                     print(report(outcome, stream), flush=True)
         summarize(results, stream)
