@@ -367,6 +367,8 @@ def main() -> None:
     parser.add_argument("--settle", type=float, default=8.0,
                         help="seconds without progress after which a collector is done")
     parser.add_argument("--limit", type=float, default=300.0)
+    parser.add_argument("--receive-only", action="store_true",
+                        help="time pahna's receive path alone, in this process, into a spool")
     parser.add_argument("--work", default=None, help="folder for the stream and stores")
     args = parser.parse_args()
     runners = {"pahna": run_pahna, "nfcapd": run_nfcapd}
@@ -380,6 +382,9 @@ def main() -> None:
               f"collectors on cpu {args.collector_cpu}, sender on cpu {args.sender_cpu}"
               f"{', burner on the collectors core' if args.burner else ''}; "
               f"load {os.getloadavg()[0]:.2f}", flush=True)
+        if args.receive_only:
+            receive_only(args, sender, stream, work)
+            return
         results: list[Outcome] = []
         for rate in (float(r) * 1e6 for r in args.rates.split(",")):
             for _ in range(args.runs):
@@ -388,6 +393,35 @@ def main() -> None:
                     results.append(outcome)
                     print(report(outcome, stream), flush=True)
         summarize(results, stream)
+
+
+def receive_only(args: argparse.Namespace, sender: Path, stream: Stream, work: Path) -> None:
+    """The receive path alone, in this process: the stream into a spool, no decoding
+    (PAHNA_RECEIVER=python picks the Python loop)."""
+    from pahna.intake.receiver import SpoolBounds, compiled, open_receiver
+    from pahna.intake.sockets import ListenAddress, kernel_drops, open_socket
+
+    os.sched_setaffinity(0, {args.collector_cpu})
+    for rate in (float(r) * 1e6 for r in args.rates.split(",")):
+        spool = work / "spool"
+        shutil.rmtree(spool, ignore_errors=True)
+        sock = open_socket(ListenAddress("127.0.0.1", 0), args.buffer)
+        receiver = open_receiver([sock], spool, SpoolBounds())
+        started = time.process_time()
+        receiver.start()
+        send_s = send(sender, stream, sock.getsockname()[1], rate, args.sender_cpu)
+        deadline = time.monotonic() + 30
+        while receiver.counters()["datagrams"] + kernel_drops([sock]) < stream.datagrams and (
+                time.monotonic() < deadline):
+            time.sleep(0.05)
+        receiver.stop()
+        cpu = time.process_time() - started
+        got = receiver.counters()["datagrams"]
+        print(f"{rate / 1e6:>4.1f} M/s {'compiled' if compiled() else 'python'} receive path: "
+              f"{got:,}/{stream.datagrams:,} datagrams spooled, kernel drops "
+              f"{kernel_drops([sock]):,}, {cpu:.2f} CPU s = {cpu / max(got, 1) * 1e6:.2f} us "
+              f"a datagram; sent in {send_s:.2f} s", flush=True)
+        sock.close()
 
 
 def summarize(results: list[Outcome], stream: Stream) -> None:
