@@ -65,15 +65,18 @@ def rules(workspace: Workspace) -> Rules:
 
 
 def usage_for_period(workspace: Workspace, period: str, engine_name: str | None = None,
-                     group_by: tuple[str, ...] = ("producer_id",)) -> pa.Table:
-    """Sampling-scaled usage for a Jalali month, summed over `group_by`."""
+                     group_by: tuple[str, ...] = ("producer_id",),
+                     with_rules: Rules | None = None) -> pa.Table:
+    """Sampling-scaled usage for a Jalali month, summed over `group_by` (with the given
+    rules, else the registry's: a caller that passes them can read what their metering
+    filter dropped)."""
     month = JalaliMonth.parse(period)
     settings = workspace.config.aggregate
     engine = get_engine(engine_name or settings.engine, settings.memory_limit,
                         spark=settings.spark, store_dir=workspace.store_dir)
     files = committed_files(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
     query = UsageQuery(str(month), month.start_ms, month.end_ms, group_by)
-    return engine.usage(files, query, rules(workspace))
+    return engine.usage(files, query, with_rules or rules(workspace))
 
 
 def load_tariffs(workspace: Workspace) -> list[Tariff]:

@@ -20,8 +20,10 @@ from pahna.intake.collector import ListenAddress, Sink, UdpCollector
 from pahna.intake.dispatch import warm_up
 from pahna.intake.metrics import MetricsServer, render
 from pahna.intake.receiver import SpoolBounds
+from pahna.intake.replay import Selection
 from pahna.intake.sockets import granted_buffer
 from pahna.pipeline import Ingestor, IngestReport
+from pahna.schema import address_to_bytes
 from pahna.store.state import listen_key
 
 
@@ -37,33 +39,53 @@ def _files(paths: tuple[str, ...]) -> list[Path]:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True))
-@click.option("--exporter", default="0.0.0.0", show_default=True,
-              help="Exporter address to record for raw datagram files (captures keep their "
-                   "own).")
+@click.option("--port", "ports", multiple=True, type=click.IntRange(1, 65535),
+              help="Take only a capture's datagrams to this UDP port (repeatable). Default: "
+                   "2055, 4739, 6343, 9995, 9996 and the ports pahna.toml listens on; any "
+                   "port when --exporter is given.")
+@click.option("--exporter", "exporters", multiple=True, metavar="ADDR",
+              help="Take only a capture's datagrams from this exporter (repeatable); raw "
+                   "datagram files are recorded as from the first one (default 0.0.0.0).")
 @home_option
 @json_option
-def ingest(paths: tuple[str, ...], exporter: str, home: str | None, as_json: bool) -> None:
-    """Store flows from captures (pcap, pcapng) and raw export files, exactly once.
+def ingest(paths: tuple[str, ...], ports: tuple[int, ...], exporters: tuple[str, ...],
+           home: str | None, as_json: bool) -> None:
+    """Store flows from captures (pcap, pcapng), quarantine files and raw export files.
 
-    PATHS are files or folders (walked in name order). A file already stored (same
-    content) is skipped; what cannot be decoded is counted and quarantined.
+    PATHS are files or folders (walked in name order). Export messages already in the
+    store (the same exporter, stream, sequence and bytes) are counted as duplicates and
+    not stored again; what cannot be decoded is counted and quarantined; a capture's
+    other packets are skipped and counted by reason.
     """
-    ingestor = Ingestor(workspace_from(home))
+    workspace = workspace_from(home)
+    selection = Selection.for_ingest(list(ports), [address_to_bytes(e) for e in exporters],
+                                     workspace.config.collector.listen)
+    ingestor = Ingestor(workspace, selection=selection)
+    exporter = exporters[0] if exporters else "0.0.0.0"
     reports = [ingestor.ingest_file(f, exporter) for f in _files(paths)]
+    held = ingestor.shutdown()
     rows = [_row(r) for r in reports]
     if as_json:
         click.echo(json.dumps({"files": rows, "counters": ingestor.counters.as_dict(),
-                               "replay": vars(ingestor.replay)}, indent=1))
+                               "replay": vars(ingestor.replay), "held_quarantined": held},
+                              indent=1))
         return
     for row in rows:
         state = "already stored" if row["duplicate"] else (
-            f"{row['records']} records, {row['rejected']} rejected")
+            f"{row['records']} records, {row['rejected']} rejected, "
+            f"{row['duplicates']} duplicates")
         click.echo(f"{row['file']}: {state}")
+    if ingestor.replay.skipped:
+        skipped = ", ".join(f"{n} {reason}"
+                            for reason, n in sorted(ingestor.replay.skipped.items()))
+        click.echo(f"capture packets skipped: {skipped}")
+    if held:
+        click.echo(f"{held} data sets never got their template: quarantined")
 
 
 def _row(report: IngestReport) -> dict[str, object]:
     return {"file": report.source, "records": report.records, "rejected": report.rejected,
-            "duplicate": report.duplicate,
+            "duplicate": report.duplicate, "duplicates": report.duplicates,
             "batch_id": report.manifest.batch_id if report.manifest else None}
 
 
@@ -140,6 +162,10 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
     held = ingestor.shutdown()
     if held:
         click.echo(f"{held} data sets still waited for their template: quarantined", err=True)
+    counts = collector.counters()
+    click.echo(f"stopped: received {counts['datagrams']} datagrams, {counts['kernel_drops']} "
+               f"kernel drops, {counts.get('spool_full_datagrams', 0)} dropped by a full "
+               f"spool | total {ingestor.counters.totals()}", err=True)
     click.echo(json.dumps(ingestor.counters.as_dict(), indent=1))
 
 

@@ -65,7 +65,9 @@ class IntakeCounters:
         items = list(self.by_exporter.values())
         errors = sum(sum(c.errors.values()) for c in items)
         return (f"{sum(c.datagrams for c in items)} datagrams, "
+                f"{sum(c.duplicates for c in items)} duplicates, "
                 f"{sum(c.records for c in items)} records, {errors} errors, "
+                f"{sum(c.quarantined for c in items)} quarantined, "
                 f"{sum(c.sequence_gaps for c in items)} sequence gaps")
 
     def as_dict(self) -> dict[str, dict[str, object]]:

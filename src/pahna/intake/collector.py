@@ -21,13 +21,12 @@ from pathlib import Path
 
 from pahna.intake.base import Datagram
 from pahna.intake.receiver import (
-    MAGIC,
-    RECORD_HEADER,
     Receiver,
     SpoolBounds,
     open_receiver,
 )
 from pahna.intake.sockets import ListenAddress, kernel_drops, open_socket
+from pahna.intake.spool import decode_records
 
 Sink = Callable[[list[Datagram], tuple[str, ...]], None]
 """Takes the datagrams of sealed segments (and the segments' names) and returns once they
@@ -57,6 +56,8 @@ class UdpCollector:
         self.fatal: BaseException | None = None
         self.stop = threading.Event()
         self._receiver: Receiver | None = None
+        self.torn_bytes = 0
+        """Bytes cut from the torn tails of segments a killed process left open."""
         self._spool_full_seen = 0
 
     @property
@@ -72,13 +73,14 @@ class UdpCollector:
         out = dict(self._receiver.counters()) if self._receiver is not None else {
             "datagrams": 0}
         out["kernel_drops"] = kernel_drops(self.sockets) if self._receiver is not None else 0
+        out["spool_torn_bytes"] = self.torn_bytes
         return out
 
     def run(self) -> None:
         """Receive until stopped; flush sealed segments as they come and all at the end.
         Raises what stopped the flusher, if anything did."""
         self.spool.mkdir(parents=True, exist_ok=True)
-        seal_leftovers(self.spool)
+        self.torn_bytes = seal_leftovers(self.spool)
         self._receiver = open_receiver(self.sockets, self.spool, self.bounds)
         flushing = threading.Event()
         flusher = threading.Thread(target=self._flush_loop, args=(flushing,), name="flusher",
@@ -144,16 +146,7 @@ def read_segment(path: Path) -> list[Datagram]:
 
 def _records(data: bytes) -> tuple[list[Datagram], int]:
     """The whole records at the start of `data`, and the bytes they take."""
-    out, offset, size = [], 0, RECORD_HEADER.size
-    unpack = RECORD_HEADER.unpack_from
-    while offset + size <= len(data):
-        magic, length, received_ns, exporter = unpack(data, offset)
-        if magic != MAGIC or offset + size + length > len(data):
-            break
-        out.append(Datagram(exporter, data[offset + size : offset + size + length],
-                            received_ns // 1_000_000))
-        offset += size + length
-    return out, offset
+    return decode_records(data)
 
 
 def seal_leftovers(spool: Path) -> int:

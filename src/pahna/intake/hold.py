@@ -32,65 +32,69 @@ class Pending:
 
 
 class Hold:
-    """Held data sets in arrival order."""
+    """Held data sets in arrival order, found by their template key."""
 
     def __init__(self, hold_ms: int) -> None:
         self.hold_ms = hold_ms
-        self.items: list[Pending] = []
-        self._identities: set[bytes] = set()
+        self._items: dict[bytes, Pending] = {}  # by identity, oldest first
+        self._by_key: dict[TemplateKey, list[bytes]] = {}
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self._items)
+
+    @property
+    def items(self) -> list[Pending]:
+        return list(self._items.values())
 
     def add(self, pending: Pending) -> list[Rejected]:
         """Hold a set (once); returns the oldest ones pushed out when the hold is full."""
-        if pending.identity in self._identities:
+        if pending.identity in self._items:
             return []
         out = []
-        while len(self.items) >= MAX_HELD:
-            oldest = self.items.pop(0)
-            self._identities.discard(oldest.identity)
+        while len(self._items) >= MAX_HELD:
+            oldest = self._items.pop(next(iter(self._items)))
             out.append(Rejected(oldest.datagram, DecodeError(
                 f"{MAX_HELD} data sets already wait for templates", reason="hold_full")))
-        self.items.append(pending)
-        self._identities.add(pending.identity)
+        if out:
+            self._reindex()
+        self._items[pending.identity] = pending
+        self._by_key.setdefault(pending.key, []).append(pending.identity)
         return out
 
-    def take(self, wanted: set[TemplateKey] | None = None,
-             identities: set[bytes] | None = None) -> list[Pending]:
-        """Remove and return the held sets whose key is in `wanted` or whose identity is
-        in `identities`."""
-        if not self.items:
+    def take(self, key: TemplateKey) -> list[Pending]:
+        """Remove and return the held sets that wait for `key`, oldest first."""
+        identities = self._by_key.pop(key, None)
+        if not identities:
             return []
-        def chosen(p: Pending) -> bool:
-            return (wanted is not None and p.key in wanted) or (
-                identities is not None and p.identity in identities)
-        out = [p for p in self.items if chosen(p)]
-        if out:
-            self.items = [p for p in self.items if not chosen(p)]
-            self._identities -= {p.identity for p in out}
-        return out
+        return [p for i in identities if (p := self._items.pop(i, None)) is not None]
 
     def expire(self, now_ms: int) -> list[Rejected]:
         """Reject what has waited longer than the hold time."""
-        late = [p for p in self.items if now_ms - p.datagram.received_ms > self.hold_ms]
-        if not late:
-            return []
-        self.items = [p for p in self.items if now_ms - p.datagram.received_ms <= self.hold_ms]
-        self._identities -= {p.identity for p in late}
+        late = [p for p in self._items.values()
+                if now_ms - p.datagram.received_ms > self.hold_ms]
+        for pending in late:
+            del self._items[pending.identity]
+        if late:
+            self._reindex()
         return [Rejected(p.datagram, _missing(p, "within the hold time")) for p in late]
+
+    def _reindex(self) -> None:
+        self._by_key = {}
+        for identity, pending in self._items.items():
+            self._by_key.setdefault(pending.key, []).append(identity)
 
     def drain(self) -> list[Rejected]:
         """Reject everything held (the decoder is shutting down)."""
-        out = [Rejected(p.datagram, _missing(p, "before shutdown")) for p in self.items]
-        self.items, self._identities = [], set()
+        out = [Rejected(p.datagram, _missing(p, "before shutdown")) for p in self._items.values()]
+        self._items, self._by_key = {}, {}
         return out
 
     def to_list(self) -> list[dict[str, Any]]:
         """JSON-ready: each held set as its message, exporter, receive time and identity."""
         return [{"exporter": p.datagram.exporter.hex(), "received_ms": p.datagram.received_ms,
                  "identity": p.identity.hex(),
-                 "message": base64.b64encode(p.datagram.payload).decode()} for p in self.items]
+                 "message": base64.b64encode(p.datagram.payload).decode()}
+                for p in self._items.values()]
 
 
 def saved_messages(items: list[dict[str, Any]]) -> list[tuple[Datagram, bytes]]:

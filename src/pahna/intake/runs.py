@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 
+from pahna.intake.biflows import has_reverse, reverse_flows
 from pahna.intake.records import RecordContext, flows_from_records
 from pahna.intake.templates import Template
 from pahna.intake.uniform import Block
@@ -57,7 +58,12 @@ def finish_run(run: Run, batch_id: str) -> tuple[pa.Table, np.ndarray] | None:
         sampling_rate=_run_rates(run, spans),
     )
     records = _record_bytes(run).view(run.template.dtype)
-    return flows_from_records(records, run.template.names, ctx, batch_id), _origins(run)
+    names, origins = run.template.names, _origins(run)
+    flows = flows_from_records(records, names, ctx, batch_id)
+    if not has_reverse(names):
+        return flows, origins
+    reverse, mask = reverse_flows(records, names, flows)
+    return pa.concat_tables([flows, reverse]), np.concatenate([origins, origins[mask]])
 
 
 def _origins(run: Run) -> np.ndarray:

@@ -307,7 +307,7 @@ class TemplatedDecoder:
 
     def _release(self, key: TemplateKey, runs: dict[int, Run]) -> None:
         """Decode the held sets that waited for `key`."""
-        for pending in self.hold.take(wanted={key}):
+        for pending in self.hold.take(key):
             self._decode_held(pending, runs)
 
     def _decode_held(self, pending: Pending, runs: dict[int, Run]) -> None:

@@ -1,7 +1,7 @@
 """The identities of the export messages the store holds, filed per exporter and day.
 
     store/exports/EXPORTER/YYYY-MM-DD.ids    one file per exporter address (32 hex digits)
-                                             and UTC day (see pahna.intake.identity)
+                                             and UTC day received (pahna.intake.identity)
     store/exports/.lock                      held while a batch is checked and committed
 
 Each file is a sequence of chunks, one per committed batch that touched that exporter and
@@ -121,7 +121,7 @@ class ExportIndex:
         """The batch's manifest is in place: its identities count from now on."""
         self._committed.add(content_hash)
         for partition in by_partition:
-            self._refresh(partition, self._loaded[partition])
+            self._partition(partition)  # reads the new chunk (or the file, if evicted)
 
     def _partition(self, partition: Partition) -> _Loaded:
         loaded = self._loaded.get(partition)

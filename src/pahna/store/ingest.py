@@ -1,4 +1,5 @@
-"""Decode datagrams and commit them to the store, each export message exactly once.
+"""Decode datagrams and commit them to the store, each export message once (as far as its
+identity tells; see docs/decisions/0006-export-identity.md).
 
 A batch goes through two steps, both under the store's commit lock
 (:meth:`ExportIndex.locked`):
@@ -22,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,8 +32,9 @@ import pyarrow as pa
 from pahna.errors import StoreError
 from pahna.intake.base import Datagram, IntakeCounters, Rejected
 from pahna.intake.dispatch import FlowDecoder
-from pahna.intake.identity import message_identity
-from pahna.intake.replay import ReplayStats, is_capture, read_capture
+from pahna.intake.identity import days_to_search, message_identity
+from pahna.intake.replay import ReplayStats, Selection, is_capture, read_capture
+from pahna.intake.spool import decode_records, is_spool_file
 from pahna.schema import address_to_bytes
 from pahna.store.exports import ExportIndex, Partition
 from pahna.store.manifests import Manifest
@@ -78,8 +80,11 @@ class Ingestor:
     template refresh and loses nothing that was waiting for one.
     """
 
-    def __init__(self, workspace: Workspace, state: str = STATE_NAME) -> None:
+    def __init__(self, workspace: Workspace, state: str = STATE_NAME,
+                 selection: Selection | None = None) -> None:
         self.workspace = workspace
+        self.selection = selection or Selection.for_ingest(
+            [], [], workspace.config.collector.listen)
         self.state = state
         settings = workspace.config.collector
         override = {address_to_bytes(a): r for a, r in settings.sampling_override.items()}
@@ -126,8 +131,9 @@ class Ingestor:
         """Indices of the datagrams to decode, and of those the store already holds (or
         that repeat an earlier one of the batch)."""
         by_partition: dict[Partition, list[int]] = {}
-        for index, (datagram, (_, day)) in enumerate(zip(datagrams, named, strict=True)):
-            by_partition.setdefault((datagram.exporter, day), []).append(index)
+        for index, datagram in enumerate(datagrams):
+            for day in days_to_search(datagram.received_ms):
+                by_partition.setdefault((datagram.exporter, day), []).append(index)
         held: set[int] = set()
         for partition, indices in by_partition.items():
             seen = self.exports.seen(partition, [named[i][0] for i in indices])
@@ -201,19 +207,21 @@ class Ingestor:
             counters.quarantined_bytes += len(item.datagram.payload)
 
     def ingest_file(self, path: Path, exporter: str = "0.0.0.0") -> IngestReport:
-        """A pcap/pcapng capture (each datagram keeps its real exporter) or a raw
-        datagram file (one or more export messages back to back, from `exporter`)."""
+        """A pcap/pcapng capture (each datagram keeps its real exporter), a file in the
+        spool's framing (a quarantine file: each record keeps its exporter and receive
+        time) or a raw datagram file (export messages back to back, from `exporter`)."""
         if is_capture(path):
-            return self._ingest_capture(path)
+            return self._ingest_batches(path, read_capture(path, self.replay, self.selection))
+        if is_spool_file(path):
+            return self._ingest_batches(path, iter(decode_records(path.read_bytes())[0]))
         datagram = Datagram(address_to_bytes(exporter), path.read_bytes(), _mtime_ms(path))
         return self.ingest_datagrams([datagram], str(path))
 
-    def _ingest_capture(self, path: Path) -> IngestReport:
+    def _ingest_batches(self, path: Path, datagrams: Iterator[Datagram]) -> IngestReport:
         """Stored in batches of CAPTURE_BATCH datagrams, so memory stays flat whatever the
         capture's size; a capture interrupted half way is finished, not duplicated, when
         ingested again (its messages are known by their identity)."""
         records, rejected, duplicates = 0, 0, 0
-        datagrams = read_capture(path, self.replay)
         while batch := list(itertools.islice(datagrams, CAPTURE_BATCH)):
             report = self.ingest_datagrams(batch, str(path))
             records, rejected = records + report.records, rejected + report.rejected

@@ -1,4 +1,7 @@
-"""Write flow batches to the store atomically and exactly once."""
+"""Write flow batches to the store atomically; a batch (content hash) is committed once.
+
+Which messages a batch may hold is decided before, by their export identity (see
+:mod:`pahna.store.ingest`)."""
 
 from __future__ import annotations
 

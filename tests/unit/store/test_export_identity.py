@@ -15,6 +15,7 @@ from tests.flowgen import Flow, flow_table
 from pahna.intake.base import Datagram
 from pahna.intake.ipfix.encoder import encode_flows
 from pahna.intake.netflow.encoder import encode_v5
+from pahna.intake.replay import Selection
 from pahna.intake.sflow.encoder import encode_sflow
 from pahna.schema import address_to_bytes
 from pahna.store import ingest
@@ -22,6 +23,8 @@ from pahna.store.ingest import Ingestor
 from pahna.store.manifests import read_manifests
 from pahna.store.reader import iter_flows
 from pahna.workspace import Workspace
+
+PMACCT_PORTS = Selection(frozenset({9991}))  # the port pmacct's cases were sent to
 
 EXPORTER = address_to_bytes("192.0.2.50")
 T0 = 1_761_165_000_000
@@ -75,11 +78,11 @@ def test_a_capture_with_another_batch_size_is_stored_once(
         workspace: Workspace, shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     capture = shared_dir / "captures/pmacct-cases/101-NFv9-CISCO-cust_primitives/traffic-00.pcap"
     monkeypatch.setattr(ingest, "CAPTURE_BATCH", 7)
-    first = Ingestor(workspace).ingest_file(capture)
+    first = Ingestor(workspace, selection=PMACCT_PORTS).ingest_file(capture)
     assert first.records == 51
     manifests = len(read_manifests(workspace.store_dir))
     monkeypatch.setattr(ingest, "CAPTURE_BATCH", 5)
-    again = Ingestor(workspace).ingest_file(capture)
+    again = Ingestor(workspace, selection=PMACCT_PORTS).ingest_file(capture)
     assert again.duplicate and again.records == 0 and again.duplicates == 40
     assert len(read_manifests(workspace.store_dir)) == manifests
     assert len(stored(workspace)) == 51

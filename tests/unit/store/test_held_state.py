@@ -4,8 +4,6 @@ clean stop; the state always agrees with the store, whenever the process dies.""
 
 from __future__ import annotations
 
-import json
-
 import pyarrow as pa
 from tests.flowgen import Flow, flow_table
 
@@ -15,6 +13,7 @@ from pahna.intake.netflow.v9 import HEADER
 from pahna.schema import address_to_bytes
 from pahna.store.ingest import Ingestor
 from pahna.store.manifests import read_manifests
+from pahna.store.quarantine import quarantined
 from pahna.store.reader import iter_flows
 from pahna.store.state import load_state, stage_state
 from pahna.workspace import Workspace
@@ -69,13 +68,11 @@ def test_held_data_is_quarantined_on_expiry_with_its_bytes(workspace: Workspace)
     ingestor.ingest_datagrams([data_only(second, received_ms=T0)], "udp")
     late = data_only(packets(60)[2], received_ms=T0 + 61_000)  # the hold is 60 s
     ingestor.ingest_datagrams([late], "udp")
-    metas = [json.loads(p.read_text()) for p in workspace.quarantine_dir.rglob("*.json")]
-    assert [m["reason"] for m in metas] == ["template_missing"]
+    assert [m["reason"] for m in quarantined(workspace.quarantine_dir)] == ["template_missing"]
     assert ingestor.counters.exporter(EXPORTER).quarantined == 1
     assert ingestor.decoder.held() == 1  # the late one waits in turn
     assert ingestor.shutdown() == 1  # a clean stop quarantines what still waits
-    reasons = sorted(json.loads(p.read_text())["reason"]
-                     for p in workspace.quarantine_dir.rglob("*.json"))
+    reasons = [m["reason"] for m in quarantined(workspace.quarantine_dir)]
     assert reasons == ["template_missing", "template_missing"]
     assert load_state(workspace.home)["v9"]["held"] == []
 
@@ -86,10 +83,10 @@ def test_quarantined_held_data_can_be_ingested_once_the_template_is_known(
     ingestor = Ingestor(workspace)
     ingestor.ingest_datagrams([data_only(second)], "udp")
     ingestor.shutdown()
-    (saved,) = workspace.quarantine_dir.rglob("*.bin")
+    (saved,) = workspace.quarantine_dir.rglob("*.psg")
     again = Ingestor(workspace)
     again.ingest_datagrams([template_only(8)], "udp")
-    report = again.ingest_file(saved, exporter="192.0.2.60")
+    report = again.ingest_file(saved)  # keeps its exporter and receive time
     assert report.records == 20 and stored_bytes(workspace) == list(range(120, 140))
 
 
