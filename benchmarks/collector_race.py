@@ -16,12 +16,14 @@ files; nfcapd: `nfdump -R DIR -s proto -N` totals), the kernel's drop counter fo
 socket (/proc/net/udp), its CPU seconds from the first datagram to the end (process
 and threads, from /proc: the whole process, receive + decode + write), and how long it
 took after the last datagram was sent to have stored everything. `--burner` adds other
-work: a busy loop pinned to the collector's core for the whole run.
+work: a busy loop pinned to the collector's core from before the first datagram until
+two seconds after the last.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
@@ -31,7 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -166,28 +168,55 @@ def pinned(cpu: int) -> list[str]:
     return ["taskset", "-c", str(cpu)]
 
 
-def send(sender: Path, stream: Stream, port: int, rate: float, cpu: int) -> float:
+def send(sender: Path, stream: Stream, port: int, rate: float, cpu: int,
+         burn: int | None = None) -> float:
+    """Send the stream; with `burn`, a busy loop on that core from before the first
+    datagram until two seconds after the last (other work while receiving)."""
+    busy = None if burn is None else subprocess.Popen(
+        [*pinned(burn), sys.executable, "-c", "while True: pass"])
+    try:
+        return _send(sender, stream, port, rate, cpu)
+    finally:
+        if busy is not None:
+            time.sleep(2.0)
+            busy.kill()
+            busy.wait()
+
+
+def _send(sender: Path, stream: Stream, port: int, rate: float, cpu: int) -> float:
     done = subprocess.run([*pinned(cpu), str(sender), str(stream.path), "127.0.0.1", str(port),
                            str(rate / RECORDS_PER_MESSAGE)],
                           capture_output=True, text=True, check=True)
     return float(done.stdout.split()[4])
 
 
-def wait_stored(count: Callable[[], int], target: int, settle_s: float, limit_s: float,
-                ) -> float:
-    """Poll until `count()` reaches target or stops moving for settle_s; returns seconds."""
+def wait_stored(stored: Callable[[], int], target: int, held: Callable[[], int],
+                settle_s: float, limit_s: float) -> float:
+    """Poll until `stored()` reaches target; or, once the collector `held()` nothing more,
+    until `stored()` stopped moving for settle_s; returns the seconds it took."""
     started = time.monotonic()
     last, moved = -1, started
     while time.monotonic() - started < limit_s:
-        now = count()
+        now = stored()
         if now >= target:
             break
-        if now != last:
+        if now != last or held() > 0:
             last, moved = now, time.monotonic()
         elif time.monotonic() - moved > settle_s:
             break
         time.sleep(0.2)
     return time.monotonic() - started
+
+
+def spooled(home: Path) -> int:
+    """Bytes the collector still holds in its spool (it is working while this moves)."""
+    total = 0
+    for path in home.glob("spool/*/seg-*"):
+        try:
+            total += path.stat().st_size
+        except FileNotFoundError:  # consumed meanwhile
+            continue
+    return total
 
 
 def store_totals(home: Path) -> tuple[int, int]:
@@ -208,6 +237,9 @@ def run_pahna(args: argparse.Namespace, sender: Path, stream: Stream, rate: floa
     shutil.rmtree(home, ignore_errors=True)
     subprocess.run([sys.executable, "-m", "pahna", "init", "--home", str(home)], check=True,
                    capture_output=True)
+    config = home / "pahna.toml"
+    config.write_text(config.read_text().replace(
+        "receive_buffer_bytes = 33554432", f"receive_buffer_bytes = {args.buffer}"))
     port = free_udp_port()
     command = [*pinned(args.collector_cpu), sys.executable, "-m", "pahna", "collect",
                "--home", str(home), "--listen", f"127.0.0.1:{port}",
@@ -221,8 +253,10 @@ def run_pahna(args: argparse.Namespace, sender: Path, stream: Stream, rate: floa
             raise SystemExit(f"pahna collect exited: {daemon.stderr.read()}")
     time.sleep(1.0)
     idle = cpu_seconds(daemon.pid)
-    send_s = send(sender, stream, port, rate, args.sender_cpu)
-    drain = wait_stored(lambda: store_totals(home)[0], stream.records, args.settle, args.limit)
+    send_s = send(sender, stream, port, rate, args.sender_cpu,
+                  args.collector_cpu if args.burner else None)
+    drain = wait_stored(lambda: store_totals(home)[0], stream.records, lambda: spooled(home),
+                        args.settle, args.limit)
     busy = cpu_seconds(daemon.pid) - idle
     drops = sum(d for _, d in udp_sockets(port))
     daemon.send_signal(signal.SIGTERM)
@@ -256,7 +290,8 @@ def run_nfcapd(args: argparse.Namespace, sender: Path, stream: Stream, rate: flo
         time.sleep(0.05)
     time.sleep(1.0)
     idle = cpu_seconds(daemon.pid)
-    send_s = send(sender, stream, port, rate, args.sender_cpu)
+    send_s = send(sender, stream, port, rate, args.sender_cpu,
+                  args.collector_cpu if args.burner else None)
     drain = wait_idle(daemon.pid, port, args.limit)
     busy = cpu_seconds(daemon.pid) - idle
     drops = sum(d for _, d in udp_sockets(port))
@@ -281,8 +316,22 @@ def wait_idle(pid: int, port: int, limit_s: float) -> float:
     return max(0.0, time.monotonic() - started - 0.5)
 
 
-def burner(cpu: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([*pinned(cpu), sys.executable, "-c", "while True: pass"])
+@contextlib.contextmanager
+def rmem_max_at_least(size: int) -> Iterator[None]:
+    """Raise net.core.rmem_max to `size` for the run (when lower and writable)."""
+    knob = Path("/proc/sys/net/core/rmem_max")
+    before = int(knob.read_text())
+    try:
+        if before < size:
+            knob.write_text(str(size))
+            print(f"net.core.rmem_max raised from {before} to {size} for the run")
+    except OSError as error:
+        print(f"net.core.rmem_max stays {before} ({error}): nfcapd's buffer is capped by it")
+    try:
+        yield
+    finally:
+        if int(knob.read_text()) != before:
+            knob.write_text(str(before))
 
 
 def report(outcome: Outcome, stream: Stream) -> str:
@@ -292,7 +341,8 @@ def report(outcome: Outcome, stream: Stream) -> str:
             f"{'exact' if outcome.octets == stream.octets else f'{outcome.octets:,}'} "
             f"kernel drops {outcome.kernel_drops:>7,} cpu {outcome.cpu_s:6.2f} s "
             f"({outcome.stored / max(outcome.cpu_s, 1e-9) / 1e6:5.2f} M rec/cpu-s) "
-            f"sent in {outcome.send_s:5.2f} s, stored {outcome.drain_s:5.1f} s later")
+            f"sent in {outcome.send_s:5.2f} s ({stream.records / outcome.send_s / 1e6:.2f} M/s), "
+            f"stored {outcome.drain_s:5.1f} s later; load {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:
@@ -305,18 +355,25 @@ def main() -> None:
     parser.add_argument("--collector-cpu", type=int, default=1)
     parser.add_argument("--sender-cpu", type=int, default=0)
     parser.add_argument("--burner", action="store_true",
-                        help="a busy loop on the collector's core for the whole run")
+                        help="other work: a busy loop on the collector's core from before "
+                             "the first datagram until 2 s after the last")
     parser.add_argument("--buffer", type=int, default=32 << 20,
-                        help="nfcapd -B (pahna: [collector] receive_buffer_bytes, 32 MiB)")
+                        help="socket receive buffer asked by both: nfcapd -B, pahna "
+                             "[collector] receive_buffer_bytes (its default, 32 MiB); "
+                             "net.core.rmem_max is raised to it for the run when lower, so "
+                             "nfcapd (SO_RCVBUF) gets what pahna (SO_RCVBUFFORCE) gets")
     parser.add_argument("--flush-interval", type=float, default=1.0)
     parser.add_argument("--pahna-args", default="", help="more `pahna collect` options")
     parser.add_argument("--settle", type=float, default=8.0,
                         help="seconds without progress after which a collector is done")
     parser.add_argument("--limit", type=float, default=300.0)
+    parser.add_argument("--receive-only", action="store_true",
+                        help="time pahna's receive path alone, in this process, into a spool")
     parser.add_argument("--work", default=None, help="folder for the stream and stores")
     args = parser.parse_args()
     runners = {"pahna": run_pahna, "nfcapd": run_nfcapd}
-    with tempfile.TemporaryDirectory(prefix="pahna-race-", dir=args.work) as tmp:
+    with tempfile.TemporaryDirectory(prefix="pahna-race-", dir=args.work) as tmp, \
+            rmem_max_at_least(args.buffer):
         work = Path(tmp)
         sender = build_sender(work)
         stream = write_stream(work / "stream.bin", args.records)
@@ -325,20 +382,47 @@ def main() -> None:
               f"collectors on cpu {args.collector_cpu}, sender on cpu {args.sender_cpu}"
               f"{', burner on the collectors core' if args.burner else ''}; "
               f"load {os.getloadavg()[0]:.2f}", flush=True)
+        if args.receive_only:
+            receive_only(args, sender, stream, work)
+            return
         results: list[Outcome] = []
         for rate in (float(r) * 1e6 for r in args.rates.split(",")):
             for _ in range(args.runs):
                 for name in args.collectors.split(","):
-                    busy = burner(args.collector_cpu) if args.burner else None
-                    try:
-                        outcome = runners[name](args, sender, stream, rate, work)
-                    finally:
-                        if busy is not None:
-                            busy.kill()
-                            busy.wait()
+                    outcome = runners[name](args, sender, stream, rate, work)
                     results.append(outcome)
                     print(report(outcome, stream), flush=True)
         summarize(results, stream)
+
+
+def receive_only(args: argparse.Namespace, sender: Path, stream: Stream, work: Path) -> None:
+    """The receive path alone, in this process: the stream into a spool, no decoding
+    (PAHNA_RECEIVER=python picks the Python loop)."""
+    from pahna.intake.receiver import SpoolBounds, compiled, open_receiver
+    from pahna.intake.sockets import ListenAddress, kernel_drops, open_socket
+
+    os.sched_setaffinity(0, {args.collector_cpu})
+    for rate in (float(r) * 1e6 for r in args.rates.split(",")):
+        spool = work / "spool"
+        shutil.rmtree(spool, ignore_errors=True)
+        sock = open_socket(ListenAddress("127.0.0.1", 0), args.buffer)
+        receiver = open_receiver([sock], spool, SpoolBounds())
+        started, main_started = time.process_time(), time.thread_time()
+        receiver.start()
+        send_s = send(sender, stream, sock.getsockname()[1], rate, args.sender_cpu)
+        deadline = time.monotonic() + 30
+        while receiver.counters()["datagrams"] + kernel_drops([sock]) < stream.datagrams and (
+                time.monotonic() < deadline):
+            time.sleep(0.05)
+        receiver.stop()
+        # the receive path's threads: the process's CPU less this (waiting) thread's
+        cpu = time.process_time() - started - (time.thread_time() - main_started)
+        got = receiver.counters()["datagrams"]
+        print(f"{rate / 1e6:>4.1f} M/s {'compiled' if compiled() else 'python'} receive path: "
+              f"{got:,}/{stream.datagrams:,} datagrams spooled, kernel drops "
+              f"{kernel_drops([sock]):,}, {cpu:.2f} CPU s = {cpu / max(got, 1) * 1e6:.2f} us "
+              f"a datagram; sent in {send_s:.2f} s", flush=True)
+        sock.close()
 
 
 def summarize(results: list[Outcome], stream: Stream) -> None:

@@ -21,6 +21,7 @@ from pahna.intake.dispatch import warm_up
 from pahna.intake.metrics import MetricsServer, render
 from pahna.intake.receiver import SpoolBounds
 from pahna.intake.replay import Selection
+from pahna.intake.sockets import granted_buffer
 from pahna.pipeline import Ingestor, IngestReport
 from pahna.schema import address_to_bytes
 from pahna.store.state import listen_key
@@ -130,6 +131,7 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
         SpoolBounds(settings.spool_segment_bytes, flush_interval or settings.flush_interval_s,
                     settings.spool_fsync_interval_s, settings.spool_limit_bytes),
         reuse_port=worker is not None, alarm=lambda text: click.echo(text, err=True))
+    _check_buffers(collector, settings.receive_buffer_bytes)
     warm_up()
     server = _metrics_server(_worker_address(metrics or settings.metrics_listen, index),
                              ingestor, collector)
@@ -165,6 +167,14 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
                f"kernel drops, {counts.get('spool_full_datagrams', 0)} dropped by a full "
                f"spool | total {ingestor.counters.totals()}", err=True)
     click.echo(json.dumps(ingestor.counters.as_dict(), indent=1))
+
+
+def _check_buffers(collector: UdpCollector, asked: int) -> None:
+    """Say so when the kernel gave a socket less receive buffer than configured."""
+    granted = min(granted_buffer(s) for s in collector.sockets) // 2
+    if granted < asked:
+        click.echo(f"receive buffer: asked {asked} bytes, the kernel gave {granted} (raise "
+                   "net.core.rmem_max, or run with CAP_NET_ADMIN)", err=True)
 
 
 def _worker_address(listen: str, index: int) -> str:

@@ -1,20 +1,23 @@
 /* pahna.intake._receiver: UDP datagrams to the on-disk spool, off the interpreter.
  *
- * A Receiver owns two threads that never take the GIL:
+ * A Receiver owns three threads that never take the GIL:
  *   - the receive thread waits on the collector's sockets with poll(2), takes up to
- *     SLOTS datagrams a call with recvmmsg(2) straight into slots that keep 32 bytes in
- *     front of each payload for the spool record header, and appends them to the open
- *     segment with one writev(2) per call (the spool's record: u32 magic "PSG1", u32
- *     payload length, u64 received ns, 16-byte exporter address, then the payload,
- *     little-endian);
- *   - the sync thread fsyncs the open segment every fsync interval and seals the
- *     segments the receive thread has closed (fsync, rename .open -> .seg, fsync of the
- *     folder), so the receive thread never waits for the disk.
- * A segment is closed when it reaches the size bound or its first datagram is older
- * than the age bound. Before every write the spool's size (every seg-* file in the
- * folder, rescanned at most every 20 ms while near the bound) is checked against its
- * bound: over it, the batch is counted as dropped by a full spool, never silently. A
- * write that fails is cut back to the last whole record and counted.
+ *     SLOTS datagrams a call with recvmmsg(2) into slots that keep 32 bytes in front of
+ *     each payload for the spool record header (u32 magic "PSG1", u32 payload length,
+ *     u64 received ns, 16-byte exporter address, little-endian), and copies the framed
+ *     records into a block of the ring (BLOCKS blocks of BLOCK_BYTES); a block goes to
+ *     the writer when full or when the sockets are empty. It never touches the file
+ *     system, so a slow disk (a journal commit, writeback) cannot stall receiving: the
+ *     ring absorbs it, and behind the ring the socket's own buffer. Only when every
+ *     block waits for the writer does the receive thread wait too.
+ *   - the writer thread appends blocks to the open segment, closing a segment at the
+ *     first record that takes it to the size bound, or when its first datagram is older
+ *     than the age bound. Before each block the spool's size (every seg-* file in the
+ *     folder, rescanned at most every 20 ms while near the bound) is checked against its
+ *     bound: over it, the block's datagrams are counted as dropped by a full spool, never
+ *     silently. A write that fails is cut back to the last whole record and counted.
+ *   - the sync thread fsyncs the open segment every fsync interval and seals the closed
+ *     ones (fsync, rename .open -> .seg, fsync of the folder).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -45,6 +48,15 @@
 #define CALLS_PER_SOCKET 32
 #define POLL_MS 50
 #define RESCAN_NS 20000000LL
+#define BLOCKS 32
+#define BLOCK_BYTES (4 << 20)
+#define WRITER_WAIT_MS 50
+
+typedef struct {
+    unsigned char *data;
+    int64_t used, payload;
+    int records;
+} Block;
 
 typedef struct {
     PyObject_HEAD
@@ -54,21 +66,28 @@ typedef struct {
     int dir_fd;
     int64_t segment_bytes, limit_bytes, age_ns, fsync_ns;
     /* receive thread state */
+    unsigned char *buffer;
+    struct mmsghdr msgs[SLOTS];
+    struct iovec slots[SLOTS];
+    struct sockaddr_storage names[SLOTS];
+    int cur_block;
+    /* the ring, between the receive and the writer threads */
+    pthread_mutex_t ring_lock;
+    pthread_cond_t ring_filled, ring_freed;
+    Block blocks[BLOCKS];
+    int free_blocks[BLOCKS], nfree, filled[BLOCKS], filled_head, filled_len, receive_done;
+    /* writer thread state */
     uint64_t next_seq;
     int cur_fd;
     uint64_t cur_seq;
     int64_t cur_size, cur_opened_ns, others_bytes, last_scan_ns;
-    unsigned char *buffer;
-    struct mmsghdr msgs[SLOTS];
-    struct iovec slots[SLOTS], out[SLOTS];
-    struct sockaddr_storage names[SLOTS];
-    /* shared with the sync thread */
+    /* between the writer and the sync threads */
     pthread_mutex_t lock;
     pthread_cond_t wake, room;
     int queue_fd[QUEUE];
     uint64_t queue_seq[QUEUE];
-    int queue_head, queue_len, sync_fd, receive_done;
-    pthread_t receive_thread, sync_thread;
+    int queue_head, queue_len, sync_fd, writer_done;
+    pthread_t receive_thread, writer_thread, sync_thread;
     int started, joined;
     atomic_int stop;
     atomic_ullong datagrams, payload_bytes, spooled_bytes, full_datagrams, full_bytes,
@@ -168,25 +187,57 @@ static void count_lost(atomic_ullong *datagrams, atomic_ullong *bytes, int n, in
     atomic_fetch_add(bytes, (unsigned long long)size);
 }
 
-/* Write records [first, first + count) to the open segment: all or nothing. */
-static int write_records(Receiver *self, int first, int count, int64_t bytes) {
+/* Write `bytes` of whole records at `data` to the open segment: all or nothing. */
+static int write_range(Receiver *self, const unsigned char *data, int64_t bytes) {
     if (self->cur_fd < 0 && open_segment(self) != 0) return -1;
-    ssize_t written = writev(self->cur_fd, self->out + first, count);
-    if (written == bytes) {
-        self->cur_size += bytes;
-        return 0;
+    int64_t done = 0;
+    while (done < bytes) {
+        ssize_t n = write(self->cur_fd, data + done, (size_t)(bytes - done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            atomic_store(&self->last_errno, n < 0 ? errno : ENOSPC);
+            if (done > 0 && ftruncate(self->cur_fd, self->cur_size) != 0)
+                atomic_store(&self->last_errno, errno);
+            hand_to_sync(self);
+            return -1;
+        }
+        done += n;
     }
-    atomic_store(&self->last_errno, written < 0 ? errno : ENOSPC);
-    if (written > 0 && ftruncate(self->cur_fd, self->cur_size) != 0)
-        atomic_store(&self->last_errno, errno);
-    hand_to_sync(self);
-    return -1;
+    self->cur_size += bytes;
+    return 0;
 }
 
-/* Frame n received datagrams in their slots; returns the bytes of their records. */
-static int64_t frame_batch(Receiver *self, int n, int64_t *payload) {
-    int64_t now_ns = clock_ns(CLOCK_REALTIME), total = 0;
-    *payload = 0;
+/* Append a block's records to the spool, closing a segment at the first record that
+ * takes it to its size bound. */
+static void spool_block(Receiver *self, Block *block) {
+    if (!spool_has_room(self, block->used)) {
+        count_lost(&self->full_datagrams, &self->full_bytes, block->records, block->payload);
+        return;
+    }
+    int64_t start = 0, at = 0, lost_payload = 0;
+    int records = 0;
+    while (at < block->used) {
+        uint32_t length;
+        memcpy(&length, block->data + at + 4, 4);
+        at += HEADER_BYTES + (int64_t)length;
+        lost_payload += length;
+        records++;
+        if (at < block->used && self->cur_size + (at - start) < self->segment_bytes) continue;
+        if (write_range(self, block->data + start, at - start) != 0) {
+            count_lost(&self->failed_datagrams, &self->failed_bytes, records, lost_payload);
+        } else {
+            atomic_fetch_add(&self->spooled_bytes, (unsigned long long)(at - start));
+            if (self->cur_size >= self->segment_bytes) hand_to_sync(self);
+        }
+        start = at;
+        records = 0;
+        lost_payload = 0;
+    }
+}
+
+/* Frame n received datagrams in their slots. */
+static void frame_batch(Receiver *self, int n) {
+    int64_t now_ns = clock_ns(CLOCK_REALTIME);
     for (int i = 0; i < n; i++) {
         unsigned char *slot = (unsigned char *)self->slots[i].iov_base - HEADER_BYTES;
         uint32_t length = self->msgs[i].msg_len, magic = MAGIC;
@@ -201,42 +252,59 @@ static int64_t frame_batch(Receiver *self, int n, int64_t *payload) {
         } else if (peer->ss_family == AF_INET6) {
             memcpy(slot + 16, &((struct sockaddr_in6 *)peer)->sin6_addr, 16);
         }
-        self->out[i].iov_base = slot;
-        self->out[i].iov_len = HEADER_BYTES + length;
-        total += HEADER_BYTES + length;
-        *payload += length;
     }
-    return total;
 }
 
-/* Append n received datagrams to the spool, sealing a segment at the first record that
- * takes it to its size bound. */
-static void spool_batch(Receiver *self, int n) {
-    int64_t payload, total = frame_batch(self, n, &payload);
+/* Hand the receive thread's block to the writer (if it holds anything). */
+static void hand_block(Receiver *self) {
+    if (self->cur_block < 0 || self->blocks[self->cur_block].used == 0) return;
+    pthread_mutex_lock(&self->ring_lock);
+    self->filled[(self->filled_head + self->filled_len) % BLOCKS] = self->cur_block;
+    self->filled_len++;
+    pthread_cond_signal(&self->ring_filled);
+    pthread_mutex_unlock(&self->ring_lock);
+    self->cur_block = -1;
+}
+
+/* A block with room for `bytes`, waiting for the writer if every block is taken. */
+static Block *block_for(Receiver *self, int64_t bytes) {
+    if (self->cur_block >= 0 && self->blocks[self->cur_block].used + bytes <= BLOCK_BYTES)
+        return &self->blocks[self->cur_block];
+    hand_block(self);
+    pthread_mutex_lock(&self->ring_lock);
+    while (self->nfree == 0) pthread_cond_wait(&self->ring_freed, &self->ring_lock);
+    int index = self->free_blocks[--self->nfree];
+    pthread_mutex_unlock(&self->ring_lock);
+    Block *block = &self->blocks[index];
+    if (block->data == NULL) block->data = malloc(BLOCK_BYTES);
+    if (block->data == NULL) return NULL;
+    block->used = block->payload = 0;
+    block->records = 0;
+    self->cur_block = index;
+    return block;
+}
+
+/* Copy n received datagrams, framed, into the ring. */
+static void ring_batch(Receiver *self, int n) {
+    frame_batch(self, n);
+    int64_t payload = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t bytes = HEADER_BYTES + (int64_t)self->msgs[i].msg_len;
+        payload += self->msgs[i].msg_len;
+        Block *block = block_for(self, bytes);
+        if (block == NULL) {
+            count_lost(&self->failed_datagrams, &self->failed_bytes, 1, bytes - HEADER_BYTES);
+            atomic_store(&self->last_errno, ENOMEM);
+            continue;
+        }
+        memcpy(block->data + block->used, (unsigned char *)self->slots[i].iov_base -
+               HEADER_BYTES, (size_t)bytes);
+        block->used += bytes;
+        block->payload += bytes - HEADER_BYTES;
+        block->records++;
+    }
     atomic_fetch_add(&self->datagrams, (unsigned long long)n);
     atomic_fetch_add(&self->payload_bytes, (unsigned long long)payload);
-    if (!spool_has_room(self, total)) {
-        count_lost(&self->full_datagrams, &self->full_bytes, n, payload);
-        return;
-    }
-    int first = 0;
-    int64_t bytes = 0, lost_payload = 0;
-    for (int i = 0; i < n; i++) {
-        bytes += (int64_t)self->out[i].iov_len;
-        if (i + 1 < n && self->cur_size + bytes < self->segment_bytes) continue;
-        if (write_records(self, first, i + 1 - first, bytes) != 0) {
-            for (int j = first; j <= i; j++)
-                lost_payload += (int64_t)self->out[j].iov_len - HEADER_BYTES;
-            count_lost(&self->failed_datagrams, &self->failed_bytes, i + 1 - first,
-                       lost_payload);
-            lost_payload = 0;
-        } else {
-            atomic_fetch_add(&self->spooled_bytes, (unsigned long long)bytes);
-            if (self->cur_size >= self->segment_bytes) hand_to_sync(self);
-        }
-        first = i + 1;
-        bytes = 0;
-    }
 }
 
 static void drain_socket(Receiver *self, int fd) {
@@ -256,7 +324,7 @@ static void drain_socket(Receiver *self, int fd) {
                 atomic_store(&self->last_errno, errno);
             return;
         }
-        spool_batch(self, n);
+        ring_batch(self, n);
         if (n < SLOTS) return;
     }
 }
@@ -269,13 +337,50 @@ static void *receive_loop(void *arg) {
         int ready = poll(polls, (nfds_t)self->nfds, POLL_MS);
         for (int i = 0; ready > 0 && i < self->nfds; i++)
             if (polls[i].revents & POLLIN) drain_socket(self, self->fds[i]);
-        if (self->cur_fd >= 0 && clock_ns(CLOCK_MONOTONIC) - self->cur_opened_ns >= self->age_ns)
-            hand_to_sync(self);
+        hand_block(self);
     }
     for (int i = 0; i < self->nfds; i++) drain_socket(self, self->fds[i]);
+    hand_block(self);
+    pthread_mutex_lock(&self->ring_lock);
+    self->receive_done = 1;
+    pthread_cond_signal(&self->ring_filled);
+    pthread_mutex_unlock(&self->ring_lock);
+    return NULL;
+}
+
+static void seal_if_old(Receiver *self) {
+    if (self->cur_fd >= 0 && clock_ns(CLOCK_MONOTONIC) - self->cur_opened_ns >= self->age_ns)
+        hand_to_sync(self);
+}
+
+static void *writer_loop(void *arg) {
+    Receiver *self = arg;
+    pthread_mutex_lock(&self->ring_lock);
+    for (;;) {
+        if (self->filled_len > 0) {
+            int index = self->filled[self->filled_head];
+            self->filled_head = (self->filled_head + 1) % BLOCKS;
+            self->filled_len--;
+            pthread_mutex_unlock(&self->ring_lock);
+            spool_block(self, &self->blocks[index]);
+            seal_if_old(self);
+            pthread_mutex_lock(&self->ring_lock);
+            self->free_blocks[self->nfree++] = index;
+            pthread_cond_signal(&self->ring_freed);
+            continue;
+        }
+        if (self->receive_done) break;
+        int64_t due = clock_ns(CLOCK_REALTIME) + WRITER_WAIT_MS * 1000000LL;
+        struct timespec until = {due / 1000000000LL, due % 1000000000LL};
+        pthread_cond_timedwait(&self->ring_filled, &self->ring_lock, &until);
+        pthread_mutex_unlock(&self->ring_lock);
+        seal_if_old(self);
+        pthread_mutex_lock(&self->ring_lock);
+    }
+    pthread_mutex_unlock(&self->ring_lock);
     hand_to_sync(self);
     pthread_mutex_lock(&self->lock);
-    self->receive_done = 1;
+    self->writer_done = 1;
     pthread_cond_signal(&self->wake);
     pthread_mutex_unlock(&self->lock);
     return NULL;
@@ -312,7 +417,7 @@ static void *sync_loop(void *arg) {
             pthread_cond_signal(&self->room);
             continue;
         }
-        if (self->receive_done) break;
+        if (self->writer_done) break;
         int64_t due = clock_ns(CLOCK_REALTIME) + self->fsync_ns;
         struct timespec until = {due / 1000000000LL, due % 1000000000LL};
         if (pthread_cond_timedwait(&self->wake, &self->lock, &until) == ETIMEDOUT &&
@@ -371,8 +476,13 @@ static int Receiver_init(Receiver *self, PyObject *args, PyObject *kwargs) {
     self->limit_bytes = limit_bytes;
     self->age_ns = (int64_t)(age_s * 1e9);
     self->fsync_ns = (int64_t)(fsync_s * 1e9);
-    self->cur_fd = self->sync_fd = -1;
+    self->cur_fd = self->sync_fd = self->cur_block = -1;
     self->others_bytes = scan_others(self);
+    for (int i = 0; i < BLOCKS; i++) self->free_blocks[i] = BLOCKS - 1 - i;
+    self->nfree = BLOCKS;
+    pthread_mutex_init(&self->ring_lock, NULL);
+    pthread_cond_init(&self->ring_filled, NULL);
+    pthread_cond_init(&self->ring_freed, NULL);
     pthread_mutex_init(&self->lock, NULL);
     pthread_cond_init(&self->wake, NULL);
     pthread_cond_init(&self->room, NULL);
@@ -385,6 +495,7 @@ static PyObject *Receiver_start(Receiver *self, PyObject *unused) {
         return NULL;
     }
     if (pthread_create(&self->sync_thread, NULL, sync_loop, self) != 0 ||
+        pthread_create(&self->writer_thread, NULL, writer_loop, self) != 0 ||
         pthread_create(&self->receive_thread, NULL, receive_loop, self) != 0) {
         PyErr_SetString(PyExc_OSError, "cannot start the receiver threads");
         return NULL;
@@ -397,6 +508,7 @@ static void join_threads(Receiver *self) {
     if (!self->started || self->joined) return;
     atomic_store(&self->stop, 1);
     pthread_join(self->receive_thread, NULL);
+    pthread_join(self->writer_thread, NULL);
     pthread_join(self->sync_thread, NULL);
     self->joined = 1;
 }
@@ -432,6 +544,10 @@ static void Receiver_dealloc(Receiver *self) {
         pthread_mutex_destroy(&self->lock);
         pthread_cond_destroy(&self->wake);
         pthread_cond_destroy(&self->room);
+        pthread_mutex_destroy(&self->ring_lock);
+        pthread_cond_destroy(&self->ring_filled);
+        pthread_cond_destroy(&self->ring_freed);
+        for (int i = 0; i < BLOCKS; i++) free(self->blocks[i].data);
         PyMem_RawFree(self->buffer);
     }
     if (self->dir_fd > 0) close(self->dir_fd);

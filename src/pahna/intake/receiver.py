@@ -7,9 +7,9 @@ received ns, 16-byte exporter address, the payload; little-endian):
 
 - the compiled one (`pahna.intake._receiver`, C, built by setuptools at install): a
   thread that never takes the GIL waits on the sockets, takes up to 64 datagrams a call
-  with recvmmsg(2) into slots with room for the record header in front, and appends
-  them with one writev(2); a second thread fsyncs and seals segments, so the receiving
-  thread never waits for the disk;
+  with recvmmsg(2) into slots with room for the record header in front, and copies the
+  framed records into a ring of blocks; a writer thread appends the blocks to segments
+  and a third fsyncs and seals them, so the receiving thread never waits for the disk;
 - a Python loop (`PythonReceiver`), used when the extension was not built or
   `PAHNA_RECEIVER=python` asks for it: the same segments, a datagram at a time.
 

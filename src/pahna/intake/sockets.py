@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,8 @@ from pathlib import Path
 from pahna.errors import ConfigError
 
 PROC_TABLES = (Path("/proc/net/udp"), Path("/proc/net/udp6"))
+SO_RCVBUFFORCE = getattr(socket, "SO_RCVBUFFORCE", 33 if sys.platform == "linux" else None)
+"""Python's socket module does not name it; 33 on Linux (asm-generic/socket.h)."""
 
 
 @dataclass(frozen=True)
@@ -35,12 +38,13 @@ class ListenAddress:
 
 def open_socket(address: ListenAddress, receive_buffer: int,
                 reuse_port: bool = False) -> socket.socket:
-    """A bound, non-blocking UDP socket with the receive buffer asked for (beyond
-    net.core.rmem_max when the process may: SO_RCVBUFFORCE). With `reuse_port`, several
+    """A bound, non-blocking UDP socket with the receive buffer asked for: beyond
+    net.core.rmem_max when the process may (SO_RCVBUFFORCE, with CAP_NET_ADMIN), else
+    capped by it (`granted_buffer` says what the kernel gave). With `reuse_port`, several
     processes bind the same address and the kernel spreads exporters over them."""
     family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_DGRAM)
-    for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
+    for option in (SO_RCVBUFFORCE, socket.SO_RCVBUF):
         if option is None:
             continue
         try:
@@ -57,6 +61,12 @@ def open_socket(address: ListenAddress, receive_buffer: int,
         raise ConfigError(f"cannot listen on {address.host}:{address.port}: {error}") from error
     sock.setblocking(False)
     return sock
+
+
+def granted_buffer(sock: socket.socket) -> int:
+    """The receive buffer the kernel gave the socket (Linux reports twice what was asked,
+    the other half being its bookkeeping)."""
+    return int(sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF))
 
 
 def kernel_drops(sockets: Iterable[socket.socket], tables: Iterable[Path] = PROC_TABLES) -> int:

@@ -17,7 +17,7 @@ import pytest
 
 from pahna.intake import receiver as receiver_module
 from pahna.intake.receiver import SpoolBounds, open_receiver
-from pahna.intake.sockets import ListenAddress, kernel_drops, open_socket
+from pahna.intake.sockets import ListenAddress, granted_buffer, kernel_drops, open_socket
 
 V4_LOOPBACK = bytes(10) + b"\xff\xff" + bytes([127, 0, 0, 1])
 V6_LOOPBACK = bytes(15) + b"\x01"
@@ -158,3 +158,14 @@ def test_the_kernel_drop_counter_rises_when_the_socket_overflows(tmp_path: Path)
     assert kernel_drops([other]) == 0
     sock.close()
     other.close()
+
+
+def test_the_receive_buffer_asked_for_is_granted_beyond_rmem_max() -> None:
+    """As root (as ./run test runs), SO_RCVBUFFORCE lifts net.core.rmem_max's cap."""
+    rmem_max = int(Path("/proc/sys/net/core/rmem_max").read_text())
+    asked = max(rmem_max * 2, 16 << 20)
+    sock = open_socket(ListenAddress("127.0.0.1", 0), asked)
+    try:
+        assert granted_buffer(sock) == 2 * asked
+    finally:
+        sock.close()
