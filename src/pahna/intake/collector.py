@@ -57,6 +57,7 @@ class UdpCollector:
         self.stop = threading.Event()
         self._receiver: Receiver | None = None
         self.torn_bytes = 0
+        self._drops_at_close: int | None = None
         """Bytes cut from the torn tails of segments a killed process left open."""
         self._spool_full_seen = 0
 
@@ -72,7 +73,10 @@ class UdpCollector:
         """The receive path's counters and the kernel's drops on the sockets."""
         out = dict(self._receiver.counters()) if self._receiver is not None else {
             "datagrams": 0}
-        out["kernel_drops"] = kernel_drops(self.sockets) if self._receiver is not None else 0
+        if self._drops_at_close is not None:  # the sockets are closed: their last count
+            out["kernel_drops"] = self._drops_at_close
+        else:
+            out["kernel_drops"] = kernel_drops(self.sockets) if self._receiver is not None else 0
         out["spool_torn_bytes"] = self.torn_bytes
         return out
 
@@ -95,6 +99,7 @@ class UdpCollector:
             self._receiver.stop()
             flushing.set()
             flusher.join()
+            self._drops_at_close = kernel_drops(self.sockets)
             for sock in self.sockets:
                 sock.close()
         if self.fatal is not None:
