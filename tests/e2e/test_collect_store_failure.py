@@ -18,6 +18,7 @@ import pytest
 from collector_process import flow_number, numbered_flows, start_collector
 
 from pahna.intake.ipfix.encoder import encode_flows
+from pahna.store.manifests import read_manifests
 from pahna.store.reader import iter_flows
 
 TOTAL = 4000
@@ -77,3 +78,5 @@ def test_a_full_store_loses_nothing_once_it_has_room_again(
     stored = Counter(flow_number(r) for b in iter_flows(home / "store") for r in b.to_pylist())
     assert sorted(stored) == list(range(TOTAL)) and max(stored.values()) == 1
     assert not list((home / "spool").rglob("seg-*.seg"))
+    named = [s for m in read_manifests(home / "store") for s in m.segments]
+    assert named and all(s.startswith("seg-") and s.endswith(".seg") for s in named)
