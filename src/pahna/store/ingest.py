@@ -26,6 +26,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -46,6 +47,7 @@ from pahna.workspace import Workspace
 
 CAPTURE_BATCH = 50_000
 """Datagrams of a capture committed together (bounds memory while ingesting)."""
+T = TypeVar("T")
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0
 """Delay before retrying a batch the store refused, doubled each time up to the most."""
 
@@ -155,25 +157,32 @@ class Ingestor:
                         segments: tuple[str, ...], stop: threading.Event,
                         alarm: Callable[[str], None]) -> IngestReport:
         """Prepare a batch once and commit it, retrying with a growing delay while the
-        store refuses it (a full or read-only disk), never dropping it. Raises
-        StoreError only when `stop` is set while the store still refuses: the batch stays
-        where it came from (the collector's spool) for the next start."""
-        with self.exports.locked():
+        store refuses it (a full or read-only disk; taking its lock is retried too),
+        never dropping it. Raises StoreError only when `stop` is set while the store
+        still refuses: the batch stays where it came from (the collector's spool)."""
+        what = f"a batch of {len(datagrams)} datagrams"
+        handle = self._retrying(self.exports.acquire, what, stop, alarm)
+        try:
             prepared = self.prepare(datagrams, source, segments)
-            delay = RETRY_FIRST_S
-            while True:
-                try:
-                    return self.commit(prepared)
-                except (OSError, StoreError) as error:
-                    self.store_retries += 1
-                    if stop.is_set():
-                        raise StoreError(f"the store refused a batch of {len(datagrams)} "
-                                         f"datagrams ({error}); stopping with it kept in "
-                                         "the spool") from error
-                    alarm(f"ALARM the store refused a batch of {len(datagrams)} datagrams "
-                          f"({type(error).__name__}: {error}); kept, retrying in {delay:g} s")
-                    stop.wait(delay)
-                    delay = min(delay * 2, RETRY_MAX_S)
+            return self._retrying(lambda: self.commit(prepared), what, stop, alarm)
+        finally:
+            self.exports.release(handle)
+
+    def _retrying(self, action: Callable[[], T], what: str, stop: threading.Event,
+                  alarm: Callable[[str], None]) -> T:
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                return action()
+            except (OSError, StoreError) as error:
+                self.store_retries += 1
+                if stop.is_set():
+                    raise StoreError(f"the store refused {what} ({error}); stopping with it "
+                                     "kept in the spool") from error
+                alarm(f"ALARM the store refused {what} ({type(error).__name__}: {error}); "
+                      f"kept, retrying in {delay:g} s")
+                stop.wait(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
 
     def commit(self, prepared: Prepared) -> IngestReport:
         """Write the prepared batch (idempotent: safe to call again after a failure)."""
