@@ -125,15 +125,19 @@ def run_collect(shared: Path, work: Path, count: int, seed: int, rate: float) ->
         return False
     account = accounting(json.loads(out))
     received = int(summary.split("received ")[1].split()[0])
+    dropped = (int(summary.split(" datagrams, ")[1].split()[0])
+               + int(summary.split("kernel drops, ")[1].split()[0]))
+    vanished = total - received - dropped
     seen = int(account["datagrams"]) + int(account["duplicates"])  # type: ignore[call-overload]
     print(f"  accounting: {json.dumps(account)}")
     numbers = Counter(flow_number(r) for b in iter_flows(home / "store")
                       for r in b.select(["observation_domain", "src_port", "dst_port"])
                       .to_pylist() if r["observation_domain"] == CLEAN_DOMAIN)
     clean_ok = sorted(numbers) == list(range(CLEAN)) and max(numbers.values()) == 1
-    print(f"  received {received:,} of {total:,}; decoded, duplicate or quarantined "
+    print(f"  received {received:,} of {total:,} ({dropped:,} dropped and counted, "
+          f"{vanished:,} missing with no counter); decoded, duplicate or quarantined "
           f"{seen:,}; clean stream stored whole and once: {'yes' if clean_ok else 'NO'}")
-    return alive and received == seen and clean_ok
+    return alive and received == seen and clean_ok and vanished == 0
 
 
 def main() -> int:
