@@ -15,13 +15,13 @@ import pyarrow as pa
 import pytest
 import tomli_w
 from tests.golden.pcap_writer import write_pcap
+from tests.ibans import iban_with_check_digits
 from tests.pgschema import postgres_schema
 
 from pahna.calendar import JalaliMonth
 from pahna.intake.ipfix.encoder import encode_flows
 from pahna.intake.netflow.encoder import encode_v5
 from pahna.intake.sflow.encoder import encode_sflow
-from pahna.registry.iban import iban_with_check_digits
 from pahna.registry.instants import parse_instant
 from pahna.schema import FLOW_SCHEMA, address_to_bytes
 

@@ -59,8 +59,7 @@ class UdpCollector:
         self.torn_bytes = 0
         """Bytes cut from the torn tails of segments a killed process left open."""
         self._spool_full_seen = 0
-        self._drops: int | None = None
-        """The kernel's drops read as the sockets closed (closed, they are not in /proc)."""
+        self._drops_at_close: int | None = None
 
     @property
     def ports(self) -> list[int]:
@@ -74,8 +73,10 @@ class UdpCollector:
         """The receive path's counters and the kernel's drops on the sockets."""
         out = dict(self._receiver.counters()) if self._receiver is not None else {
             "datagrams": 0}
-        out["kernel_drops"] = self._drops if self._drops is not None else (
-            kernel_drops(self.sockets) if self._receiver is not None else 0)
+        if self._drops_at_close is not None:  # the sockets are closed: their last count
+            out["kernel_drops"] = self._drops_at_close
+        else:
+            out["kernel_drops"] = kernel_drops(self.sockets) if self._receiver is not None else 0
         out["spool_torn_bytes"] = self.torn_bytes
         return out
 
@@ -98,7 +99,7 @@ class UdpCollector:
             self._receiver.stop()
             flushing.set()
             flusher.join()
-            self._drops = kernel_drops(self.sockets)
+            self._drops_at_close = kernel_drops(self.sockets)
             for sock in self.sockets:
                 sock.close()
         if self.fatal is not None:

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from pahna.errors import DecodeError, UnsupportedVersionError
 from pahna.intake.base import Datagram, Decoder, DecodeResult, IntakeCounters, Rejected
+from pahna.intake.hold import Pending
 from pahna.intake.ipfix import IpfixDecoder
 from pahna.intake.netflow import NetflowV5Decoder, NetflowV9Decoder
 from pahna.intake.plausible import broken_rules
@@ -186,9 +187,9 @@ class FlowDecoder:
         """Data sets waiting for a template."""
         return sum(len(d.hold) for d in self.templated.values())
 
-    def held_now(self) -> list[Datagram]:
-        """The held data sets, as their standalone messages."""
-        return [p.datagram for d in self.templated.values() for p in d.hold.items]
+    def held_now(self) -> list[Pending]:
+        """The held data sets (standalone messages with their identities)."""
+        return [p for d in self.templated.values() for p in d.hold.items]
 
     def shutdown(self) -> list[Rejected]:
         """Every held datagram, rejected for quarantine (the decoder stops)."""

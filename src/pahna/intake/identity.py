@@ -54,13 +54,7 @@ def message_identity(datagram: Datagram, part: int = -1) -> tuple[bytes, int]:
     """(16-byte identity, UTC day number it is filed under) of a datagram, or of the
     `part`-th data set of it."""
     stream, sequence = stream_and_sequence(datagram.payload)
-    digest = hashlib.blake2b(datagram.exporter, digest_size=8)
-    digest.update(datagram.payload)
+    digest = hashlib.blake2b(datagram.exporter + datagram.payload, digest_size=8)
     if part >= 0:
         digest.update(part.to_bytes(4, "big"))
     return struct.pack("!II", stream, sequence) + digest.digest(), datagram.received_ms // DAY_MS
-
-
-def days_to_search(received_ms: int) -> set[int]:
-    """The UTC days an identity of a message received then may be filed under."""
-    return {(received_ms + shift) // DAY_MS for shift in (-DAY_EDGE_MS, 0, DAY_EDGE_MS)}

@@ -26,6 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -85,14 +86,28 @@ class ExportIndex:
     @contextmanager
     def locked(self) -> Iterator[None]:
         """Hold the store's commit lock (blocks until other committers are done)."""
+        handle = self.acquire()
+        try:
+            yield
+        finally:
+            self.release(handle)
+
+    def acquire(self) -> BinaryIO:
+        """Take the commit lock (OSError when the store cannot even hold the lock file;
+        a read-only store whose lock file exists is locked all the same)."""
         folder = exports_dir(self.store)
-        folder.mkdir(parents=True, exist_ok=True)
-        with (folder / ".lock").open("a+b") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            handle: BinaryIO = (folder / ".lock").open("a+b")
+        except OSError:
+            handle = (folder / ".lock").open("rb")
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        return handle
+
+    @staticmethod
+    def release(handle: BinaryIO) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        handle.close()
 
     def seen(self, partition: Partition, identities: list[bytes]) -> np.ndarray:
         """Mask of the identities already held (call under :meth:`locked`)."""

@@ -26,13 +26,15 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
+import numpy as np
 import pyarrow as pa
 
 from pahna.errors import StoreError
 from pahna.intake.base import Datagram, IntakeCounters, Rejected
 from pahna.intake.dispatch import FlowDecoder
-from pahna.intake.identity import days_to_search, message_identity
+from pahna.intake.identity import DAY_EDGE_MS, DAY_MS, message_identity
 from pahna.intake.replay import ReplayStats, Selection, is_capture, read_capture
 from pahna.intake.spool import decode_records, is_spool_file
 from pahna.schema import address_to_bytes
@@ -45,6 +47,7 @@ from pahna.workspace import Workspace
 
 CAPTURE_BATCH = 50_000
 """Datagrams of a capture committed together (bounds memory while ingesting)."""
+T = TypeVar("T")
 RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0
 """Delay before retrying a batch the store refused, doubled each time up to the most."""
 
@@ -106,17 +109,24 @@ class Ingestor:
     def prepare(self, datagrams: list[Datagram], source: str,
                 segments: tuple[str, ...] = ()) -> Prepared:
         """Drop what the store holds, decode the rest (call under ``exports.locked()``).
-        The batch is named by the content hash of the datagrams it decodes."""
+        The batch is named by a hash of the identities of the datagrams it decodes and
+        of the data sets held (each identity has a digest of its bytes)."""
         named = [message_identity(d) for d in datagrams]
         fresh, duplicates = self._split(datagrams, named)
-        content_hash = datagrams_hash([datagrams[i] for i in fresh] + self.decoder.held_now())
+        content_hash = hashlib.sha256(b"".join(
+            [datagrams[i].exporter + named[i][0] for i in fresh]
+            + [p.datagram.exporter + p.identity for p in self.decoder.held_now()])).hexdigest()
         batch_id = content_hash[:24]
         learnt = self.decoder.learn([datagrams[i] for i in duplicates], batch_id)
         result = self.decoder.decode([datagrams[i] for i in fresh], batch_id)
         refused = {id(r.datagram) for r in result.rejected}
         identities: dict[Partition, list[bytes]] = {}
-        for i in fresh:
-            if id(datagrams[i]) not in refused:
+        kept = [i for i in fresh if id(datagrams[i]) not in refused]
+        partitions = {(datagrams[i].exporter, named[i][1]) for i in kept}
+        if len(partitions) == 1:  # the usual case: one exporter, one day
+            identities[partitions.pop()] = [named[i][0] for i in kept]
+        else:
+            for i in kept:
                 _file(identities, datagrams[i].exporter, *named[i])
         for done in (learnt, result):
             for datagram, identity in zip(done.released, done.released_ids, strict=True):
@@ -130,19 +140,16 @@ class Ingestor:
                ) -> tuple[list[int], list[int]]:
         """Indices of the datagrams to decode, and of those the store already holds (or
         that repeat an earlier one of the batch)."""
-        by_partition: dict[Partition, list[int]] = {}
-        for index, datagram in enumerate(datagrams):
-            for day in days_to_search(datagram.received_ms):
-                by_partition.setdefault((datagram.exporter, day), []).append(index)
         held: set[int] = set()
-        for partition, indices in by_partition.items():
+        for partition, indices in _partitions(datagrams).items():
             seen = self.exports.seen(partition, [named[i][0] for i in indices])
-            held.update(i for i, flag in zip(indices, seen, strict=True) if flag)
-        first: dict[tuple[bytes, bytes], int] = {}
+            held.update(indices[seen].tolist())
+        first: set[tuple[bytes, bytes]] = set()
         for index, datagram in enumerate(datagrams):
-            if index not in held and first.setdefault((datagram.exporter, named[index][0]),
-                                                      index) != index:
+            key = (datagram.exporter, named[index][0])
+            if key in first:
                 held.add(index)
+            first.add(key)
         fresh = [i for i in range(len(datagrams)) if i not in held]
         return fresh, sorted(held)
 
@@ -150,25 +157,32 @@ class Ingestor:
                         segments: tuple[str, ...], stop: threading.Event,
                         alarm: Callable[[str], None]) -> IngestReport:
         """Prepare a batch once and commit it, retrying with a growing delay while the
-        store refuses it (a full or read-only disk), never dropping it. Raises
-        StoreError only when `stop` is set while the store still refuses: the batch stays
-        where it came from (the collector's spool) for the next start."""
-        with self.exports.locked():
+        store refuses it (a full or read-only disk; taking its lock is retried too),
+        never dropping it. Raises StoreError only when `stop` is set while the store
+        still refuses: the batch stays where it came from (the collector's spool)."""
+        what = f"a batch of {len(datagrams)} datagrams"
+        handle = self._retrying(self.exports.acquire, what, stop, alarm)
+        try:
             prepared = self.prepare(datagrams, source, segments)
-            delay = RETRY_FIRST_S
-            while True:
-                try:
-                    return self.commit(prepared)
-                except (OSError, StoreError) as error:
-                    self.store_retries += 1
-                    if stop.is_set():
-                        raise StoreError(f"the store refused a batch of {len(datagrams)} "
-                                         f"datagrams ({error}); stopping with it kept in "
-                                         "the spool") from error
-                    alarm(f"ALARM the store refused a batch of {len(datagrams)} datagrams "
-                          f"({type(error).__name__}: {error}); kept, retrying in {delay:g} s")
-                    stop.wait(delay)
-                    delay = min(delay * 2, RETRY_MAX_S)
+            return self._retrying(lambda: self.commit(prepared), what, stop, alarm)
+        finally:
+            self.exports.release(handle)
+
+    def _retrying(self, action: Callable[[], T], what: str, stop: threading.Event,
+                  alarm: Callable[[str], None]) -> T:
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                return action()
+            except (OSError, StoreError) as error:
+                self.store_retries += 1
+                if stop.is_set():
+                    raise StoreError(f"the store refused {what} ({error}); stopping with it "
+                                     "kept in the spool") from error
+                alarm(f"ALARM the store refused {what} ({type(error).__name__}: {error}); "
+                      f"kept, retrying in {delay:g} s")
+                stop.wait(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
 
     def commit(self, prepared: Prepared) -> IngestReport:
         """Write the prepared batch (idempotent: safe to call again after a failure)."""
@@ -230,18 +244,27 @@ class Ingestor:
         return IngestReport(str(path), records, rejected, None, duplicate, duplicates)
 
 
+def _partitions(datagrams: list[Datagram]) -> dict[Partition, np.ndarray]:
+    """The (exporter, day) partitions to search, each with the indices of the datagrams
+    that may be filed there: the receive day, and the neighbouring one within DAY_EDGE_MS
+    of midnight (see pahna.intake.identity)."""
+    by_exporter: dict[bytes, list[int]] = {}
+    for index, datagram in enumerate(datagrams):
+        by_exporter.setdefault(datagram.exporter, []).append(index)
+    out: dict[Partition, np.ndarray] = {}
+    for exporter, members in by_exporter.items():
+        indices = np.asarray(members, np.int64)
+        received = np.fromiter((datagrams[i].received_ms for i in members), np.int64,
+                               len(members))
+        days = np.stack([(received + shift) // DAY_MS for shift in (-DAY_EDGE_MS, 0,
+                                                                    DAY_EDGE_MS)])
+        for day in np.unique(days).tolist():
+            out[(exporter, day)] = indices[(days == day).any(axis=0)]
+    return out
+
+
 def _file(out: dict[Partition, list[bytes]], exporter: bytes, identity: bytes, day: int) -> None:
     out.setdefault((exporter, day), []).append(identity)
-
-
-def datagrams_hash(datagrams: list[Datagram]) -> str:
-    """The content hash of a batch of datagrams (names its manifest)."""
-    digest = hashlib.sha256()
-    for d in datagrams:
-        digest.update(d.exporter)
-        digest.update(len(d.payload).to_bytes(4, "big"))
-        digest.update(d.payload)
-    return digest.hexdigest()
 
 
 def _mtime_ms(path: Path) -> int:

@@ -15,8 +15,8 @@ from pahna.errors import ImmutableStatementError
 from pahna.ledger.book import Ledger
 from pahna.ledger.state import PeriodState, period_state
 from pahna.pipeline import finalize
+from pahna.registry.audit import record
 from pahna.settle.document import canonical_bytes, to_document
-from pahna.web.audit import record
 from pahna.web.problems import Problem
 from pahna.web.snapshots import StatementFigures, read_statements
 from pahna.workspace import Workspace
@@ -67,7 +67,7 @@ def refuse_if_final(workspace: Workspace, engine: Engine, period: str, actor: st
         Ledger(workspace.home).guard(period, attempt, actor)
     except ImmutableStatementError as exc:
         with Session(engine) as session:
-            record(session, actor, REFUSED, f"period:{period}", {"attempt": attempt})
+            record(session, actor, REFUSED, f"period:{period}", after={"attempt": attempt})
             session.commit()
         raise Problem(409, str(exc)) from exc
 
@@ -86,7 +86,7 @@ def finalize_reviewed(workspace: Workspace, engine: Engine, period: str, reviewe
     sealed = hashlib.sha256(canonical_bytes(to_document(settlement))).hexdigest()
     with Session(engine) as session:
         record(session, actor, FINALIZE, f"period:{period}",
-               {"revision": revision, "content_hash": state.content_hash,
+               after={"revision": revision, "content_hash": state.content_hash,
                 "total_minor": settlement.total_minor, "draft_sha256": reviewed_sha256,
                 "matches_draft": sealed == reviewed_sha256})
         session.commit()
