@@ -277,7 +277,12 @@ static Block *block_for(Receiver *self, int64_t bytes) {
     pthread_mutex_unlock(&self->ring_lock);
     Block *block = &self->blocks[index];
     if (block->data == NULL) block->data = malloc(BLOCK_BYTES);
-    if (block->data == NULL) return NULL;
+    if (block->data == NULL) {
+        pthread_mutex_lock(&self->ring_lock);
+        self->free_blocks[self->nfree++] = index;
+        pthread_mutex_unlock(&self->ring_lock);
+        return NULL;
+    }
     block->used = block->payload = 0;
     block->records = 0;
     self->cur_block = index;

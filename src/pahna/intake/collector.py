@@ -57,9 +57,9 @@ class UdpCollector:
         self.stop = threading.Event()
         self._receiver: Receiver | None = None
         self.torn_bytes = 0
-        self._drops_at_close: int | None = None
         """Bytes cut from the torn tails of segments a killed process left open."""
         self._spool_full_seen = 0
+        self._drops_at_close: int | None = None
 
     @property
     def ports(self) -> list[int]:
