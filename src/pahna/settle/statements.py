@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
+from pahna.errors import SettlementError
 from pahna.settle.adjustments import Adjustment, adjustments_for
 from pahna.settle.costs import coverage_ratio
 from pahna.settle.money import ROUNDING_RULE, Currency, decimal_text, round_minor
@@ -134,6 +135,10 @@ def settle_period(inputs: SettlementInputs) -> Settlement:
     ordered = sorted(inputs.usage, key=lambda u: u.producer.id)
     pricings = {u.producer.id: price_usage(u, tariff, inputs.samples, scale) for u in ordered}
     claims: dict[str, Fraction] = {pid: pr.claim for pid, pr in pricings.items()}
+    negative = sorted(pid for pid, value in claims.items() if value < 0)
+    if negative:
+        raise SettlementError(f"{inputs.period}: negative claim for {', '.join(negative)}; "
+                              f"tariff {tariff.id} v{tariff.version} cannot pay less than 0")
     pool = share_pool(tariff.pool_minor, claims, tariff.cap_minor, tariff.pool_rule)
     lines = tuple(_line(u, pricings[u.producer.id], pool, inputs) for u in ordered)
     return Settlement(inputs.period, inputs.currency.code, inputs.currency.minor_units,
