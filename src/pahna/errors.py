@@ -12,6 +12,7 @@
     │   ├── ClaimConflictError      two producers claim the same thing
     │   └── ImportFileError         a bulk import file is malformed (file, line, reason)
     ├── AttributionError            claims cannot be turned into a lookup table
+    ├── CounterOverflowError        a sum of bytes or money would not fit 64 bits
     ├── StoreError                  the Parquet store or its manifests
     ├── EngineError                 an aggregation engine failed
     └── SettlementError             periods, tariffs, money
@@ -91,6 +92,10 @@ class ImportFileError(RegistryError):
 
 class AttributionError(PahnaError):
     """Claims that cannot be turned into a lookup table."""
+
+
+class CounterOverflowError(PahnaError):
+    """A sum or product of byte counters that does not fit 64 bits (never wrapped)."""
 
 
 class StoreError(PahnaError):

@@ -1,9 +1,10 @@
 """What settlement is given about each producer for a month: who it is and what it served.
 
 Everything is already sampling-scaled and spread over 5-minute bins by aggregation;
-settlement only prices it. Per-bin counters are int64 NumPy arrays (exact integers; a
-producer would need 9.2 EB in a month to overflow them), so a month of thousands of
-producers with 8,640 bins each is priced with vectorized sums, never per-bin objects.
+settlement only prices it. Per-bin counters are int64 NumPy arrays, so a month of
+thousands of producers with 8,640 bins each is priced with vectorized sums, never
+per-bin objects; every sum goes through `pahna.sums`, so it is exact (a Python int) or
+raises CounterOverflowError, and never wraps.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pahna.calendar import jalali_date_text
+from pahna.sums import exact_sum, row_sums
 
 CLASSES = ("domestic", "international", "unknown")
 COLUMNS = (*CLASSES, "received")
@@ -64,13 +66,11 @@ class BinSeries:
         return column
 
     def billed(self, classes: Sequence[str]) -> np.ndarray:
-        summed: np.ndarray = self.counters[:, [COLUMNS.index(c) for c in classes]].sum(axis=1)
-        return summed
+        return row_sums(self.counters[:, [COLUMNS.index(c) for c in classes]], "billed bytes")
 
     @property
     def sent(self) -> np.ndarray:
-        summed: np.ndarray = self.counters[:, :3].sum(axis=1)
-        return summed
+        return row_sums(self.counters[:, :3], "bytes sent")
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,11 +93,11 @@ class ProducerUsage:
         return self.bins
 
     def total(self, klass: str) -> int:
-        return int(self.series.of(klass).sum())
+        return exact_sum(self.series.of(klass))
 
     @property
     def sent_bytes(self) -> int:
-        return int(self.series.sent.sum())
+        return sum(self.total(c) for c in COLUMNS[:3])
 
     @property
     def received_bytes(self) -> int:
