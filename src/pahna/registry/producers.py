@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from pahna.errors import NotFoundError, RegistryError
 from pahna.registry.audit import record
 from pahna.registry.claimbook import ClaimSpec
+from pahna.registry.closures import guard_change
 from pahna.registry.iban import normalize_iban
 from pahna.registry.models import (
     PRODUCER_STATUSES,
@@ -70,6 +71,7 @@ def checked_producer(producer: Producer) -> Producer:
 def put_producer(session: Session, producer: Producer, actor: str) -> bool:
     """Insert or update a producer in `session`; False when nothing changed."""
     producer = checked_producer(producer)
+    guard_change(session)  # undated: serialized with closings, never refused
     if session.get(ProvinceRow, producer.province) is None:
         raise NotFoundError(f"producer {producer.id}: no province {producer.province!r} "
                             "(use an ISO 3166-2:IR code such as IR-25)")
@@ -92,6 +94,7 @@ def put_producer(session: Session, producer: Producer, actor: str) -> bool:
 
 def put_zone(session: Session, zone: Zone, actor: str) -> bool:
     """Insert or update a special IT zone; False when nothing changed."""
+    guard_change(session)
     if session.get(ProvinceRow, zone.province) is None:
         raise NotFoundError(f"zone {zone.id}: no province {zone.province!r}")
     row = session.get(ZoneRow, zone.id)

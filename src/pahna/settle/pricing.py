@@ -18,6 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from pahna.calendar import TEHRAN
+from pahna.settle.balances import ACTIVE
 from pahna.settle.money import BYTES_PER_GB, decimal_text
 from pahna.settle.percentile import megabits_per_second, percentile_bytes
 from pahna.settle.tariffs import Tariff, TimeWindow, VolumePricing
@@ -181,6 +182,8 @@ def eligibility_reasons(usage: ProducerUsage, tariff: Tariff) -> tuple[str, ...]
     """Why a producer is not paid this month (empty when it is)."""
     rules = tariff.eligibility
     reasons = []
+    if usage.producer.status != ACTIVE:
+        reasons.append(f"status: the producer is {usage.producer.status}")
     if billed_bytes(usage, tariff) < rules.min_bytes:
         reasons.append(f"min_bytes: {billed_bytes(usage, tariff)} < {rules.min_bytes}")
     if usage.client_networks < rules.min_client_networks:

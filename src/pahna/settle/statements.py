@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from pahna.errors import SettlementError
 from pahna.settle.adjustments import Adjustment, adjustments_for
+from pahna.settle.balances import ACTIVE, Carry, payable
 from pahna.settle.costs import coverage_ratio
 from pahna.settle.money import ROUNDING_RULE, Currency, decimal_text, round_minor
 from pahna.settle.pool import PoolResult, share_pool
@@ -43,6 +44,8 @@ class StatementLine:
     amount_minor: int  # the incentive paid for this period
     adjustments: tuple[Adjustment, ...]
     cost_minor: int | None
+    status: str = ACTIVE  # the producer's status when settled: active, suspended, closed
+    carried: tuple[Carry, ...] = ()  # balances carried into this statement
 
     @property
     def bytes(self) -> int:
@@ -54,8 +57,23 @@ class StatementLine:
         return sum(a.amount_minor for a in self.adjustments)
 
     @property
+    def carried_minor(self) -> int:
+        return sum(c.amount_minor for c in self.carried)
+
+    @property
+    def balance_minor(self) -> int:
+        """Incentive + adjustments + balances carried in (docs/settlement.md, Payments)."""
+        return self.amount_minor + self.adjustments_minor + self.carried_minor
+
+    @property
     def payable_minor(self) -> int:
-        return self.amount_minor + self.adjustments_minor
+        """Paid for this statement: a positive balance of an active producer, else 0."""
+        return payable(self.balance_minor, self.status)
+
+    @property
+    def carried_out_minor(self) -> int:
+        """What this statement carries forward to the producer's next one."""
+        return self.balance_minor - self.payable_minor
 
     @property
     def net_minor(self) -> int | None:
@@ -113,6 +131,7 @@ class SettlementInputs:
     currency: Currency
     costs: Mapping[str, int]  # producer id -> total cost in minor units
     adjustments: tuple[Adjustment, ...] = ()
+    carried: Mapping[str, tuple[Carry, ...]] = field(default_factory=dict)
 
 
 def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: SettlementInputs
@@ -126,7 +145,8 @@ def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: Sett
         decimal_text(pricing.percentile_mbps["received"]), pricing.eligible, pricing.reasons,
         pricing.lines, round_minor(pricing.claim), pid in pool.held_at_cap,
         decimal_text(pool.exact[pid]), pool.amounts[pid],
-        adjustments_for(inputs.adjustments, inputs.period, pid), inputs.costs.get(pid))
+        adjustments_for(inputs.adjustments, inputs.period, pid), inputs.costs.get(pid),
+        p.status, tuple(inputs.carried.get(pid, ())))
 
 
 def settle_period(inputs: SettlementInputs) -> Settlement:

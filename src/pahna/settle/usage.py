@@ -33,6 +33,7 @@ class ProducerInfo:
     type: str = "other"
     zone: str | None = None
     iban: str | None = None
+    status: str = "active"  # active, suspended or closed: only active producers are paid
 
 
 @dataclass(frozen=True)
