@@ -3,6 +3,9 @@
     PahnaError
     ├── ConfigError                 a setting is missing or not allowed
     ├── WorkspaceError              --home is missing, foreign or damaged
+    ├── InvalidValueError           a value given at the edge is not well-formed
+    │   ├── InvalidIdError          an id (producer, zone, account) that is not a slug
+    │   └── InvalidIbanError        not an Iranian IBAN (IR, 24 digits, ISO 7064 mod 97)
     ├── DecodeError                 a datagram or file cannot be decoded (intake)
     │   ├── TruncatedError          lengths point past the end of the data
     │   ├── UnsupportedVersionError not IPFIX / NetFlow v5, v9 / sFlow v5
@@ -43,6 +46,23 @@ class ConfigError(PahnaError):
 
 class WorkspaceError(PahnaError):
     """The workspace folder is missing, foreign, or damaged."""
+
+
+class InvalidValueError(PahnaError):
+    """A value given at the edge (a file, a form, an option) is not well-formed."""
+
+
+class InvalidIdError(InvalidValueError):
+    """An id that is not a slug, or a reserved name; `kind` says which id."""
+
+    def __init__(self, kind: str, value: str, reason: str) -> None:
+        super().__init__(f"{kind} id {value!r}: {reason}")
+        self.kind = kind
+        self.value = value
+
+
+class InvalidIbanError(InvalidValueError):
+    """Not an Iranian IBAN (IR, then 24 digits, passing ISO 7064 mod 97-10)."""
 
 
 class DecodeError(PahnaError):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pahna.calendar import JalaliMonth
 from pahna.errors import ImmutableStatementError, PaymentError, SettlementError
+from pahna.iban import iban_problem, normalize_iban
 from pahna.ledger.book import Ledger
 from pahna.ledger.durable import write_atomic
 from pahna.ledger.payments import (
@@ -32,7 +33,6 @@ from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
 from pahna.report.payments import CONFIRMATION_COLUMNS, payment_csv
 from pahna.settle.document import from_document
-from pahna.settle.iban import iban_problem, normalize_iban
 from pahna.settle.money import Currency, parse_amount
 from pahna.settle.statements import Settlement
 from pahna.workspace import Workspace

@@ -12,6 +12,7 @@ its sealed raw files, never from today's registry.
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,6 @@ from pahna.aggregate.engines import get_engine
 from pahna.aggregate.kernel import Rules
 from pahna.aggregate.profiles import producer_profiles
 from pahna.aggregate.queries import MAX_FLOW_MS, UsageQuery
-from pahna.attribute.bins import BIN_MS
 from pahna.calendar import JalaliMonth
 from pahna.errors import (
     ClosedPeriodError,
@@ -36,16 +36,18 @@ from pahna.ledger.seal import Seal, period_manifests, registry_version, seal_inp
 from pahna.ledger.verify import (
     sealed_tariff,
 )
+from pahna.parties import Producer
 from pahna.registry.closures import close_period, closed_periods, reopen_period
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
 from pahna.registry.rules import claim_index_from_snapshot, rules_from_snapshot, rules_snapshot
 from pahna.report.statements import publish_statements, write_statements
+from pahna.schema import BIN_MS
 from pahna.settle.document import from_document, settlement_digest, to_document
 from pahna.settle.money import Currency
 from pahna.settle.statements import Settlement, SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff, tariff_for
-from pahna.settle.usage import ProducerInfo, assemble_usage
+from pahna.settle.usage import assemble_usage
 from pahna.store.manifests import Manifest
 from pahna.workspace import Workspace
 
@@ -73,9 +75,10 @@ def workspace_currency(workspace: Workspace) -> Currency:
     return Currency(workspace.config.settle.currency, workspace.config.settle.minor_units)
 
 
-def _producers(workspace: Workspace) -> tuple[ProducerInfo, ...]:
-    return tuple(ProducerInfo(p.id, p.name, p.name_fa, p.province, p.type, p.zone, None,
-                              p.status)
+def _producers(workspace: Workspace) -> tuple[Producer, ...]:
+    """Producer records as settlement reads them (IBAN and contact left out: payments read
+    the IBAN in force when paying)."""
+    return tuple(replace(p, iban=None, contact=None)
                  for p in list_producers(open_registry(workspace.registry_url)))
 
 

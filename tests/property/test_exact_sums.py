@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from pahna.aggregate.profiles import _pieces, _scaled
 from pahna.errors import CounterOverflowError
-from pahna.settle.usage import BinUsage, ProducerInfo, ProducerUsage
+from pahna.parties import Producer
+from pahna.settle.usage import BinUsage, ProducerUsage
 from pahna.sums import INT64_MAX, exact_sum, grouped_sums, row_sums, scaled
 
 INT64 = st.integers(-(2**63), 2**63 - 1)
@@ -73,7 +74,7 @@ def test_a_producers_month_past_int64_is_exact_not_negative() -> None:
     """Regression: ProducerUsage summed its bins as int64 NumPy sums, so two bins of
     2^62 bytes came out as -2^63."""
     bins = (BinUsage(0, domestic=2**62), BinUsage(300_000, domestic=2**62))
-    usage = ProducerUsage(ProducerInfo("p", "P", "", "IR-25"), bins)
+    usage = ProducerUsage(Producer("p", "P", "", "IR-25"), bins)
     assert usage.total("domestic") == 2**63
     assert usage.sent_bytes == 2**63
 

@@ -20,9 +20,10 @@ import pyarrow.compute as pc
 
 from pahna.aggregate.engines.duckdb import BATCH_ROWS, MAX_FLOW_MS
 from pahna.attribute.addresses import address_matrix
-from pahna.attribute.bins import BIN_MS, spread_bins
+from pahna.attribute.bins import spread_bins
 from pahna.attribute.claims import ClaimIndex
 from pahna.errors import EngineError
+from pahna.schema import BIN_MS
 from pahna.sums import grouped_sums, scaled
 
 COLUMNS = ("src_addr", "dst_addr", "src_port", "dst_port", "protocol", "bytes", "packets",

@@ -21,10 +21,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from pahna.parties import Producer
 from pahna.settle.adjustments import Adjustment
 from pahna.settle.balances import Carry
 from pahna.settle.tariffs import Tariff
-from pahna.settle.usage import ProducerInfo
 
 BASIS_FORMAT = 1
 
@@ -32,7 +32,7 @@ BASIS_FORMAT = 1
 @dataclass(frozen=True)
 class Basis:
     rules: dict[str, Any]
-    producers: tuple[ProducerInfo, ...]
+    producers: tuple[Producer, ...]
     tariff: Tariff
     costs: dict[str, int] = field(default_factory=dict)
     adjustments: tuple[Adjustment, ...] = ()
@@ -54,7 +54,7 @@ class Basis:
 
     @classmethod
     def from_document(cls, data: dict[str, Any]) -> Basis:
-        return cls(data["rules"], tuple(ProducerInfo(**p) for p in data["producers"]),
+        return cls(data["rules"], tuple(Producer(**p) for p in data["producers"]),
                    Tariff.model_validate(data["tariff"]), dict(data["costs"]),
                    tuple(Adjustment(**a) for a in data["adjustments"]),
                    {pid: tuple(Carry(**c) for c in carries)

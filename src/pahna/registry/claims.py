@@ -61,10 +61,10 @@ def put_claim(session: Session, book: ClaimBook, claim: ClaimSpec, approve_neste
     book.add(claim)
     entity = f"producer:{claim.producer_id}"
     if nested:
-        record(session, actor, "claim.approve_nested", entity, None,
-               {**asdict(claim), "nested_with": [asdict(o) for o in nested]})
-    record(session, actor, "claim.add", entity, None,
-           {**asdict(claim), "nested_approved": bool(nested)})
+        record(session, actor, "claim.approve_nested", entity,
+               after={**asdict(claim), "nested_with": [asdict(o) for o in nested]})
+    record(session, actor, "claim.add", entity,
+           after={**asdict(claim), "nested_approved": bool(nested)})
 
 
 def add_claims(engine: Engine, claims: Sequence[ClaimSpec], approve_nested: bool = False,
@@ -87,8 +87,8 @@ def close_claim(session: Session, row: ClaimRow, at_ms: int, actor: str) -> None
                  f"ending claim {row.id} ({spec_of(row).describe()}) at {format_instant(at_ms)}")
     before = asdict(spec_of(row))
     row.valid_to_ms = at_ms
-    record(session, actor, "claim.end", f"producer:{row.producer_id}", before,
-           asdict(spec_of(row)))
+    record(session, actor, "claim.end", f"producer:{row.producer_id}", before=before,
+           after=asdict(spec_of(row)))
 
 
 def end_claim(engine: Engine, claim_id: int, at_ms: int, actor: str = "cli") -> None:

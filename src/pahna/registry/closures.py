@@ -85,8 +85,8 @@ def registry_change(engine: Engine, actor: str) -> Iterator[Session]:
 
 def log_refusal(engine: Engine, actor: str, error: ClosedPeriodError) -> None:
     with Session(engine) as session:
-        record(session, actor, "registry.refused", f"period:{error.period}", None,
-               {"attempt": error.attempt, "revision": error.revision})
+        record(session, actor, "registry.refused", f"period:{error.period}",
+               after={"attempt": error.attempt, "revision": error.revision})
         session.commit()
 
 
@@ -101,8 +101,8 @@ def close_period(engine: Engine, period: str, window: tuple[int, int], revision:
             session.add(row)
         row.start_ms, row.end_ms, row.revision = window[0], window[1], revision
         row.closed_at_ms, row.actor = time.time_ns() // 1_000_000, actor
-        record(session, actor, "period.close", f"period:{period}", None,
-               {"revision": revision, "start_ms": window[0], "end_ms": window[1]})
+        record(session, actor, "period.close", f"period:{period}",
+               after={"revision": revision, "start_ms": window[0], "end_ms": window[1]})
         session.commit()
 
 
@@ -114,8 +114,8 @@ def reopen_period(engine: Engine, period: str, actor: str, reason: str) -> bool:
         if row is None:
             return False
         session.delete(row)
-        record(session, actor, "period.reopen", f"period:{period}", None,
-               {"revision": row.revision, "reason": reason})
+        record(session, actor, "period.reopen", f"period:{period}",
+               after={"revision": row.revision, "reason": reason})
         session.commit()
         return True
 

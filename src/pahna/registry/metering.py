@@ -65,13 +65,14 @@ def put_point(session: Session, point: MeteringPoint, actor: str) -> bool:
                      f"{format_instant(point.valid_to_ms) or 'open'}")
         before = asdict(_point(same))
         same.valid_to_ms = point.valid_to_ms
-        record(session, actor, "metering.update", f"producer:{point.producer_id}", before,
-               asdict(point))
+        record(session, actor, "metering.update", f"producer:{point.producer_id}",
+               before=before, after=asdict(point))
         return True
     guard_change(session, point.valid_from_ms, point.valid_to_ms,
                  f"adding {_describe(point)} from {format_instant(point.valid_from_ms)}")
     session.add(MeteringPointRow(**asdict(point)))
-    record(session, actor, "metering.add", f"producer:{point.producer_id}", None, asdict(point))
+    record(session, actor, "metering.add", f"producer:{point.producer_id}",
+           after=asdict(point))
     return True
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-PRODUCER_TYPES = ("public_centre", "private_company", "student_startup", "other")
-PRODUCER_STATUSES = ("active", "suspended", "closed")
 CLAIM_KINDS = ("prefix", "asn", "host")
 DIRECTIONS = ("ingress", "egress")
 
@@ -100,6 +98,7 @@ class AuditRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     at_ms: Mapped[int] = mapped_column(BigInteger)
     actor: Mapped[str] = mapped_column(String(100))
+    credential: Mapped[str | None] = mapped_column(String(100), nullable=True)
     action: Mapped[str] = mapped_column(String(64))
     entity: Mapped[str] = mapped_column(String(200))
     before: Mapped[str | None] = mapped_column(Text, nullable=True)

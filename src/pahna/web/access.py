@@ -3,7 +3,7 @@ caller learns nothing about producers outside its reach; whole pages answer 403.
 
 from __future__ import annotations
 
-from pahna.registry.producers import Producer
+from pahna.parties import Producer
 from pahna.web.auth import Principal
 from pahna.web.problems import Problem
 

@@ -18,8 +18,8 @@ from sqlalchemy import BigInteger, Engine, Integer, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from pahna.errors import NotFoundError, RegistryError
+from pahna.registry.audit import record
 from pahna.registry.models import ProducerRow, ProvinceRow
-from pahna.web.audit import record
 
 ROLES = ("admin", "officer", "producer", "auditor")
 SCOPES = ("read", "disputes:write", "registry:write")
@@ -103,7 +103,7 @@ def add_account(engine: Engine, account: Account, password: str, actor: str = "c
                                province=account.province, producer_id=account.producer_id,
                                password_hash=_HASHER.hash(password)))
         record(session, actor, "account.add", f"account:{account.username}",
-               {"role": account.role, "province": account.province,
+               after={"role": account.role, "province": account.province,
                 "producer_id": account.producer_id})
         session.commit()
 
@@ -157,7 +157,7 @@ def issue_token(engine: Engine, username: str, scopes: tuple[str, ...], label: s
         session.add(TokenRow(digest=digest(secret), username=username, label=label,
                              scopes=" ".join(sorted(scopes)), created_ms=_now_ms()))
         record(session, actor, "token.issue", f"account:{username}",
-               {"scopes": sorted(scopes), "label": label})
+               after={"scopes": sorted(scopes), "label": label})
         session.commit()
     return secret
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from pahna.calendar import JalaliMonth
 from pahna.errors import RegistryError
+from pahna.registry.audit import record
 from pahna.web.accounts import DisputeRow
-from pahna.web.audit import record
 
 MAX_MESSAGE = 4000
 
@@ -39,7 +39,7 @@ def file_dispute(engine: Engine, producer_id: str, period: str, message: str,
         session.add(row)
         session.flush()
         record(session, f"web:{author}", "dispute.file", f"producer:{producer_id}",
-               {"id": row.id, "period": period, "message": message})
+               after={"id": row.id, "period": period, "message": message})
         session.commit()
         return _dispute(row)
 

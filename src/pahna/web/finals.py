@@ -14,7 +14,7 @@ from pahna.errors import DraftChangedError, ImmutableStatementError
 from pahna.ledger.book import Ledger
 from pahna.ledger.state import PeriodState, period_state
 from pahna.pipeline import finalize
-from pahna.web.audit import record
+from pahna.registry.audit import record
 from pahna.web.problems import Problem
 from pahna.web.snapshots import StatementFigures, read_statements
 from pahna.workspace import Workspace
@@ -65,7 +65,7 @@ def refuse_if_final(workspace: Workspace, engine: Engine, period: str, actor: st
         Ledger(workspace.home).guard(period, attempt, actor)
     except ImmutableStatementError as exc:
         with Session(engine) as session:
-            record(session, actor, REFUSED, f"period:{period}", {"attempt": attempt})
+            record(session, actor, REFUSED, f"period:{period}", after={"attempt": attempt})
             session.commit()
         raise Problem(409, str(exc)) from exc
 
@@ -86,14 +86,14 @@ def finalize_reviewed(workspace: Workspace, engine: Engine, period: str, reviewe
     except DraftChangedError as exc:
         with Session(engine) as session:
             record(session, actor, REFUSED, f"period:{period}",
-                   {"attempt": "finalize", "draft_sha256": reviewed_sha256,
-                    "recomputed_sha256": exc.recomputed})
+                   after={"attempt": "finalize", "draft_sha256": reviewed_sha256,
+                          "recomputed_sha256": exc.recomputed})
             session.commit()
         raise Problem(409, str(exc)) from exc
     state = period_state(workspace.home, period)
     with Session(engine) as session:
         record(session, actor, FINALIZE, f"period:{period}",
-               {"revision": revision, "content_hash": state.content_hash,
-                "total_minor": settlement.total_minor, "draft_sha256": reviewed_sha256})
+               after={"revision": revision, "content_hash": state.content_hash,
+                      "total_minor": settlement.total_minor, "draft_sha256": reviewed_sha256})
         session.commit()
     return state

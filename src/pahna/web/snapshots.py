@@ -20,14 +20,12 @@ from pathlib import Path
 import jdatetime
 import numpy as np
 
-from pahna.attribute.domestic import CLASSES
 from pahna.calendar import TEHRAN, JalaliMonth
 from pahna.ledger.book import Ledger
 from pahna.pipeline import usage_for_period
+from pahna.schema import BIN_MS, TRAFFIC_CLASSES
 from pahna.sums import exact_sum, grouped_sums
 from pahna.workspace import Workspace
-
-BIN_MS = 300_000
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,8 @@ class ProducerSeries:
 
     def by_class(self) -> dict[str, int]:
         """Exact bytes per class (a float bincount lost bytes past 2^53)."""
-        return {name: exact_sum(self.bytes[self.classes == i]) for i, name in enumerate(CLASSES)}
+        return {name: exact_sum(self.bytes[self.classes == i])
+                for i, name in enumerate(TRAFFIC_CLASSES)}
 
 
 @dataclass
@@ -103,10 +102,10 @@ def daily_bytes(series: ProducerSeries, month: JalaliMonth) -> list[dict[str, in
     """Bytes per Tehran day of the month, split by traffic class."""
     starts = day_starts_ms(month)
     day = np.searchsorted(starts, series.bins_ms, side="right") - 1
-    table = [dict.fromkeys(CLASSES, 0) for _ in range(month.days)]
+    table = [dict.fromkeys(TRAFFIC_CLASSES, 0) for _ in range(month.days)]
     (days, classes), sums = grouped_sums([day, series.classes.astype(np.int64)], series.bytes)
     for d, c, total in zip(days.tolist(), classes.tolist(), sums.tolist(), strict=True):
-        table[d][CLASSES[c]] = total
+        table[d][TRAFFIC_CLASSES[c]] = total
     return table
 
 
@@ -141,7 +140,7 @@ def build_snapshot(workspace: Workspace, period: str) -> PeriodSnapshot:
     order = np.argsort(owner, kind="stable")
     ids, first = np.unique(owner[order], return_index=True)
     klass = usage.column("traffic_class").to_numpy(zero_copy_only=False)[attributed][order]
-    class_index = np.array([CLASSES.index(k) for k in klass], dtype=np.int8)
+    class_index = np.array([TRAFFIC_CLASSES.index(k) for k in klass], dtype=np.int8)
     summary = summary_path(workspace, period)
     return PeriodSnapshot(
         period=period,

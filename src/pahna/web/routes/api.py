@@ -14,7 +14,8 @@ from pydantic import BaseModel, Field
 
 from pahna.calendar import JalaliMonth
 from pahna.errors import PeriodError
-from pahna.registry.producers import PrefixClaim, Producer, add_prefix_claim
+from pahna.parties import Producer
+from pahna.registry.producers import PrefixClaim, add_prefix_claim
 from pahna.web import access, finals, views
 from pahna.web.auth import Principal, check_csrf, principal, require_scope
 from pahna.web.claims import ClaimView

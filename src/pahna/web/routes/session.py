@@ -9,8 +9,8 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
+from pahna.registry.audit import record
 from pahna.web.accounts import check_password, close_session, open_session
-from pahna.web.audit import record
 from pahna.web.auth import (
     LANG_COOKIE,
     SESSION_COOKIE,
@@ -63,7 +63,7 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)],
     portal.throttle.succeeded(keys[0])
     with Session(portal.engine) as session:
         record(session, f"web:{account.username}", "session.login", f"account:{account.username}",
-               {"address": client})
+               after={"address": client})
         session.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
     set_cookie(response, SESSION_COOKIE, open_session(portal.engine, account.username),
