@@ -17,6 +17,8 @@ from pahna.aggregate.kernel import Rules
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.intake.base import Datagram, IntakeCounters
 from pahna.intake.dispatch import FlowDecoder
+from pahna.intake.plausibility import MAX_SCALED_COUNT
+from pahna.intake.plausibility import REASON as IMPLAUSIBLE
 from pahna.intake.replay import ReplayStats, is_capture, read_capture
 from pahna.payouts import producer_ibans
 from pahna.registry.database import open_registry
@@ -25,7 +27,7 @@ from pahna.registry.rules import load_rules
 from pahna.schema import address_to_bytes
 from pahna.settlement import finalize, load_tariffs, settle, settlement_inputs, usage_for_period
 from pahna.store.manifests import Manifest, file_sha256
-from pahna.store.quarantine import quarantine
+from pahna.store.quarantine import quarantine, quarantine_records
 from pahna.store.state import STATE_NAME, load_state, save_state
 from pahna.store.writer import is_stored, write_batch
 from pahna.verification import explain, verify
@@ -71,6 +73,10 @@ class Ingestor:
             return IngestReport(source, 0, 0, None, duplicate=True)
         result = self.decoder.decode(datagrams, batch_id=content_hash[:24])
         quarantine(self.workspace.quarantine_dir, result.rejected)
+        if result.implausible is not None:
+            quarantine_records(self.workspace.quarantine_dir, result.implausible,
+                               IMPLAUSIBLE, f"bytes or packets x sampling rate above "
+                               f"{MAX_SCALED_COUNT:,} in one record")
         for item in result.rejected:
             counters = self.counters.exporter(item.datagram.exporter)
             counters.quarantined += 1

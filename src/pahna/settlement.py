@@ -49,6 +49,7 @@ from pahna.settle.statements import Settlement, SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff, tariff_for
 from pahna.settle.usage import assemble_usage
 from pahna.store.manifests import Manifest
+from pahna.store.retraction import find_batch, retract
 from pahna.workspace import Workspace
 
 # -- what a month is computed from ------------------------------------------------------
@@ -309,6 +310,28 @@ def rebuild_statements(workspace: Workspace, period: str, actor: str = "cli"
         repaired = sorted(p.name for p in paths if before.get(p.name) != p.read_bytes())
         ledger.log("statements rebuild", period, actor, revision=revision, repaired=repaired)
     return paths, repaired
+
+
+# -- the raw store ------------------------------------------------------------------------
+
+
+def retract_batch(workspace: Workspace, key: str, reason: str, actor: str = "cli") -> Path:
+    """Retract a committed batch (store.retraction) unless a month that reads it is final
+    (a final's batches are sealed with it: correct it with an adjustment); logged."""
+    manifest = find_batch(workspace.store_dir, key)
+    ledger = Ledger(workspace.home)
+    for record in ledger.finals_in_force():
+        window = month_window(JalaliMonth.parse(record["period"]))
+        if (manifest.start_ms is not None and manifest.end_ms is not None
+                and manifest.start_ms < window[1] and manifest.end_ms >= window[0]):
+            attempt = f"retracting batch {manifest.batch_id}"
+            ledger.log("refused", record["period"], actor, attempt=attempt)
+            raise ClosedPeriodError(record["period"], int(record["revision"]), attempt)
+    path = retract(workspace.store_dir, manifest, reason, actor)
+    ledger.log("retract", "-", actor, batch_id=manifest.batch_id,
+               content_hash=manifest.content_hash, source=manifest.source, reason=reason,
+               record=str(path.relative_to(workspace.home)))
+    return path
 
 
 # -- tariffs ------------------------------------------------------------------------------
