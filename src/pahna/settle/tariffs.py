@@ -26,6 +26,8 @@ from pydantic import (
 )
 
 from pahna.errors import TariffError
+from pahna.ids import id_problem
+from pahna.parties import PRODUCER_TYPES
 from pahna.schema import TRAFFIC_CLASSES
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -131,6 +133,23 @@ class Multipliers(_Part):
     zone: dict[str, Multiplier] = Field(default_factory=dict)
     producer_type: dict[str, Multiplier] = Field(default_factory=dict)
     intra_province: Multiplier = Decimal(1)
+
+    @field_validator("zone")
+    @classmethod
+    def _zone_ids(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        bad = [f"{key!r} {id_problem(key)}" for key in value if id_problem(key)]
+        if bad:
+            raise ValueError(f"zone ids: {'; '.join(bad)}")
+        return value
+
+    @field_validator("producer_type")
+    @classmethod
+    def _types(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        unknown = sorted(set(value) - set(PRODUCER_TYPES))
+        if unknown:
+            raise ValueError(f"unknown producer types {unknown}; allowed: "
+                             f"{', '.join(PRODUCER_TYPES)}")
+        return value
 
 
 class Eligibility(_Part):

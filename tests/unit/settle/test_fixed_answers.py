@@ -172,6 +172,8 @@ def test_tariff_documents_refuse_floats_and_unknown_keys() -> None:
     ({"percentile": {"price_per_mbps": "-1"}}, "between 0 and 10"),
     ({"international_rate_per_gb": "-1"}, "between 0 and 10"),
     ({"multipliers": {"zone": {"z": "1001"}}}, "multiplier is at most"),
+    ({"multipliers": {"producer_type": {"student-startup": "1.5"}}}, "unknown producer type"),
+    ({"multipliers": {"zone": {"Qom IT zone": "1.2"}}}, "zone ids"),
     ({"pool_minor": True}, "valid integer"),
     ({"pool_minor": 2**63}, "less than or equal"),
     ({"cap_minor": -1}, "greater than or equal"),
