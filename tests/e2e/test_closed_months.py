@@ -80,6 +80,13 @@ def test_every_door_refuses_a_registry_edit_reaching_into_a_final_month(
                 if e.action == "registry.refused"]
     assert [e.actor for e in refusals] == ["cli"] * 6 + ["web:admin"] * 2
     assert "r1 verifies" in pahna_cli("settle", "verify", "--period", PERIOD, *home).stdout
+    pahna_cli("settle", "void", "--period", PERIOD, "--reason", "claims to correct", *home)
+    pahna_cli("registry", "add-claim", "qom-tv", "10.75.0.0/16", "--from", "1404-08-01", *home)
+    assert "final revision 2" in pahna_cli("settle", "finalize", "--period", PERIOD,
+                                           *home).stdout  # void and reissue
+    refused = pahna_cli("registry", "add-claim", "qom-tv", "10.74.0.0/16", "--from",
+                        "1404-08-01", *home, check=False)
+    assert refused.returncode == 65 and "which is final (revision 2)" in refused.stderr
 
 
 def test_a_final_replays_from_its_basis_whatever_the_registry_holds_later(
