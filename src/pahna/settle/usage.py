@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -19,7 +20,7 @@ import pyarrow.compute as pc
 from pahna.calendar import jalali_date_text
 from pahna.parties import Producer
 from pahna.schema import BIN_MS, TRAFFIC_CLASSES
-from pahna.sums import exact_sum, row_sums
+from pahna.sums import INT64_MAX, exact_sum, row_sums
 
 COLUMNS = (*TRAFFIC_CLASSES, "received")
 
@@ -54,12 +55,31 @@ class BinSeries:
         column: np.ndarray = self.counters[:, COLUMNS.index(klass)]
         return column
 
-    def billed(self, classes: Sequence[str]) -> np.ndarray:
-        return row_sums(self.counters[:, [COLUMNS.index(c) for c in classes]], "billed bytes")
+    @cached_property
+    def _fits(self) -> bool:
+        """No sum over these counters can pass int64 (non-negative, and the largest times
+        their number fits), so NumPy's sums are exact; else pahna.sums decides."""
+        size = self.counters.size
+        return size == 0 or (int(self.counters.min()) >= 0
+                             and int(self.counters.max()) <= INT64_MAX // size)
 
-    @property
+    @cached_property
+    def totals(self) -> tuple[int, ...]:
+        """Exact total of each column (domestic, international, unknown, received)."""
+        if self._fits:
+            return tuple(int(v) for v in self.counters.sum(axis=0, dtype=np.int64))
+        return tuple(exact_sum(self.counters[:, i]) for i in range(len(COLUMNS)))
+
+    def billed(self, classes: Sequence[str]) -> np.ndarray:
+        chosen = self.counters[:, [COLUMNS.index(c) for c in classes]]
+        if self._fits:
+            summed: np.ndarray = chosen.sum(axis=1, dtype=np.int64)
+            return summed
+        return row_sums(chosen, "billed bytes")
+
+    @cached_property
     def sent(self) -> np.ndarray:
-        return row_sums(self.counters[:, :3], "bytes sent")
+        return self.billed(COLUMNS[:3])
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,11 +102,11 @@ class ProducerUsage:
         return self.bins
 
     def total(self, klass: str) -> int:
-        return exact_sum(self.series.of(klass))
+        return self.series.totals[COLUMNS.index(klass)]
 
     @property
     def sent_bytes(self) -> int:
-        return sum(self.total(c) for c in COLUMNS[:3])
+        return sum(self.series.totals[:3])
 
     @property
     def received_bytes(self) -> int:
