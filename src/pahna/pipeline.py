@@ -13,11 +13,13 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+
 from pahna.aggregate.kernel import Rules
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.intake.base import Datagram, IntakeCounters
 from pahna.intake.dispatch import FlowDecoder
-from pahna.intake.plausibility import MAX_SCALED_COUNT
+from pahna.intake.plausibility import MAX_SCALED_COUNT, split_implausible
 from pahna.intake.plausibility import REASON as IMPLAUSIBLE
 from pahna.intake.replay import ReplayStats, is_capture, read_capture
 from pahna.payouts import producer_ibans
@@ -73,17 +75,25 @@ class Ingestor:
             return IngestReport(source, 0, 0, None, duplicate=True)
         result = self.decoder.decode(datagrams, batch_id=content_hash[:24])
         quarantine(self.workspace.quarantine_dir, result.rejected)
-        if result.implausible is not None:
-            quarantine_records(self.workspace.quarantine_dir, result.implausible,
-                               IMPLAUSIBLE, f"bytes or packets x sampling rate above "
-                               f"{MAX_SCALED_COUNT:,} in one record")
         for item in result.rejected:
             counters = self.counters.exporter(item.datagram.exporter)
             counters.quarantined += 1
             counters.quarantined_bytes += len(item.datagram.payload)
-        manifest = write_batch(self.workspace.store_dir, result.flows, source, content_hash)
+        flows = self._plausible(result.flows)
+        manifest = write_batch(self.workspace.store_dir, flows, source, content_hash)
         save_state(self.workspace.home, self.decoder.state(), self.state)
-        return IngestReport(source, result.flows.num_rows, len(result.rejected), manifest)
+        return IngestReport(source, flows.num_rows, len(result.rejected), manifest)
+
+    def _plausible(self, flows: pa.Table) -> pa.Table:
+        """The records to store; those with an implausible counter (intake.plausibility)
+        go to quarantine, counted per exporter."""
+        flows, implausible = split_implausible(flows)
+        quarantine_records(self.workspace.quarantine_dir, implausible, IMPLAUSIBLE,
+                           f"bytes or packets x sampling rate above {MAX_SCALED_COUNT:,} "
+                           "in one record")
+        for exporter in implausible.column("exporter").to_pylist():
+            self.counters.exporter(exporter).errors[IMPLAUSIBLE] += 1
+        return flows
 
     def ingest_file(self, path: Path, exporter: str = "0.0.0.0") -> IngestReport:
         """A pcap/pcapng capture (each datagram keeps its real exporter) or a raw

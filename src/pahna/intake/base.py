@@ -86,8 +86,6 @@ class IntakeCounters:
 class DecodeResult:
     flows: pa.Table
     rejected: list[Rejected]
-    implausible: pa.Table | None = None
-    """Decoded records kept out of the store: a counter past intake.plausibility's bound."""
 
 
 class Decoder(Protocol):

@@ -17,8 +17,6 @@ from pahna.errors import UnsupportedVersionError
 from pahna.intake.base import Datagram, Decoder, DecodeResult, IntakeCounters, Rejected
 from pahna.intake.ipfix import IpfixDecoder
 from pahna.intake.netflow import NetflowV5Decoder, NetflowV9Decoder
-from pahna.intake.plausibility import REASON as IMPLAUSIBLE
-from pahna.intake.plausibility import split_implausible
 from pahna.intake.sflow import SflowDecoder
 from pahna.intake.templated import TemplatedDecoder
 from pahna.schema import FLOW_SCHEMA
@@ -100,10 +98,7 @@ class FlowDecoder:
             tables.append(result.flows)
             rejected.extend(result.rejected)
         flows = pa.concat_tables(tables) if tables else FLOW_SCHEMA.empty_table()
-        flows, implausible = split_implausible(self._override_sampling(flows))
-        for exporter in implausible.column("exporter").to_pylist():
-            self.counters.exporter(exporter).errors[IMPLAUSIBLE] += 1
-        return DecodeResult(flows, rejected, implausible)
+        return DecodeResult(self._override_sampling(flows), rejected)
 
     def _override_sampling(self, flows: pa.Table) -> pa.Table:
         if not self.sampling_override or not flows.num_rows:

@@ -16,8 +16,9 @@ from pathlib import Path
 READ_ONLY = 0o444
 
 
-def fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """fsync a file, or a folder (so the names in it survive a power cut)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:
@@ -43,7 +44,7 @@ def write_atomic(path: Path, text: str, read_only: bool = False) -> None:
     """Replace `path` with `text` (UTF-8) atomically, fsynced with its folder."""
     temp = _temporary(path, text.encode("utf-8"), READ_ONLY if read_only else 0o644)
     os.replace(temp, path)
-    fsync_dir(path.parent)
+    fsync_path(path.parent)
 
 
 def create_exclusive(path: Path, text: str) -> None:
@@ -55,4 +56,4 @@ def create_exclusive(path: Path, text: str) -> None:
     finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
-    fsync_dir(path.parent)
+    fsync_path(path.parent)

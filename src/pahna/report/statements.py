@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 
 from pahna.calendar import JalaliMonth, jalali_date_text
+from pahna.ledger.durable import fsync_path
 from pahna.report.labels import MONTHS_EN, MONTHS_FA, STATUS, UNITS, label, province_name
 from pahna.report.numerals import format_amount, format_decimal, format_money, persian_digits
 from pahna.settle.document import to_document
@@ -159,8 +160,8 @@ def publish_statements(settlement: Settlement, folder: Path, status: str,
     written = write_statements(settlement, temp, status, content_hash)
     for path in written:
         path.chmod(0o444)
-        _fsync(path)
-    _fsync(temp)
+        fsync_path(path)
+    fsync_path(temp)
     if folder.exists():
         old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
         if old.exists():
@@ -170,16 +171,8 @@ def publish_statements(settlement: Settlement, folder: Path, status: str,
         shutil.rmtree(old)
     else:
         os.replace(temp, folder)
-    _fsync(folder.parent)
+    fsync_path(folder.parent)
     return [folder / path.name for path in written]
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _write_csv(settlement: Settlement, folder: Path, status: str) -> list[Path]:
