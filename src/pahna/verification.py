@@ -15,7 +15,13 @@ from pahna.calendar import JalaliMonth
 from pahna.errors import NotFoundError, PahnaError
 from pahna.ledger.book import Ledger
 from pahna.ledger.seal import damaged_files, registry_version, seal_inputs
-from pahna.ledger.verify import check_record, compare_inputs, compare_settlements, version_notes
+from pahna.ledger.verify import (
+    check_record,
+    compare_inputs,
+    compare_settlements,
+    sealed_fields,
+    version_notes,
+)
 from pahna.registry.database import open_registry
 from pahna.registry.rules import claim_index_from_snapshot
 from pahna.settle.document import from_document, to_document
@@ -68,7 +74,10 @@ def _verify_record(workspace: Workspace, period: str, record: dict[str, Any],
     tariff = {"id": settlement.tariff_id, "version": settlement.tariff_version,
               "digest": settlement.tariff_digest}
     now = seal_inputs([], registry_version(open_registry(workspace.registry_url)), tariff)
-    problems += changed + compare_settlements(record["settlement"], to_document(settlement))
+    recomputed = to_document(settlement)
+    if "basis" not in record:  # sealed before finals kept their basis (and newer fields)
+        recomputed = sealed_fields(record["settlement"], recomputed)
+    problems += changed + compare_settlements(record["settlement"], recomputed)
     return problems, late + version_notes(sealed, now)
 
 

@@ -4,6 +4,8 @@ its own basis whatever the registry holds later, even edits no door allows."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from tests.unit.web.conftest import PERIOD, build_workspace, log_in
 
 from pahna.calendar import TZDATA_VERSION, JalaliMonth
 from pahna.ledger.book import Ledger
+from pahna.ledger.seal import Seal
 from pahna.parties import Producer
 from pahna.pipeline import explain, finalize, usage_for_period, verify
 from pahna.registry.audit import audit_log
@@ -23,6 +26,7 @@ from pahna.registry.claims import add_claims, list_claims
 from pahna.registry.database import open_registry
 from pahna.registry.models import ClaimRow, ProducerRow
 from pahna.registry.producers import add_producer
+from pahna.settle.document import canonical_bytes
 from pahna.web.app import create_app
 from pahna.web.auth import CSRF_COOKIE, CSRF_HEADER
 from pahna.workspace import Workspace
@@ -120,3 +124,27 @@ def test_a_final_replays_from_its_basis_whatever_the_registry_holds_later(
     settlement, days_now, flows_now = explain(final, PERIOD, "qom-tv")
     assert days_now == days and days and flows_now.equals(flows) and flows.num_rows
     assert settlement.line("qom-tv").status == "active"  # type: ignore[union-attr]
+
+
+def test_a_final_sealed_before_finals_kept_their_basis_still_verifies(
+        final: Workspace) -> None:
+    """A final written by the earlier format (no basis, no tzdata, statement lines without
+    status and balances) replays from today's registry and its sealed tariff, compared on
+    the fields it sealed."""
+    path = final.home / "ledger" / PERIOD / "final-r1.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    del record["basis"]
+    for key in ("basis_sha256", "tzdata"):
+        del record["seal"]["inputs"][key]
+    for line in record["settlement"]["lines"]:
+        for key in ("status", "carried", "carried_minor", "balance_minor",
+                    "carried_out_minor"):
+            del line[key]
+    seal = Seal(record["seal"]["inputs"],
+                hashlib.sha256(canonical_bytes(record["settlement"])).hexdigest())
+    record["seal"] = seal.record()
+    path.chmod(0o644)
+    path.write_text(json.dumps(record), encoding="utf-8")
+    problems, notes = verify(final, PERIOD)
+    assert problems == [] and any(n.startswith("tzdata was None") for n in notes)
+    assert explain(final, PERIOD, "qom-tv")[1]

@@ -78,6 +78,16 @@ def compare_settlements(sealed: dict[str, Any], now: dict[str, Any]) -> list[str
     return problems or ["the recomputed statements differ from the sealed bytes"]
 
 
+def sealed_fields(sealed: dict[str, Any], now: dict[str, Any]) -> dict[str, Any]:
+    """`now` keeping only the fields `sealed` has (top level and per producer line): a
+    final sealed before a field was added to statements is compared on its own fields."""
+    lines = {line["producer_id"]: line for line in sealed["lines"]}
+    kept = {k: v for k, v in now.items() if k in sealed and k != "lines"}
+    kept["lines"] = [{k: v for k, v in line.items()
+                      if k in lines.get(line["producer_id"], line)} for line in now["lines"]]
+    return kept
+
+
 def sealed_tariff(tariffs: list[Tariff], sealed: dict[str, Any]) -> Tariff:
     """The tariff a final was computed under (id and version), unchanged in meaning."""
     for tariff in tariffs:
