@@ -7,7 +7,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from sqlalchemy.orm import Session
 
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.errors import RegistryError
@@ -18,7 +17,7 @@ from pahna.registry.claimbook import ClaimSpec, normalize_value
 from pahna.registry.claims import add_claims, end_claim, list_claims
 from pahna.registry.database import open_registry
 from pahna.registry.instants import format_instant, parse_instant
-from pahna.registry.metering import MeteringPoint, put_point
+from pahna.registry.metering import MeteringPoint, add_point
 from pahna.registry.models import CLAIM_KINDS, DIRECTIONS
 from pahna.registry.producers import add_producer, list_producers
 
@@ -103,9 +102,7 @@ def add_metering_command(producer_id: str, exporter: str, interface: int, direct
     point = MeteringPoint(producer_id, exporter, interface, direction,
                           _instant(valid_from, "--from"),
                           _instant(valid_to, "--to") if valid_to else None)
-    with Session(open_registry(workspace_from(home).registry_url)) as session:
-        put_point(session, point, actor)
-        session.commit()
+    add_point(open_registry(workspace_from(home).registry_url), point, actor)
     click.echo(f"{producer_id} is metered at {exporter} interface {interface} {direction}")
 
 

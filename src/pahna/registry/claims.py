@@ -16,6 +16,8 @@ from sqlalchemy.orm import Session
 from pahna.errors import ClaimConflictError, NotFoundError, RegistryError
 from pahna.registry.audit import record
 from pahna.registry.claimbook import ClaimBook, ClaimSpec
+from pahna.registry.closures import guard_change, registry_change
+from pahna.registry.instants import format_instant
 from pahna.registry.models import ClaimRow, ProducerRow
 
 
@@ -46,6 +48,8 @@ def put_claim(session: Session, book: ClaimBook, claim: ClaimSpec, approve_neste
                             f"{claim.producer_id!r}")
     if claim.valid_to_ms is not None and claim.valid_to_ms <= claim.valid_from_ms:
         raise RegistryError(f"claim {claim.describe()}: valid_to must be after valid_from")
+    guard_change(session, claim.valid_from_ms, claim.valid_to_ms,
+                 f"adding {claim.describe()} from {format_instant(claim.valid_from_ms)}")
     nested = book.check(claim)
     if nested and not approve_nested:
         others = "; ".join(other.describe() for other in nested)
@@ -66,7 +70,7 @@ def put_claim(session: Session, book: ClaimBook, claim: ClaimSpec, approve_neste
 def add_claims(engine: Engine, claims: Sequence[ClaimSpec], approve_nested: bool = False,
                actor: str = "cli") -> None:
     """Record claims, all or none."""
-    with Session(engine) as session:
+    with registry_change(engine, actor) as session:
         book = load_book(session)
         for claim in claims:
             put_claim(session, book, claim, approve_nested, actor)
@@ -79,6 +83,8 @@ def close_claim(session: Session, row: ClaimRow, at_ms: int, actor: str) -> None
         raise RegistryError(f"claim {row.id} already ended")
     if at_ms <= row.valid_from_ms:
         raise RegistryError(f"claim {row.id}: cannot end before it starts")
+    guard_change(session, at_ms, row.valid_to_ms,
+                 f"ending claim {row.id} ({spec_of(row).describe()}) at {format_instant(at_ms)}")
     before = asdict(spec_of(row))
     row.valid_to_ms = at_ms
     record(session, actor, "claim.end", f"producer:{row.producer_id}", before=before,
@@ -86,7 +92,7 @@ def close_claim(session: Session, row: ClaimRow, at_ms: int, actor: str) -> None
 
 
 def end_claim(engine: Engine, claim_id: int, at_ms: int, actor: str = "cli") -> None:
-    with Session(engine) as session:
+    with registry_change(engine, actor) as session:
         row = session.get(ClaimRow, claim_id)
         if row is None:
             raise NotFoundError(f"no claim {claim_id}")

@@ -13,6 +13,7 @@ from pahna.iban import normalize_iban
 from pahna.parties import PRODUCER_STATUSES, PRODUCER_TYPES, Producer, Zone
 from pahna.registry.audit import record
 from pahna.registry.claimbook import ClaimSpec
+from pahna.registry.closures import guard_change
 from pahna.registry.models import (
     ClaimRow,
     ProducerRow,
@@ -49,6 +50,7 @@ def checked_producer(producer: Producer) -> Producer:
 def put_producer(session: Session, producer: Producer, actor: str) -> bool:
     """Insert or update a producer in `session`; False when nothing changed."""
     producer = checked_producer(producer)
+    guard_change(session)  # undated: serialized with closings, never refused
     if session.get(ProvinceRow, producer.province) is None:
         raise NotFoundError(f"producer {producer.id}: no province {producer.province!r} "
                             "(use an ISO 3166-2:IR code such as IR-25)")
@@ -72,6 +74,7 @@ def put_producer(session: Session, producer: Producer, actor: str) -> bool:
 
 def put_zone(session: Session, zone: Zone, actor: str) -> bool:
     """Insert or update a special IT zone; False when nothing changed."""
+    guard_change(session)
     if session.get(ProvinceRow, zone.province) is None:
         raise NotFoundError(f"zone {zone.id}: no province {zone.province!r}")
     row = session.get(ZoneRow, zone.id)

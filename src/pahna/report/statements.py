@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import shutil
 from collections.abc import Callable
 from decimal import Decimal
 from importlib.resources import files
@@ -15,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 
 from pahna.calendar import JalaliMonth, jalali_date_text
+from pahna.ledger.durable import fsync_path
 from pahna.report.labels import MONTHS_EN, MONTHS_FA, STATUS, UNITS, label, province_name
 from pahna.report.numerals import format_amount, format_decimal, format_money, persian_digits
 from pahna.settle.document import to_document
@@ -26,9 +29,13 @@ CSV_COLUMNS = ("period", "status", "producer_id", "name", "province", "bytes", "
                "international_bytes", "unknown_bytes", "billed_bytes", "p95_sent_mbps",
                "eligible", "claim_minor", "amount_minor", "adjustments_minor", "payable_minor",
                "cost_minor", "net_minor", "coverage_ratio", "currency", "minor_units",
-               "tariff_id", "tariff_version", "claim_rial", "amount_rial")
+               "tariff_id", "tariff_version", "claim_rial", "amount_rial", "producer_status",
+               "carried_minor", "balance_minor", "carried_out_minor")
 """Money columns are integers in the currency's minor unit. `claim_rial` and `amount_rial`
-repeat claim_minor and amount_minor for readers written when IRR was the only currency."""
+repeat claim_minor and amount_minor for readers written when IRR was the only currency.
+balance = amount + adjustments + carried (balances carried in from earlier statements);
+payable is the balance of an active producer when positive, and carried_out the rest,
+carried forward to the producer's next statement."""
 
 
 def gb_text(value: int) -> str:
@@ -42,7 +49,8 @@ def _row(s: Settlement, line: StatementLine, status: str) -> list[object]:
             line.billed_bytes, line.p95_sent_mbps, str(line.eligible).lower(),
             line.claim_minor, line.amount_minor, line.adjustments_minor, line.payable_minor,
             *optional, line.coverage_ratio or "", s.currency, s.minor_units, s.tariff_id,
-            s.tariff_version, line.claim_minor, line.amount_minor]
+            s.tariff_version, line.claim_minor, line.amount_minor, line.status,
+            line.carried_minor, line.balance_minor, line.carried_out_minor]
 
 
 def statement_csv(settlement: Settlement, lines: tuple[StatementLine, ...],
@@ -133,11 +141,38 @@ def export_statements(settlement: Settlement, folder: Path, fmt: str,
 
 
 def _put(path: Path, content: str | bytes) -> Path:
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
+    """Write a file whole or not at all (a temporary name, then renamed over it)."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
     return path
+
+
+def publish_statements(settlement: Settlement, folder: Path, status: str,
+                       content_hash: str | None) -> list[Path]:
+    """A final's statements (CSV and HTML) as one folder that appears whole: written and
+    fsynced under a temporary name, read-only, then renamed into place (replacing a
+    folder left by an interrupted finalize or a damaged one being rebuilt)."""
+    temp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    if temp.exists():
+        shutil.rmtree(temp)
+    written = write_statements(settlement, temp, status, content_hash)
+    for path in written:
+        path.chmod(0o444)
+        fsync_path(path)
+    fsync_path(temp)
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(folder, old)
+        os.replace(temp, folder)
+        shutil.rmtree(old)
+    else:
+        os.replace(temp, folder)
+    fsync_path(folder.parent)
+    return [folder / path.name for path in written]
 
 
 def _write_csv(settlement: Settlement, folder: Path, status: str) -> list[Path]:

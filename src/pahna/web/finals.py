@@ -3,7 +3,6 @@ in force, else the draft, labelled), and finalizing a reviewed draft as the mini
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -11,12 +10,11 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from pahna.errors import ImmutableStatementError
+from pahna.errors import DraftChangedError, ImmutableStatementError
 from pahna.ledger.book import Ledger
 from pahna.ledger.state import PeriodState, period_state
 from pahna.pipeline import finalize
 from pahna.registry.audit import record
-from pahna.settle.document import canonical_bytes, to_document
 from pahna.web.problems import Problem
 from pahna.web.snapshots import StatementFigures, read_statements
 from pahna.workspace import Workspace
@@ -74,20 +72,28 @@ def refuse_if_final(workspace: Workspace, engine: Engine, period: str, actor: st
 
 def finalize_reviewed(workspace: Workspace, engine: Engine, period: str, reviewed_sha256: str,
                       actor: str) -> PeriodState:
-    """Seal `period` as its next final revision, provided the draft is still the one the
-    actor reviewed (its sha256), and keep the act in the audit log."""
+    """Seal `period` as its next final revision, exactly as reviewed: the draft must still
+    be the one the actor reviewed (its sha256), and the month must recompute to exactly
+    it, else nothing is sealed (409). The act is kept in the audit log."""
     refuse_if_final(workspace, engine, period, actor, "finalize")
     state = period_state(workspace.home, period)
     if state.draft_sha256 is None or state.draft_sha256 != reviewed_sha256:
         raise Problem(409, f"the {period} draft changed since it was reviewed (or there is "
                       "none); review it again before finalizing")
-    settlement, revision, _ = finalize(workspace, period, actor)
+    try:
+        settlement, revision, _ = finalize(workspace, period, actor,
+                                           reviewed_sha256=reviewed_sha256)
+    except DraftChangedError as exc:
+        with Session(engine) as session:
+            record(session, actor, REFUSED, f"period:{period}",
+                   after={"attempt": "finalize", "draft_sha256": reviewed_sha256,
+                          "recomputed_sha256": exc.recomputed})
+            session.commit()
+        raise Problem(409, str(exc)) from exc
     state = period_state(workspace.home, period)
-    sealed = hashlib.sha256(canonical_bytes(to_document(settlement))).hexdigest()
     with Session(engine) as session:
         record(session, actor, FINALIZE, f"period:{period}",
                after={"revision": revision, "content_hash": state.content_hash,
-                "total_minor": settlement.total_minor, "draft_sha256": reviewed_sha256,
-                "matches_draft": sealed == reviewed_sha256})
+                      "total_minor": settlement.total_minor, "draft_sha256": reviewed_sha256})
         session.commit()
     return state

@@ -89,7 +89,9 @@ def test_admin_reviews_and_finalizes(portal: TestClient, own_settled: Workspace)
     finalized = [r for r in _audit(own_settled) if r.action == "settlement.finalize"]
     assert [r.actor for r in finalized] == ["web:admin"]
     assert state.content_hash in (finalized[0].after or "")
-    assert '"matches_draft": true' in (finalized[0].after or "")
+    assert f'"draft_sha256": "{sha}"' in (finalized[0].after or "")
+    sealed = Ledger(own_settled.home).final(PERIOD)["seal"]["settlement_sha256"]
+    assert sealed == sha  # what was sealed is byte for byte what was reviewed
     events = [e for e in Ledger(own_settled.home).events() if e["action"] == "finalize"]
     assert [(e["actor"], e["content_hash"]) for e in events] == [
         ("web:admin", state.content_hash)]
@@ -105,6 +107,29 @@ def test_finalize_refuses_a_draft_changed_since_review(portal: TestClient,
         "period": PERIOD, "draft_sha256": sha, "csrf_token": _csrf(portal)})
     assert stale.status_code == 409 and "review it again" in stale.text
     assert Ledger(own_settled.home).active_revision(PERIOD) is None
+
+
+def test_finalize_refuses_a_recomputation_that_differs_from_the_review(
+        portal: TestClient, own_settled: Workspace) -> None:
+    """Regression: the portal sealed whatever the recomputation gave and only logged
+    `matches_draft`. The draft file is unchanged here, but its inputs moved (a new tariff
+    version in force) after the review: nothing is sealed, and the refusal is logged."""
+    log_in(portal, "admin")
+    sha = _review_sha(portal)
+    (own_settled.tariffs_dir / "t2.toml").write_text(LOWER_TARIFF, encoding="utf-8")
+    refused = portal.post("/settlement/finalize", data={
+        "period": PERIOD, "draft_sha256": sha, "csrf_token": _csrf(portal)})
+    assert refused.status_code == 409 and "than the draft that was reviewed" in refused.text
+    ledger = Ledger(own_settled.home)
+    assert ledger.active_revision(PERIOD) is None and ledger.revisions(PERIOD) == []
+    assert not (own_settled.statements_dir(PERIOD) / "final-r1").exists()
+    assert [r.action for r in _audit(own_settled) if r.action.startswith("settlement.")
+            ][-1] == "settlement.refused"
+    assert [e["attempt"] for e in ledger.events() if e["action"] == "refused"] == [
+        "finalize a reviewed draft"]
+    (own_settled.tariffs_dir / "t2.toml").unlink()
+    _finalize(portal)  # the same review, once the month recomputes to it again
+    assert ledger.final(PERIOD)["seal"]["settlement_sha256"] == sha
 
 
 @pytest.mark.parametrize("username", ["audit", "qom", "uni"])
@@ -131,11 +156,14 @@ def test_public_page_shows_final_figures_only(portal: TestClient,
     draft_csv = (own_settled.statements_dir(PERIOD) / "summary.csv").read_text("utf-8")
     drafted = _rows(draft_csv)
     assert 'id="no-final"' in portal.get("/public").text
-    # A later tariff is in force when the ministry finalizes: the final pays less than
-    # the draft still lying in statements/PERIOD/summary.csv.
+    # A later tariff is in force when the ministry finalizes (the draft recomputed and
+    # reviewed under it), and an older draft's summary.csv is left lying in
+    # statements/PERIOD/: the final pays less than that file says.
     (own_settled.tariffs_dir / "t2.toml").write_text(LOWER_TARIFF, encoding="utf-8")
     log_in(portal, "admin")
+    portal.post("/settlement/draft", data={"period": PERIOD, "csrf_token": _csrf(portal)})
     _finalize(portal)
+    (own_settled.statements_dir(PERIOD) / "summary.csv").write_text(draft_csv, "utf-8")
     final_csv = (own_settled.statements_dir(PERIOD) / "final-r1" / "summary.csv").read_text(
         "utf-8")
     sealed = _rows(final_csv)

@@ -26,7 +26,7 @@ import pyarrow as pa
 from pahna.aggregate.kernel import INPUT_COLUMNS, ROWS_SCHEMA, Rules, usage_rows
 from pahna.aggregate.queries import UsageQuery, scan_predicate, usage_schema, usage_sql
 from pahna.config import SparkSettings
-from pahna.errors import EngineError
+from pahna.errors import CounterOverflowError, EngineError
 from pahna.schema import FLOW_SCHEMA
 
 if TYPE_CHECKING:
@@ -117,6 +117,12 @@ class SparkEngine:
         try:
             return self._usage(spark_session(self.settings), files, query, rules)
         except (PySparkException, Py4JError) as exc:
+            if "OVERFLOW" in str(exc):  # ANSI mode: CAST_OVERFLOW, ARITHMETIC_OVERFLOW
+                raise CounterOverflowError(
+                    f"{query.period}: a sum of bytes or packets does not fit 64 bits, so "
+                    "the store holds an absurd counter: find its batch with `pahna store "
+                    f"batches` and take it out with `pahna store retract` (spark: {exc})"
+                ) from exc
             raise EngineError(f"spark: usage for {query.period}: {exc}") from exc
 
     def _usage(self, spark: SparkSession, files: list[Path], query: UsageQuery,
