@@ -126,7 +126,7 @@ def run_collect(shared: Path, work: Path, count: int, seed: int, rate: float) ->
     account = accounting(json.loads(out))
     received = int(summary.split("received ")[1].split()[0])
     dropped = (int(summary.split(" datagrams, ")[1].split()[0])
-               + int(summary.split("kernel drops, ")[1].split()[0]))
+               + int(summary.split(" dropped by a full spool")[0].rsplit(" ", 1)[1]))
     vanished = total - received - dropped
     seen = int(account["datagrams"]) + int(account["duplicates"])  # type: ignore[call-overload]
     print(f"  accounting: {json.dumps(account)}")
