@@ -57,13 +57,23 @@ def write_files(store: Path, flows: pa.Table, source: str, content_hash: str,
         content_hash=content_hash,
         source=source,
         records=flows.num_rows,
-        bytes=int(pc.sum(flows.column("bytes")).as_py() or 0),
-        packets=int(pc.sum(flows.column("packets")).as_py() or 0),
+        bytes=exact_total(flows.column("bytes")),
+        packets=exact_total(flows.column("packets")),
         start_ms=pc.min(flows.column("start_ms")).as_py() if flows.num_rows else None,
         end_ms=pc.max(flows.column("start_ms")).as_py() if flows.num_rows else None,
         files=tuple(files),
         segments=segments,
     )
+
+
+def exact_total(column: pa.ChunkedArray) -> int:
+    """The exact sum of a uint64 counter column, as a Python int. Arrow's and NumPy's sums
+    wrap modulo 2^64 without a word; here the high and low 32-bit halves are summed apart
+    (each sum fits 64 bits for fewer than 2^32 rows) and put together exactly."""
+    values = column.to_numpy().astype(np.uint64, copy=False)
+    high = int((values >> np.uint64(32)).sum(dtype=np.uint64))
+    low = int((values & np.uint64(0xFFFF_FFFF)).sum(dtype=np.uint64))
+    return (high << 32) + low
 
 
 def write_manifest(store: Path, manifest: Manifest) -> None:
