@@ -150,8 +150,6 @@ class PythonReceiver:
                 payload, peer = sock.recvfrom(MAX_DATAGRAM)
             except BlockingIOError:
                 return
-            except InterruptedError:
-                continue
             taken += 1
             exporter = self._peers.get(peer[0])
             if exporter is None:
