@@ -3,6 +3,9 @@
     PahnaError
     ├── ConfigError                 a setting is missing or not allowed
     ├── WorkspaceError              --home is missing, foreign or damaged
+    ├── InvalidValueError           a value given at the edge is not well-formed
+    │   ├── InvalidIdError          an id (producer, zone, account) that is not a slug
+    │   └── InvalidIbanError        not an Iranian IBAN (IR, 24 digits, ISO 7064 mod 97)
     ├── DecodeError                 a datagram or file cannot be decoded (intake)
     │   ├── TruncatedError          lengths point past the end of the data
     │   ├── UnsupportedVersionError not IPFIX / NetFlow v5, v9 / sFlow v5
@@ -10,6 +13,7 @@
     ├── RegistryError               producers, provinces, claims
     │   ├── NotFoundError           an id that is not in the registry
     │   ├── ClaimConflictError      two producers claim the same thing
+    │   ├── ApprovalError           an approval beyond the approver's reach
     │   └── ImportFileError         a bulk import file is malformed (file, line, reason)
     ├── AttributionError            claims cannot be turned into a lookup table
     ├── StoreError                  the Parquet store or its manifests
@@ -39,6 +43,23 @@ class ConfigError(PahnaError):
 
 class WorkspaceError(PahnaError):
     """The workspace folder is missing, foreign, or damaged."""
+
+
+class InvalidValueError(PahnaError):
+    """A value given at the edge (a file, a form, an option) is not well-formed."""
+
+
+class InvalidIdError(InvalidValueError):
+    """An id that is not a slug, or a reserved name; `kind` says which id."""
+
+    def __init__(self, kind: str, value: str, reason: str) -> None:
+        super().__init__(f"{kind} id {value!r}: {reason}")
+        self.kind = kind
+        self.value = value
+
+
+class InvalidIbanError(InvalidValueError):
+    """Not an Iranian IBAN (IR, then 24 digits, passing ISO 7064 mod 97-10)."""
 
 
 class DecodeError(PahnaError):
@@ -77,6 +98,11 @@ class NotFoundError(RegistryError):
 
 class ClaimConflictError(RegistryError):
     """A claim overlaps another producer's claim at the same specificity."""
+
+
+class ApprovalError(RegistryError):
+    """An approval given by someone whose reach does not cover it (an officer approving a
+    nesting into another province's producer)."""
 
 
 class ImportFileError(RegistryError):

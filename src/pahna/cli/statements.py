@@ -13,6 +13,7 @@ import click
 
 from pahna.calendar import TEHRAN, JalaliMonth, jalali_date_text
 from pahna.cli.options import home_option, json_option, workspace_from
+from pahna.csvcells import csv_row
 from pahna.errors import ImmutableStatementError, LedgerError, PaymentError
 from pahna.ledger.book import Ledger
 from pahna.pipeline import explain, producer_ibans
@@ -99,9 +100,10 @@ def payments_command(period: str, out: str | None, home: str | None) -> None:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(("producer_id", "name", "iban", "amount", "currency", "reference"))
     for ln in payable:
-        writer.writerow((ln.producer_id, ln.name, normalize_iban(ibans[ln.producer_id] or ""),
-                         money(ln.payable_minor), settlement.currency,
-                         f"PAHNA-{period}-R{record['revision']}-{ln.producer_id}"))
+        writer.writerow(csv_row((
+            ln.producer_id, ln.name, normalize_iban(ibans[ln.producer_id] or ""),
+            money(ln.payable_minor), settlement.currency,
+            f"PAHNA-{period}-R{record['revision']}-{ln.producer_id}")))
     target = Path(out) if out else (workspace.home / "exports" / period /
                                     f"payments-r{record['revision']}.csv")
     target.parent.mkdir(parents=True, exist_ok=True)

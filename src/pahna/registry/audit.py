@@ -21,13 +21,16 @@ class AuditEntry:
     entity: str
     before: object | None
     after: object | None
+    credential: str | None = None
 
 
 def record(session: Session, actor: str, action: str, entity: str,
-           before: object | None, after: object | None) -> None:
+           before: object | None = None, after: object | None = None, *,
+           credential: str | None = None) -> None:
     """Add one audit row to `session` (committed with the change it describes)."""
     session.add(AuditRow(
-        at_ms=time.time_ns() // 1_000_000, actor=actor, action=action, entity=entity,
+        at_ms=time.time_ns() // 1_000_000, actor=actor, credential=credential,
+        action=action, entity=entity,
         before=None if before is None else json.dumps(before, ensure_ascii=False),
         after=None if after is None else json.dumps(after, ensure_ascii=False),
     ))
@@ -39,6 +42,6 @@ def audit_log(engine: Engine) -> list[AuditEntry]:
         return [
             AuditEntry(r.id, r.at_ms, r.actor, r.action, r.entity,
                        None if r.before is None else json.loads(r.before),
-                       None if r.after is None else json.loads(r.after))
+                       None if r.after is None else json.loads(r.after), r.credential)
             for r in session.scalars(select(AuditRow).order_by(AuditRow.id))
         ]

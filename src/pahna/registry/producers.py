@@ -118,13 +118,15 @@ def add_producer(engine: Engine, producer: Producer, actor: str = "cli") -> None
 
 
 def add_prefix_claim(engine: Engine, claim: PrefixClaim, approve_nested: bool = False,
-                     actor: str = "cli") -> None:
-    """Record a prefix claim (see claims.add_claims for the rules)."""
+                     actor: str = "cli", approver: str | None = None,
+                     credential: str | None = None) -> None:
+    """Record a prefix claim (see claims.put_claim for the rules and `approver`)."""
     from pahna.registry.claims import add_claims
 
     spec = ClaimSpec(claim.producer_id, "prefix", str(claim.network), claim.valid_from_ms,
                      claim.valid_to_ms)
-    add_claims(engine, [spec], approve_nested=approve_nested, actor=actor)
+    add_claims(engine, [spec], approve_nested=approve_nested, actor=actor, approver=approver,
+               credential=credential)
 
 
 def _producer(row: ProducerRow) -> Producer:

@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from pahna.pipeline import settle
+from pahna.registry.audit import record
 from pahna.registry.models import AuditRow
-from pahna.web.audit import record
 from pahna.web.snapshots import read_statements
 from pahna.workspace import Workspace
 
@@ -29,7 +29,7 @@ class DraftChanges:
 
 
 def recompute_draft(workspace: Workspace, engine: Engine, period: str,
-                    actor: str) -> DraftChanges:
+                    actor: str, credential: str | None = None) -> DraftChanges:
     """Settle `period` again (a new draft) and record each producer whose amount moved."""
     summary = workspace.statements_dir(period) / "summary.csv"
     before = {k: v.amount_rial for k, v in read_statements(summary).items()} \
@@ -40,8 +40,8 @@ def recompute_draft(workspace: Workspace, engine: Engine, period: str,
                for pid in sorted(set(before) | set(after)) if before.get(pid) != after.get(pid)]
     with Session(engine) as session:
         record(session, actor, ACTION, f"period:{period}",
-               {"total_rial": settlement.total_rial, "changes": changes},
-               {"total_rial": sum(before.values())})
+               after={"total_rial": settlement.total_rial, "changes": changes},
+               before={"total_rial": sum(before.values())}, credential=credential)
         session.commit()
     return last_draft(engine, period) or DraftChanges(period, actor, 0, 0, 0, changes)
 

@@ -12,11 +12,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pahna.errors import ImmutableStatementError
+from pahna.ids import check_id
 from pahna.ledger.book import Ledger
 from pahna.ledger.state import PeriodState, period_state
 from pahna.pipeline import finalize
+from pahna.registry.audit import record
+from pahna.report.statements import statement_path
 from pahna.settle.document import canonical_bytes, to_document
-from pahna.web.audit import record
 from pahna.web.problems import Problem
 from pahna.web.snapshots import StatementFigures, read_statements
 from pahna.workspace import Workspace
@@ -40,6 +42,15 @@ class Shown:
     def label(self) -> str:
         return f"final-r{self.state.revision}" if self.final else "draft"
 
+    def statement_file(self, producer_id: str, fmt: str) -> Path | None:
+        """The producer's statement file in `fmt`, if the period has one. Statements
+        written before per-producer folders lie flat in the period's folder."""
+        for path in (statement_path(self.folder, producer_id, fmt),
+                     self.folder / f"{check_id('producer', producer_id)}.{fmt}"):
+            if path.is_file():
+                return path
+        return None
+
     @property
     def statements(self) -> dict[str, StatementFigures]:
         summary = self.folder / "summary.csv"
@@ -61,22 +72,23 @@ def shown(workspace: Workspace, period: str) -> Shown:
 
 
 def refuse_if_final(workspace: Workspace, engine: Engine, period: str, actor: str,
-                    attempt: str) -> None:
+                    attempt: str, credential: str | None = None) -> None:
     """Refuse (409), and log in the ledger and the audit log, a change to a final period."""
     try:
         Ledger(workspace.home).guard(period, attempt, actor)
     except ImmutableStatementError as exc:
         with Session(engine) as session:
-            record(session, actor, REFUSED, f"period:{period}", {"attempt": attempt})
+            record(session, actor, REFUSED, f"period:{period}", after={"attempt": attempt},
+                   credential=credential)
             session.commit()
         raise Problem(409, str(exc)) from exc
 
 
 def finalize_reviewed(workspace: Workspace, engine: Engine, period: str, reviewed_sha256: str,
-                      actor: str) -> PeriodState:
+                      actor: str, credential: str | None = None) -> PeriodState:
     """Seal `period` as its next final revision, provided the draft is still the one the
     actor reviewed (its sha256), and keep the act in the audit log."""
-    refuse_if_final(workspace, engine, period, actor, "finalize")
+    refuse_if_final(workspace, engine, period, actor, "finalize", credential)
     state = period_state(workspace.home, period)
     if state.draft_sha256 is None or state.draft_sha256 != reviewed_sha256:
         raise Problem(409, f"the {period} draft changed since it was reviewed (or there is "
@@ -86,8 +98,8 @@ def finalize_reviewed(workspace: Workspace, engine: Engine, period: str, reviewe
     sealed = hashlib.sha256(canonical_bytes(to_document(settlement))).hexdigest()
     with Session(engine) as session:
         record(session, actor, FINALIZE, f"period:{period}",
-               {"revision": revision, "content_hash": state.content_hash,
-                "total_minor": settlement.total_minor, "draft_sha256": reviewed_sha256,
-                "matches_draft": sealed == reviewed_sha256})
+               after={"revision": revision, "content_hash": state.content_hash,
+                      "total_minor": settlement.total_minor, "draft_sha256": reviewed_sha256,
+                      "matches_draft": sealed == reviewed_sha256}, credential=credential)
         session.commit()
     return state

@@ -19,7 +19,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 ACCOUNTS = {  # username: (role options, password)
-    "admin": (("--role", "admin"), "admin-pass-1404"),
+    "minister": (("--role", "admin"), "admin-pass-1404"),
     "qom": (("--role", "officer", "--province", "IR-25"), "officer-pass-1404"),
     "uni": (("--role", "producer", "--producer", "qom-univ"), "producer-pass-1404"),
     "audit": (("--role", "auditor"), "auditor-pass-1404"),
@@ -89,7 +89,7 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     for username, (options, password) in ACCOUNTS.items():
         pahna("users", "add", username, *options, "--password-stdin", "--home", str(home),
               stdin=password + "\n")
-    token = pahna("users", "token", "admin", "--scope", "read", "--scope", "disputes:write",
+    token = pahna("users", "token", "minister", "--scope", "read", "--scope", "disputes:write",
                   "--scope", "registry:write", "--home", str(home)).strip()
     return home, token
 

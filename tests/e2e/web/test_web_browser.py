@@ -77,7 +77,7 @@ def assert_chart_drawn(page, canvas_id: str) -> None:  # type: ignore[no-untyped
 
 
 def test_admin_sees_national_overview_with_charts(page, live_portal) -> None:  # type: ignore[no-untyped-def]
-    log_in(page, live_portal, "admin")
+    log_in(page, live_portal, "minister")
     assert page.url.endswith("/overview")
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert "قم" in page.locator("#province-table").inner_text()
@@ -177,7 +177,8 @@ def test_public_page_language_switch_and_csv(page, live_portal, final_period) ->
 
 def _final_files(home: Path) -> dict[str, str]:
     folder = home / "statements" / PERIOD / "final-r1"
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in folder.rglob("*") if p.is_file()}
 
 
 def _amounts(text: str) -> dict[str, int]:
@@ -189,7 +190,7 @@ def test_admin_reviews_and_finalizes_in_the_browser(page, draft_portal) -> None:
     page.goto(f"{draft_portal.url}/public")
     assert page.locator("#no-final").is_visible()  # a draft is never published
     assert page.locator("#public-table").count() == 0
-    log_in(page, draft_portal, "admin")
+    log_in(page, draft_portal, "minister")
     page.goto(f"{draft_portal.url}/settlement")
     assert page.locator("#state").get_attribute("data-status") == "draft"
     assert page.locator("#finalize-form").count() == 0
@@ -218,7 +219,7 @@ def test_admin_reviews_and_finalizes_in_the_browser(page, draft_portal) -> None:
 
 
 def test_a_final_month_refuses_a_later_draft(page, draft_portal) -> None:  # type: ignore[no-untyped-def]
-    log_in(page, draft_portal, "admin")
+    log_in(page, draft_portal, "minister")
     if Ledger(draft_portal.home).active_revision(PERIOD) is None:  # run on its own
         finalize_from_cli(draft_portal.home)
     before = _final_files(draft_portal.home)
