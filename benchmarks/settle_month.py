@@ -17,10 +17,11 @@ import pyarrow as pa
 
 from pahna.aggregate.profiles import RECEIVED_SCHEMA
 from pahna.calendar import JalaliMonth
+from pahna.parties import Producer
 from pahna.settle.money import Currency
 from pahna.settle.statements import SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff
-from pahna.settle.usage import ProducerInfo, assemble_usage
+from pahna.settle.usage import assemble_usage
 
 TARIFF = Tariff.from_dict({
     "id": "bench", "version": 1, "valid_from": "1404-01", "pool_minor": 10**12,
@@ -58,7 +59,7 @@ def main() -> None:
     con.sql("SELECT producer_id, traffic_class, bin_start_ms, SUM(bytes) FROM rows_table "
             "GROUP BY ALL").to_arrow_table()
     peer = time.perf_counter() - t0
-    infos = [ProducerInfo(f"p{i:05d}", f"P{i}", "", "IR-25") for i in range(producers)]
+    infos = [Producer(f"p{i:05d}", f"P{i}", "", "IR-25") for i in range(producers)]
     t0 = time.perf_counter()
     usage = assemble_usage(infos, table, RECEIVED_SCHEMA.empty_table(), {}, {})
     assembled = time.perf_counter() - t0

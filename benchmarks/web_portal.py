@@ -29,10 +29,10 @@ from pathlib import Path
 from pahna.calendar import JalaliMonth
 from pahna.demo.scenario import DEMO_TARIFF, DemoProducer
 from pahna.demo.traffic import generate_month
+from pahna.parties import PRODUCER_TYPES, Producer
 from pahna.pipeline import settle
 from pahna.registry.database import open_registry
-from pahna.registry.models import PRODUCER_TYPES
-from pahna.registry.producers import PrefixClaim, Producer, add_prefix_claim, add_producer
+from pahna.registry.producers import PrefixClaim, add_prefix_claim, add_producer
 from pahna.registry.provinces import PROVINCES
 from pahna.store.writer import write_batch
 from pahna.web.accounts import Account, add_account, create_tables

@@ -20,7 +20,6 @@ from pahna.aggregate.engines.duckdb import MAX_FLOW_MS
 from pahna.aggregate.kernel import Rules
 from pahna.aggregate.profiles import largest_flows, producer_profiles
 from pahna.aggregate.queries import UsageQuery
-from pahna.attribute.bins import BIN_MS
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.calendar import JalaliMonth
 from pahna.errors import NotFoundError, PahnaError, SettlementError, TariffError
@@ -46,12 +45,12 @@ from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers, prefix_claims
 from pahna.registry.rules import load_rules
 from pahna.report.statements import write_statements
-from pahna.schema import address_to_bytes
+from pahna.schema import BIN_MS, address_to_bytes
 from pahna.settle.document import from_document, settlement_digest, to_document
 from pahna.settle.money import Currency
 from pahna.settle.statements import Settlement, SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff, tariff_for
-from pahna.settle.usage import ProducerInfo, assemble_usage, daily_bytes
+from pahna.settle.usage import assemble_usage, daily_bytes
 from pahna.store.manifests import Manifest, committed_files, file_sha256
 from pahna.store.quarantine import quarantine
 from pahna.store.state import STATE_NAME, load_state, save_state
@@ -220,8 +219,7 @@ def settlement_inputs(workspace: Workspace, period: str, engine_name: str | None
     query = UsageQuery(str(month), month.start_ms, month.end_ms,
                        ("producer_id", "traffic_class", "bin_start_ms"))
     usage = engine.usage(files, query, rules(workspace))
-    producers = [ProducerInfo(p.id, p.name, p.name_fa, p.province, p.type, p.zone, p.iban)
-                 for p in list_producers(open_registry(workspace.registry_url))
+    producers = [p for p in list_producers(open_registry(workspace.registry_url))
                  if producer_ids is None or p.id in producer_ids]
     profiles = producer_profiles(files, (month.start_ms, month.end_ms), claim_index(workspace),
                                  {p.id: p.province for p in producers})

@@ -46,6 +46,15 @@ FLOW_SCHEMA = pa.schema(
 
 FLOW_COLUMNS: tuple[str, ...] = tuple(FLOW_SCHEMA.names)
 
+BIN_MS = 300_000
+"""Usage is counted in 5-minute bins aligned on UTC epoch multiples of this."""
+
+DOMESTIC, INTERNATIONAL, UNKNOWN = "domestic", "international", "unknown"
+TRAFFIC_CLASSES: tuple[str, ...] = (DOMESTIC, INTERNATIONAL, UNKNOWN)
+"""Traffic classes of a destination, in this order everywhere (class index = position):
+domestic (inside the domestic address list in force at the flow's time), international
+(outside it), unknown (no list in force then)."""
+
 USAGE_COLUMNS = ("period", "bytes", "packets", "flows")
 """Usage tables (what aggregation hands to settlement) hold the query's group keys
 (producer_id: null for the unattributed remainder; traffic_class; bin_start_ms) and

@@ -14,11 +14,11 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import tomli_w
+from tests.ibans import iban_with_check_digits
 from tests.pgschema import postgres_schema
 
 from pahna.calendar import JalaliMonth
 from pahna.intake.ipfix.encoder import encode_flows
-from pahna.registry.iban import iban_with_check_digits
 from pahna.registry.instants import parse_instant
 from pahna.schema import FLOW_SCHEMA, address_to_bytes
 

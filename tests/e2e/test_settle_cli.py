@@ -22,10 +22,11 @@ from pahna.demo.traffic import generate_month
 from pahna.intake.base import Datagram
 from pahna.intake.collector import ListenAddress, UdpCollector
 from pahna.intake.ipfix.encoder import encode_flows
+from pahna.parties import Producer
 from pahna.pipeline import Ingestor
 from pahna.registry.database import open_registry
 from pahna.registry.models import ProducerRow
-from pahna.registry.producers import PrefixClaim, Producer, add_prefix_claim, add_producer
+from pahna.registry.producers import PrefixClaim, add_prefix_claim, add_producer
 from pahna.schema import address_to_bytes
 from pahna.workspace import Workspace
 

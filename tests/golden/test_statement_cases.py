@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 
 from pahna.calendar import JalaliMonth
+from pahna.parties import Producer
 from pahna.settle.document import canonical_bytes, to_document
 from pahna.settle.money import Currency
 from pahna.settle.statements import SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff
-from pahna.settle.usage import BinUsage, ProducerInfo, ProducerUsage
+from pahna.settle.usage import BinUsage, ProducerUsage
 
 CASES = Path(__file__).parent / "settle"
 
@@ -28,7 +29,7 @@ def load_case(path: Path) -> SettlementInputs:
     for p in case["producers"]:
         bins = tuple(BinUsage(month.start_ms + b[0] * 300_000, *b[1:]) for b in p.pop("bins"))
         clients, intra = p.pop("client_networks", 0), p.pop("intra_province_bytes", 0)
-        usage.append(ProducerUsage(ProducerInfo(**p), bins, clients, intra))
+        usage.append(ProducerUsage(Producer(**p), bins, clients, intra))
     currency = Currency(**case.get("currency", {}))
     return SettlementInputs(case["period"], (month.end_ms - month.start_ms) // 300_000,
                             tuple(usage), Tariff.from_dict(case["tariff"], str(path)), currency,

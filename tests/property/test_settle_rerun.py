@@ -6,11 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pahna.calendar import JalaliMonth
+from pahna.parties import Producer
 from pahna.settle.document import canonical_bytes, from_document, to_document
 from pahna.settle.money import Currency
 from pahna.settle.statements import SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff
-from pahna.settle.usage import BinUsage, ProducerInfo, ProducerUsage
+from pahna.settle.usage import BinUsage, ProducerUsage
 
 MONTH = JalaliMonth.parse("1404-08")
 TARIFF = Tariff.from_dict({
@@ -34,7 +35,7 @@ def usages(draw: st.DrawFn) -> tuple[ProducerUsage, ...]:
     out = []
     for i in range(count):
         kind = draw(st.sampled_from(["public_centre", "student_startup"]))
-        info = ProducerInfo(f"p{i}", f"P{i}", "", "IR-25", kind)
+        info = Producer(f"p{i}", f"P{i}", "", "IR-25", kind)
         got = tuple(sorted(draw(bins), key=lambda b: b.bin_start_ms))
         out.append(ProducerUsage(info, got, draw(st.integers(0, 50)), draw(st.integers(0, 10**6))))
     return tuple(out)

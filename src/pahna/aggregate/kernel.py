@@ -17,9 +17,10 @@ import pyarrow as pa
 from pahna.attribute.asns import AsnIndex
 from pahna.attribute.bins import spread_bins
 from pahna.attribute.claims import ClaimIndex
-from pahna.attribute.domestic import CLASSES, DomesticIndex
+from pahna.attribute.domestic import DomesticIndex
 from pahna.attribute.hosts import HostIndex
 from pahna.attribute.metering import MeteringFilter
+from pahna.schema import TRAFFIC_CLASSES
 
 INPUT_COLUMNS = ("src_addr", "dst_addr", "start_ms", "end_ms", "bytes", "packets",
                  "sampling_rate", "exporter", "input_if", "output_if", "direction", "src_as")
@@ -83,7 +84,7 @@ def usage_rows(batch: pa.RecordBatch, rules: Rules) -> pa.RecordBatch:
     producer = pa.DictionaryArray.from_arrays(
         pa.array(np.maximum(owner_rows, 0), pa.int32(), mask=owner_rows < 0), owners)
     traffic = pa.DictionaryArray.from_arrays(pa.array(klass[rows].astype(np.int32)),
-                                             pa.array(CLASSES))
+                                             pa.array(TRAFFIC_CLASSES))
     sampling = batch.column("sampling_rate").to_numpy(zero_copy_only=False)[rows]
     return pa.RecordBatch.from_arrays(
         [producer.cast(pa.string()), traffic.cast(pa.string()), pa.array(bins, pa.int64()),

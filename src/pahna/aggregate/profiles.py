@@ -19,9 +19,10 @@ import pyarrow.compute as pc
 
 from pahna.aggregate.engines.duckdb import BATCH_ROWS, MAX_FLOW_MS
 from pahna.attribute.addresses import address_matrix
-from pahna.attribute.bins import BIN_MS, spread_bins
+from pahna.attribute.bins import spread_bins
 from pahna.attribute.claims import ClaimIndex
 from pahna.errors import EngineError
+from pahna.schema import BIN_MS
 
 COLUMNS = ("src_addr", "dst_addr", "src_port", "dst_port", "protocol", "bytes", "packets",
            "start_ms", "end_ms", "sampling_rate")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from pahna.attribute.bins import BIN_MS
 from pahna.errors import EngineError
+from pahna.schema import BIN_MS
 
 GROUP_KEYS = ("producer_id", "traffic_class", "bin_start_ms")
 MAX_FLOW_MS = 2**32

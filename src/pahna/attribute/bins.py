@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-BIN_MS = 300_000
+from pahna.schema import BIN_MS
 
 
 def _cumulative(total: np.ndarray, elapsed: np.ndarray, duration: np.ndarray) -> np.ndarray:

@@ -10,8 +10,6 @@ import pyarrow as pa
 
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 
-DOMESTIC, INTERNATIONAL, UNKNOWN = "domestic", "international", "unknown"
-CLASSES = (DOMESTIC, INTERNATIONAL, UNKNOWN)
 _LIST, _NOTHING = "in-list", "list-in-force"
 
 
@@ -30,7 +28,7 @@ class DomesticIndex:
         return cls([])
 
     def classify(self, addresses: pa.Array | pa.ChunkedArray, times_ms: np.ndarray) -> np.ndarray:
-        """Class index (into CLASSES) per address at its time."""
+        """Class index (into TRAFFIC_CLASSES) per address at its time."""
         inside = self._index.lookup(addresses, times_ms) >= 0
         covered = np.zeros(len(times_ms), dtype=bool)
         for valid_from, valid_to in self._coverage:

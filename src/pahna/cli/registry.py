@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.errors import RegistryError
+from pahna.parties import PRODUCER_TYPES, Producer
 from pahna.registry.audit import audit_log
 from pahna.registry.bulk import export_files, import_files
 from pahna.registry.claimbook import ClaimSpec, normalize_value
@@ -18,8 +19,8 @@ from pahna.registry.claims import add_claims, end_claim, list_claims
 from pahna.registry.database import open_registry
 from pahna.registry.instants import format_instant, parse_instant
 from pahna.registry.metering import MeteringPoint, put_point
-from pahna.registry.models import CLAIM_KINDS, DIRECTIONS, PRODUCER_TYPES
-from pahna.registry.producers import Producer, add_producer, list_producers
+from pahna.registry.models import CLAIM_KINDS, DIRECTIONS
+from pahna.registry.producers import add_producer, list_producers
 
 actor_option = click.option("--actor", default="cli", show_default=True,
                             help="Who makes the change (written to the audit log).")

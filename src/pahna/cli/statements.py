@@ -15,13 +15,13 @@ from pahna.calendar import TEHRAN, JalaliMonth, jalali_date_text
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.csvcells import csv_row
 from pahna.errors import ImmutableStatementError, LedgerError, PaymentError
+from pahna.iban import iban_problem, normalize_iban
 from pahna.ledger.book import Ledger
 from pahna.pipeline import explain, producer_ibans
 from pahna.report.numerals import format_money
 from pahna.report.statements import FORMATS, export_statements
 from pahna.schema import address_to_text
 from pahna.settle.document import from_document
-from pahna.settle.iban import iban_problem, normalize_iban
 from pahna.settle.money import Currency, round_minor
 from pahna.settle.statements import Settlement, StatementLine
 

@@ -6,19 +6,19 @@ import json
 
 import click
 
-from pahna.attribute.domestic import CLASSES
 from pahna.cli.options import engine_option, home_option, json_option, workspace_from
 from pahna.pipeline import usage_for_period
 from pahna.registry.database import open_registry
 from pahna.registry.grouping import GROUPINGS, group_usage
 from pahna.registry.producers import list_producers
+from pahna.schema import TRAFFIC_CLASSES
 
 
 @click.command()
 @click.option("--period", required=True, help="Jalali month, e.g. 1404-08.")
 @click.option("--by", "by", type=click.Choice(GROUPINGS), default="producer", show_default=True,
               help="Group usage by producer, province, special IT zone or producer type.")
-@click.option("--class", "traffic_class", type=click.Choice(CLASSES), default=None,
+@click.option("--class", "traffic_class", type=click.Choice(TRAFFIC_CLASSES), default=None,
               help="Count only this traffic class (default: all, split in the output).")
 @home_option
 @json_option

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from pahna.registry.producers import Producer
+from pahna.parties import Producer
 
 # (id, English name, Persian name, province, type, IPv4 prefix, IPv6 prefix or "")
 _ROWS = [

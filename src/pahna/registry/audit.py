@@ -1,4 +1,11 @@
-"""The audit log: who changed what, when, with the record before and after."""
+"""The audit log: who changed what, when, with which credential, and the record before and
+after. This is pahna's one audit record: the registry, the portal and `pahna users` all
+write it through `record`, in the same transaction as the change it describes.
+
+`actor` names who acted (`cli`, `web:USERNAME`); `credential` says what they acted with
+(`session`, `token:ID`; never a secret), or None where there is no credential (the CLI,
+run by whoever holds the workspace).
+"""
 
 from __future__ import annotations
 
@@ -24,8 +31,8 @@ class AuditEntry:
     credential: str | None = None
 
 
-def record(session: Session, actor: str, action: str, entity: str,
-           before: object | None = None, after: object | None = None, *,
+def record(session: Session, actor: str, action: str, entity: str, *,
+           before: object | None = None, after: object | None = None,
            credential: str | None = None) -> None:
     """Add one audit row to `session` (committed with the change it describes)."""
     session.add(AuditRow(

@@ -17,20 +17,14 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from pahna.errors import ImportFileError, RegistryError
+from pahna.parties import Producer, Zone
 from pahna.registry.claimbook import ClaimBook, ClaimSpec
 from pahna.registry.claims import close_claim, list_claims, load_book, put_claim
 from pahna.registry.csvforms import Row, read_rows, write_csv
 from pahna.registry.instants import format_instant
 from pahna.registry.metering import MeteringPoint, list_points, put_point
 from pahna.registry.models import ClaimRow
-from pahna.registry.producers import (
-    Producer,
-    Zone,
-    list_producers,
-    list_zones,
-    put_producer,
-    put_zone,
-)
+from pahna.registry.producers import list_producers, list_zones, put_producer, put_zone
 
 ORDER = ("zones", "producers", "claims", "metering")
 

@@ -100,8 +100,8 @@ def close_claim(session: Session, row: ClaimRow, at_ms: int, actor: str) -> None
         raise RegistryError(f"claim {row.id}: cannot end before it starts")
     before = asdict(spec_of(row))
     row.valid_to_ms = at_ms
-    record(session, actor, "claim.end", f"producer:{row.producer_id}", before,
-           asdict(spec_of(row)))
+    record(session, actor, "claim.end", f"producer:{row.producer_id}", before=before,
+           after=asdict(spec_of(row)))
 
 
 def end_claim(engine: Engine, claim_id: int, at_ms: int, actor: str = "cli") -> None:

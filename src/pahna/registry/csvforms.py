@@ -10,10 +10,10 @@ from pathlib import Path
 
 from pahna.csvcells import csv_row, plain_cell
 from pahna.errors import ImportFileError
+from pahna.parties import Producer, Zone
 from pahna.registry.claimbook import ClaimSpec, normalize_value
 from pahna.registry.instants import parse_instant
 from pahna.registry.metering import MeteringPoint
-from pahna.registry.producers import Producer, Zone
 
 Record = Producer | Zone | ClaimSpec | MeteringPoint
 

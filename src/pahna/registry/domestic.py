@@ -88,15 +88,15 @@ def import_domestic(engine: Engine, paths: Sequence[Path], valid_from_ms: int,
         for row in _versions(session, lambda r: r.valid_to_ms is None or
                              r.valid_to_ms > valid_from_ms):
             record(session, actor, "domestic.end", f"domestic:{row.id}",
-                   {"valid_to_ms": row.valid_to_ms}, {"valid_to_ms": valid_from_ms})
+                   before={"valid_to_ms": row.valid_to_ms}, after={"valid_to_ms": valid_from_ms})
             row.valid_to_ms = valid_from_ms
         row = DomesticListRow(source=source, valid_from_ms=valid_from_ms, valid_to_ms=None,
                               imported_at_ms=time.time_ns() // 1_000_000)
         session.add(row)
         session.flush()
         session.add_all(DomesticPrefixRow(list_id=row.id, prefix=str(n)) for n in networks)
-        record(session, actor, "domestic.import", f"domestic:{row.id}", None,
-               {"source": source, "valid_from_ms": valid_from_ms, "prefixes": len(networks)})
+        record(session, actor, "domestic.import", f"domestic:{row.id}",
+               after={"source": source, "valid_from_ms": valid_from_ms, "prefixes": len(networks)})
         session.commit()
         return DomesticList(row.id, source, networks, valid_from_ms, None)
 

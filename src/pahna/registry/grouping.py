@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from pahna.attribute.domestic import CLASSES
 from pahna.errors import RegistryError
-from pahna.registry.producers import Producer
+from pahna.parties import Producer
+from pahna.schema import TRAFFIC_CLASSES
 
 GROUPINGS = ("producer", "province", "zone", "type")
 UNATTRIBUTED = "(unattributed)"
@@ -22,7 +22,7 @@ class UsageGroup:
     bytes: int = 0
     packets: int = 0
     flows: int = 0
-    by_class: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CLASSES, 0))
+    by_class: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TRAFFIC_CLASSES, 0))
 
     def as_dict(self, by: str) -> dict[str, object]:
         """A JSON row; the key is named `producer_id` when grouping by producer."""
@@ -39,8 +39,9 @@ def group_usage(rows: Iterable[Mapping[str, object]], producers: Mapping[str, Pr
     traffic_class, bytes, packets and flows."""
     if by not in GROUPINGS:
         raise RegistryError(f"cannot group usage by {by!r}; allowed: {', '.join(GROUPINGS)}")
-    if traffic_class is not None and traffic_class not in CLASSES:
-        raise RegistryError(f"traffic class {traffic_class!r}: allowed {', '.join(CLASSES)}")
+    if traffic_class is not None and traffic_class not in TRAFFIC_CLASSES:
+        raise RegistryError(f"traffic class {traffic_class!r}: allowed "
+                            f"{', '.join(TRAFFIC_CLASSES)}")
     groups: dict[str, UsageGroup] = {}
     rest = UsageGroup(UNATTRIBUTED)
     for row in rows:

@@ -57,11 +57,12 @@ def put_point(session: Session, point: MeteringPoint, actor: str) -> bool:
             return False
         before = asdict(_point(same))
         same.valid_to_ms = point.valid_to_ms
-        record(session, actor, "metering.update", f"producer:{point.producer_id}", before,
-               asdict(point))
+        record(session, actor, "metering.update", f"producer:{point.producer_id}",
+               before=before, after=asdict(point))
         return True
     session.add(MeteringPointRow(**asdict(point)))
-    record(session, actor, "metering.add", f"producer:{point.producer_id}", None, asdict(point))
+    record(session, actor, "metering.add", f"producer:{point.producer_id}",
+           after=asdict(point))
     return True
 
 

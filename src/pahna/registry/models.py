@@ -10,8 +10,6 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-PRODUCER_TYPES = ("public_centre", "private_company", "student_startup", "other")
-PRODUCER_STATUSES = ("active", "suspended", "closed")
 CLAIM_KINDS = ("prefix", "asn", "host")
 DIRECTIONS = ("ingress", "egress")
 

@@ -8,41 +8,17 @@ from dataclasses import asdict, dataclass, replace
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from pahna.errors import NotFoundError, RegistryError
+from pahna.errors import InvalidIbanError, NotFoundError, RegistryError
+from pahna.iban import normalize_iban
+from pahna.parties import PRODUCER_STATUSES, PRODUCER_TYPES, Producer, Zone
 from pahna.registry.audit import record
 from pahna.registry.claimbook import ClaimSpec
-from pahna.registry.iban import normalize_iban
 from pahna.registry.models import (
-    PRODUCER_STATUSES,
-    PRODUCER_TYPES,
     ClaimRow,
     ProducerRow,
     ProvinceRow,
     ZoneRow,
 )
-
-
-@dataclass(frozen=True)
-class Producer:
-    id: str
-    name: str
-    name_fa: str
-    province: str
-    type: str
-    zone: str | None = None
-    iban: str | None = None
-    contact: str | None = None
-    status: str = "active"
-
-
-@dataclass(frozen=True)
-class Zone:
-    """A special IT zone."""
-
-    id: str
-    name: str
-    name_fa: str
-    province: str
 
 
 @dataclass(frozen=True)
@@ -63,7 +39,10 @@ def checked_producer(producer: Producer) -> Producer:
     if producer.status not in PRODUCER_STATUSES:
         raise RegistryError(f"producer {producer.id}: status {producer.status!r} is not one "
                             f"of {', '.join(PRODUCER_STATUSES)}")
-    iban = normalize_iban(producer.iban) if producer.iban else None
+    try:
+        iban = normalize_iban(producer.iban) if producer.iban else None
+    except InvalidIbanError as exc:
+        raise RegistryError(f"producer {producer.id}: {exc}") from exc
     return replace(producer, iban=iban, zone=producer.zone or None)
 
 
@@ -78,15 +57,16 @@ def put_producer(session: Session, producer: Producer, actor: str) -> bool:
     row = session.get(ProducerRow, producer.id)
     if row is None:
         session.add(ProducerRow(**asdict(producer)))
-        record(session, actor, "producer.add", f"producer:{producer.id}", None, asdict(producer))
+        record(session, actor, "producer.add", f"producer:{producer.id}",
+               after=asdict(producer))
         return True
     before = asdict(_producer(row))
     if before == asdict(producer):
         return False
     for key, value in asdict(producer).items():
         setattr(row, key, value)
-    record(session, actor, "producer.update", f"producer:{producer.id}", before,
-           asdict(producer))
+    record(session, actor, "producer.update", f"producer:{producer.id}",
+           before=before, after=asdict(producer))
     return True
 
 
@@ -97,14 +77,15 @@ def put_zone(session: Session, zone: Zone, actor: str) -> bool:
     row = session.get(ZoneRow, zone.id)
     if row is None:
         session.add(ZoneRow(**asdict(zone)))
-        record(session, actor, "zone.add", f"zone:{zone.id}", None, asdict(zone))
+        record(session, actor, "zone.add", f"zone:{zone.id}", after=asdict(zone))
         return True
     before = asdict(Zone(row.id, row.name, row.name_fa, row.province))
     if before == asdict(zone):
         return False
     for key, value in asdict(zone).items():
         setattr(row, key, value)
-    record(session, actor, "zone.update", f"zone:{zone.id}", before, asdict(zone))
+    record(session, actor, "zone.update", f"zone:{zone.id}", before=before,
+           after=asdict(zone))
     return True
 
 

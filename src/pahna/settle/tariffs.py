@@ -17,10 +17,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pahna.errors import TariffError
+from pahna.schema import TRAFFIC_CLASSES
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
-CLASSES = ("domestic", "international", "unknown")
 
 
 class _Part(BaseModel):
@@ -159,7 +159,7 @@ def _upgrade(data: dict[str, Any], source: str) -> dict[str, Any]:
                           "with new ones (volume, pool_minor)")
     return {**rest, "pool_minor": data.get("pool_rial"),
             "volume": {"rate_per_gb": str(data.get("rate_rial_per_gb", "0")),
-                       "billed_classes": list(CLASSES)}}
+                       "billed_classes": list(TRAFFIC_CLASSES)}}
 
 
 def tariff_for(tariffs: list[Tariff], period: str) -> Tariff:

@@ -16,21 +16,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pahna.calendar import jalali_date_text
+from pahna.parties import Producer
+from pahna.schema import BIN_MS, TRAFFIC_CLASSES
 
-CLASSES = ("domestic", "international", "unknown")
-COLUMNS = (*CLASSES, "received")
-BIN_MS = 300_000
-
-
-@dataclass(frozen=True)
-class ProducerInfo:
-    id: str
-    name: str
-    name_fa: str
-    province: str
-    type: str = "other"
-    zone: str | None = None
-    iban: str | None = None
+COLUMNS = (*TRAFFIC_CLASSES, "received")
 
 
 @dataclass(frozen=True)
@@ -77,7 +66,7 @@ class BinSeries:
 class ProducerUsage:
     """A producer's month. `bins` may be given as BinUsage rows; it is kept as a series."""
 
-    producer: ProducerInfo
+    producer: Producer
     bins: BinSeries | tuple[BinUsage, ...] = ()
     client_networks: int = 0  # distinct client /24 (IPv4) plus /48 (IPv6)
     intra_province_bytes: int = 0  # sent bytes to addresses in the producer's province
@@ -116,7 +105,7 @@ def _positions(column: pa.ChunkedArray | pa.Array, values: Sequence[str]) -> np.
     return positions.astype(np.int64)
 
 
-def _cells(producers: list[ProducerInfo], usage: pa.Table, received: pa.Table
+def _cells(producers: list[Producer], usage: pa.Table, received: pa.Table
            ) -> tuple[np.ndarray, np.ndarray]:
     """(producer index, bin start, column) and bytes of every usage and received cell."""
     ids = [p.id for p in producers]
@@ -133,7 +122,7 @@ def _cells(producers: list[ProducerInfo], usage: pa.Table, received: pa.Table
     return np.stack([pid, start, col]), values
 
 
-def assemble_usage(producers: list[ProducerInfo], usage: pa.Table, received: pa.Table,
+def assemble_usage(producers: list[Producer], usage: pa.Table, received: pa.Table,
                    client_networks: dict[str, int], intra_province: dict[str, int],
                    flows: dict[str, int] | None = None) -> list[ProducerUsage]:
     """Every producer's month from the usage table (producer_id, traffic_class,

@@ -4,7 +4,7 @@ so a caller learns nothing about producers outside its reach; whole pages answer
 
 from __future__ import annotations
 
-from pahna.registry.producers import Producer
+from pahna.parties import Producer
 from pahna.web.auth import Principal
 from pahna.web.problems import Problem
 

@@ -12,8 +12,8 @@ from starlette.responses import Response
 
 from pahna.web.accounts import SCOPES, Account, digest, session_account
 from pahna.web.portal import portal_of
-from pahna.web.tokens import ID_LENGTH, token_account
 from pahna.web.problems import Problem
+from pahna.web.tokens import ID_LENGTH, token_account
 
 SESSION_COOKIE = "pahna_session"
 CSRF_COOKIE = "pahna_csrf"

@@ -30,7 +30,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount
 
-from pahna.registry.producers import Producer
+from pahna.parties import Producer
 from pahna.web import access
 from pahna.web.accounts import ROLES, SCOPES, Account, find_account
 from pahna.web.auth import Principal, check_csrf, principal
@@ -169,7 +169,7 @@ def undeclared_routes(app: FastAPI) -> list[str]:
     for route in all_routes(app.routes):
         if isinstance(route, APIRoute):
             if rule_of(route) is None:
-                missing.append(f"{','.join(sorted(route.methods))} {route.path}")
+                missing.append(f"{','.join(sorted(route.methods or ()))} {route.path}")
         elif not isinstance(route, Mount) and getattr(route, "path", "") not in OPEN_PATHS:
             missing.append(f"{getattr(route, 'path', route)!r}")
     return missing

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from sqlalchemy import Engine
 
+from pahna.parties import Producer
 from pahna.registry.database import open_registry
-from pahna.registry.producers import Producer, list_producers
+from pahna.registry.producers import list_producers
 from pahna.registry.provinces import BY_CODE, Province
 from pahna.web.accounts import Account
 from pahna.web.claims import ClaimBook

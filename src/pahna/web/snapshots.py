@@ -20,13 +20,11 @@ from pathlib import Path
 import jdatetime
 import numpy as np
 
-from pahna.attribute.domestic import CLASSES
 from pahna.calendar import TEHRAN, JalaliMonth
 from pahna.ledger.book import Ledger
 from pahna.pipeline import usage_for_period
+from pahna.schema import BIN_MS, TRAFFIC_CLASSES
 from pahna.workspace import Workspace
-
-BIN_MS = 300_000
 
 
 @dataclass(frozen=True)
@@ -47,8 +45,8 @@ class ProducerSeries:
     classes: np.ndarray
 
     def by_class(self) -> dict[str, int]:
-        sums = np.bincount(self.classes, weights=self.bytes, minlength=len(CLASSES))
-        return {name: int(sums[i]) for i, name in enumerate(CLASSES)}
+        sums = np.bincount(self.classes, weights=self.bytes, minlength=len(TRAFFIC_CLASSES))
+        return {name: int(sums[i]) for i, name in enumerate(TRAFFIC_CLASSES)}
 
 
 @dataclass
@@ -102,9 +100,9 @@ def daily_bytes(series: ProducerSeries, month: JalaliMonth) -> list[dict[str, in
     """Bytes per Tehran day of the month, split by traffic class."""
     starts = day_starts_ms(month)
     day = np.searchsorted(starts, series.bins_ms, side="right") - 1
-    table = np.zeros((month.days, len(CLASSES)), dtype=np.int64)
+    table = np.zeros((month.days, len(TRAFFIC_CLASSES)), dtype=np.int64)
     np.add.at(table, (day, series.classes), series.bytes)
-    return [{name: int(row[i]) for i, name in enumerate(CLASSES)} for row in table]
+    return [{name: int(row[i]) for i, name in enumerate(TRAFFIC_CLASSES)} for row in table]
 
 
 def five_minute_bytes(series: ProducerSeries, month: JalaliMonth, day: int) -> list[int]:
@@ -138,7 +136,7 @@ def build_snapshot(workspace: Workspace, period: str) -> PeriodSnapshot:
     order = np.argsort(owner, kind="stable")
     ids, first = np.unique(owner[order], return_index=True)
     klass = usage.column("traffic_class").to_numpy(zero_copy_only=False)[attributed][order]
-    class_index = np.array([CLASSES.index(k) for k in klass], dtype=np.int8)
+    class_index = np.array([TRAFFIC_CLASSES.index(k) for k in klass], dtype=np.int8)
     summary = summary_path(workspace, period)
     return PeriodSnapshot(
         period=period,

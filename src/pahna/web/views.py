@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from pahna.calendar import JalaliMonth
 from pahna.errors import PeriodError
 from pahna.ledger.book import Ledger
-from pahna.registry.producers import Producer
+from pahna.parties import Producer
 from pahna.registry.provinces import BY_CODE, PROVINCES
 from pahna.web import finals
 from pahna.web.portal import Portal

@@ -6,9 +6,9 @@ from tests.flowgen import Flow, flow_table
 from pahna.aggregate.engines.duckdb import DuckDbEngine
 from pahna.aggregate.kernel import Rules
 from pahna.aggregate.queries import UsageQuery
-from pahna.attribute.bins import BIN_MS
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.attribute.domestic import DomesticIndex
+from pahna.schema import BIN_MS
 from pahna.store.manifests import committed_files
 from pahna.store.writer import write_batch
 

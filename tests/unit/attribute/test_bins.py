@@ -2,7 +2,8 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pahna.attribute.bins import BIN_MS, spread_bins
+from pahna.attribute.bins import spread_bins
+from pahna.schema import BIN_MS
 
 
 def test_flow_spanning_three_bins_splits_in_proportion_to_time() -> None:

@@ -6,11 +6,12 @@ import copy
 
 from pahna.ledger.seal import Seal
 from pahna.ledger.verify import check_record, compare_inputs, compare_settlements
+from pahna.parties import Producer
 from pahna.settle.document import settlement_digest, to_document
 from pahna.settle.money import Currency
 from pahna.settle.statements import SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff
-from pahna.settle.usage import BinUsage, ProducerInfo, ProducerUsage
+from pahna.settle.usage import BinUsage, ProducerUsage
 
 T = Tariff.from_dict({"id": "t", "version": 1, "valid_from": "1404-01", "pool_minor": 10**9,
                       "volume": {"rate_per_gb": "1000"}})
@@ -19,7 +20,7 @@ INPUTS = {"manifests": [{"content_hash": "aa" * 32, "files": []}], "manifests_sh
 
 
 def settlement(gb: int):  # type: ignore[no-untyped-def]
-    usage = ProducerUsage(ProducerInfo("qom-tv", "Qom TV", "", "IR-25"),
+    usage = ProducerUsage(Producer("qom-tv", "Qom TV", "", "IR-25"),
                           (BinUsage(0, domestic=gb * 10**9),))
     return settle_period(SettlementInputs("1404-08", 8640, (usage,), T, Currency(), {}))
 

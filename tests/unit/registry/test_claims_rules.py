@@ -7,15 +7,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from pahna.errors import ClaimConflictError, NotFoundError
+from pahna.parties import Producer
 from pahna.registry.database import open_registry
 from pahna.registry.models import AuditRow
-from pahna.registry.producers import (
-    PrefixClaim,
-    Producer,
-    add_prefix_claim,
-    add_producer,
-    prefix_claims,
-)
+from pahna.registry.producers import PrefixClaim, add_prefix_claim, add_producer, prefix_claims
 
 
 @pytest.fixture

@@ -5,10 +5,11 @@ from sqlalchemy import Engine
 
 from pahna.calendar import JalaliMonth
 from pahna.errors import ClaimConflictError, NotFoundError, RegistryError
+from pahna.parties import Producer
 from pahna.registry.audit import audit_log
 from pahna.registry.claimbook import ClaimSpec, host_covers, normalize_value
 from pahna.registry.claims import add_claims, end_claim, list_claims
-from pahna.registry.producers import Producer, add_producer
+from pahna.registry.producers import add_producer
 
 START = JalaliMonth(1404, 1).start_ms
 MID = JalaliMonth(1404, 8).start_ms

@@ -7,16 +7,17 @@ import re
 import zlib
 from pathlib import Path
 
+from pahna.parties import Producer
 from pahna.report.numerals import format_money
 from pahna.report.statements import export_statements, statement_html, summary_html
 from pahna.settle.money import Currency
 from pahna.settle.statements import SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff
-from pahna.settle.usage import BinUsage, ProducerInfo, ProducerUsage
+from pahna.settle.usage import BinUsage, ProducerUsage
 
 T = Tariff.from_dict({"id": "t", "version": 1, "valid_from": "1404-01", "pool_minor": 10**12,
                       "volume": {"rate_per_gb": "1234567"}})
-U = ProducerUsage(ProducerInfo("qom-tv", "Qom TV", "صدا و سیمای قم", "IR-25"),
+U = ProducerUsage(Producer("qom-tv", "Qom TV", "صدا و سیمای قم", "IR-25"),
                   (BinUsage(1761165000000, domestic=2 * 10**9),))
 
 

@@ -11,13 +11,14 @@ import pytest
 
 from pahna.calendar import JalaliMonth
 from pahna.errors import TariffError
+from pahna.parties import Producer
 from pahna.settle.money import Currency, allocate_pool, round_minor
 from pahna.settle.percentile import megabits_per_second, nearest_rank, percentile_bytes
 from pahna.settle.pool import share_pool
 from pahna.settle.pricing import price_usage
 from pahna.settle.statements import SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff
-from pahna.settle.usage import BinUsage, ProducerInfo, ProducerUsage
+from pahna.settle.usage import BinUsage, ProducerUsage
 
 GB = 10**9
 AUBAN = JalaliMonth.parse("1404-08")
@@ -35,7 +36,7 @@ def tariff(**extra: Any) -> Tariff:
 
 def usage(*bins: BinUsage, kind: str = "public_centre", zone: str | None = None,
           clients: int = 100, intra: int = 0) -> ProducerUsage:
-    return ProducerUsage(ProducerInfo("p", "P", "", "IR-25", kind, zone), bins, clients, intra)
+    return ProducerUsage(Producer("p", "P", "", "IR-25", kind, zone), bins, clients, intra)
 
 
 def claim(t: Tariff, u: ProducerUsage, scale: int = 1) -> Fraction:

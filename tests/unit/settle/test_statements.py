@@ -3,12 +3,13 @@ adjustments and costs on the statement, the document round trip, the province su
 
 from __future__ import annotations
 
+from pahna.parties import Producer
 from pahna.settle.adjustments import Adjustment
 from pahna.settle.document import canonical_bytes, from_document, to_document
 from pahna.settle.money import Currency
 from pahna.settle.statements import SettlementInputs, province_totals, settle_period
 from pahna.settle.tariffs import Tariff, tariff_for
-from pahna.settle.usage import BinUsage, ProducerInfo, ProducerUsage
+from pahna.settle.usage import BinUsage, ProducerUsage
 
 GB = 10**9
 T = Tariff.from_dict({"id": "t", "version": 3, "valid_from": "1404-01", "pool_minor": 1000,
@@ -22,7 +23,7 @@ def tariff(pool: int, rate: str = "1000", valid_from: str = "1404-01", version: 
 
 
 def usage(pid: str, province: str, domestic_bytes: int) -> ProducerUsage:
-    return ProducerUsage(ProducerInfo(pid, pid.upper(), "", province),
+    return ProducerUsage(Producer(pid, pid.upper(), "", province),
                          (BinUsage(0, domestic=domestic_bytes),))
 
 

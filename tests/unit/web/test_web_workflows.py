@@ -11,11 +11,11 @@ from pahna.errors import NotFoundError, RegistryError
 from pahna.registry.database import open_registry
 from pahna.registry.models import AuditRow
 from pahna.web.accounts import Account, add_account, check_password
-from pahna.web.tokens import issue_token
 from pahna.web.app import create_app
 from pahna.web.drafts import last_draft
 from pahna.web.routes.session import safe_next
 from pahna.web.snapshots import daily_bytes, five_minute_bytes
+from pahna.web.tokens import issue_token
 from pahna.workspace import Workspace
 
 PERIOD = "1404-08"

@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 
 from pahna.registry.audit import record
 from pahna.web.accounts import check_password, close_session, open_session
-from pahna.web.auth import LANG_COOKIE, SESSION_COOKIE, forget_session, session_credential, set_cookie
+from pahna.web.auth import (
+    LANG_COOKIE,
+    SESSION_COOKIE,
+    forget_session,
+    session_credential,
+    set_cookie,
+)
 from pahna.web.i18n import LANGUAGES
 from pahna.web.pages import render
 from pahna.web.permissions import Caller, allow
