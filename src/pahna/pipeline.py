@@ -43,6 +43,7 @@ from pahna.ledger.verify import (
 )
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers, prefix_claims
+from pahna.registry.renames import refuse_invalid_ids
 from pahna.registry.rules import load_rules
 from pahna.report.statements import write_statements
 from pahna.schema import BIN_MS, address_to_bytes
@@ -192,6 +193,7 @@ def settle(workspace: Workspace, period: str, engine_name: str | None = None
     ledger = Ledger(workspace.home)
     period = str(JalaliMonth.parse(period))
     ledger.guard(period, "settle (a new draft)")
+    refuse_invalid_ids(open_registry(workspace.registry_url))
     inputs, usage = settlement_inputs(workspace, period, engine_name)
     settlement = settle_period(inputs)
     ledger.write_draft(period, to_document(settlement))
@@ -258,6 +260,7 @@ def finalize(workspace: Workspace, period: str, actor: str = "cli",
     period = str(JalaliMonth.parse(period))
     ledger = Ledger(workspace.home)
     ledger.guard(period, "finalize", actor)
+    refuse_invalid_ids(open_registry(workspace.registry_url))
     manifests = _month_manifests(workspace, period)
     files = sorted(workspace.store_dir / f.path for m in manifests for f in m.files)
     settlement = settle_period(settlement_inputs(workspace, period, engine_name,

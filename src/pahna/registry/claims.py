@@ -14,6 +14,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from pahna.errors import ApprovalError, ClaimConflictError, NotFoundError, RegistryError
+from pahna.ids import check_id
 from pahna.registry.audit import record
 from pahna.registry.claimbook import ClaimBook, ClaimSpec
 from pahna.registry.models import ClaimRow, ProducerRow
@@ -45,6 +46,7 @@ def put_claim(session: Session, book: ClaimBook, claim: ClaimSpec, approve_neste
     `approver` is whose approval `approve_nested` carries: None for the ministry, else a
     province code (an officer's), whose approval covers nestings inside that province only:
     nesting with another province's producer needs the ministry."""
+    check_id("producer", claim.producer_id)
     if session.get(ProducerRow, claim.producer_id) is None:
         raise NotFoundError(f"claim {claim.kind} {claim.value}: no producer "
                             f"{claim.producer_id!r}")

@@ -19,6 +19,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from pahna.errors import NotFoundError, RegistryError
+from pahna.ids import check_id, id_problem
 from pahna.registry.audit import record
 from pahna.registry.models import ProducerRow, ProvinceRow
 from pahna.web.tables import AccountRow, SessionRow
@@ -71,8 +72,6 @@ def add_account(engine: Engine, account: Account, password: str, actor: str = "c
 
 
 def check_username(username: str) -> str:
-    from pahna.ids import check_id
-
     return check_id("account", username)
 
 
@@ -90,7 +89,7 @@ def _check_account(engine: Engine, account: Account) -> None:
             raise NotFoundError(f"an officer needs a province in the registry, "
                                 f"not {account.province!r}")
         if account.role == "producer" and (
-                not account.producer_id
+                not account.producer_id or id_problem(account.producer_id)
                 or session.get(ProducerRow, account.producer_id) is None):
             raise NotFoundError(f"a producer account needs a producer in the registry, "
                                 f"not {account.producer_id!r}")

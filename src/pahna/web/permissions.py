@@ -30,6 +30,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount
 
+from pahna.ids import id_problem
 from pahna.parties import Producer
 from pahna.web import access
 from pahna.web.accounts import ROLES, SCOPES, Account, find_account
@@ -130,10 +131,11 @@ async def _resolve(request: Request, who: Principal, target: Target | None) -> C
     if target in ("producer", "form-producer"):
         wanted = (request.path_params["producer_id"] if target == "producer"
                   else await _form_field(request, "producer_id") or "")
-        return Caller(who, producer=access.visible_producer(
-            who, portal.directory.producer(wanted), wanted))
+        found = None if id_problem(wanted) else portal.directory.producer(wanted)
+        return Caller(who, producer=access.visible_producer(who, found, wanted))
     if target == "account":
-        account = find_account(portal.engine, request.path_params["username"])
+        username = request.path_params["username"]
+        account = None if id_problem(username) else find_account(portal.engine, username)
         if account is None:
             raise Problem(404, "no such account")
         return Caller(who, account=account)
