@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from tests.ibans import iban_with_check_digits
 
@@ -20,7 +21,8 @@ from pahna.demo.traffic import generate_month
 from pahna.registry.database import open_registry
 from pahna.registry.producers import PrefixClaim, add_prefix_claim, add_producer
 from pahna.store.writer import write_batch
-from pahna.workspace import init_workspace
+from pahna.web.app import create_app
+from pahna.workspace import init_workspace, open_workspace
 
 pytestmark = pytest.mark.slow
 
@@ -88,10 +90,13 @@ def test_an_old_registry_with_bad_ids_is_refused_by_name_and_renamed(
     home = _home(tmp_path)
     engine = open_registry(f"sqlite:///{home / 'registry.sqlite'}")
     with engine.begin() as connection:  # as pahna stored them before ids were checked
+        connection.execute(text("INSERT INTO zones (id, name, name_fa, province) "
+                                "VALUES ('Old_Zone', 'Old zone', '', 'IR-25')"))
         for bad in HOSTILE:
             connection.execute(text(
-                "INSERT INTO producers (id, name, name_fa, province, type, status) "
-                "VALUES (:id, 'Old', '', 'IR-25', 'other', 'active')"), {"id": bad})
+                "INSERT INTO producers (id, name, name_fa, province, type, zone, status) "
+                "VALUES (:id, 'Old', '', 'IR-25', 'other', 'Old_Zone', 'active')"),
+                {"id": bad})
     outside = tmp_path / "pahna-escape.csv"
     before = _files(tmp_path)
     refused = pahna_cli("settle", "--period", PERIOD, "--home", str(home), check=False)
@@ -109,6 +114,8 @@ def test_an_old_registry_with_bad_ids_is_refused_by_name_and_renamed(
     assert not outside.exists() and _files(tmp_path) - before <= _files(home)
     audit = pahna_cli("registry", "audit", "--home", str(home)).stdout
     assert audit.count("producer.rename") == len(HOSTILE)
+    listed = pahna_cli("registry", "list", "--json", "--home", str(home)).stdout
+    assert listed.count('"zone": "Old_Zone"') == len(HOSTILE)  # an old zone id keeps working
 
 
 def test_statement_and_payment_csvs_cannot_start_a_formula(tmp_path: Path, pahna_cli) -> None:  # type: ignore[no-untyped-def]
@@ -130,7 +137,11 @@ def test_statement_and_payment_csvs_cannot_start_a_formula(tmp_path: Path, pahna
               "--home", str(home))
     exported = tmp_path / "registry"
     pahna_cli("registry", "export", "--to", str(exported), "--home", str(home))
+    public = tmp_path / "public.csv"
+    with TestClient(create_app(open_workspace(home))) as portal:
+        public.write_bytes(portal.get(f"/api/public/{PERIOD}/csv").content)
     tables = [tmp_path / "pay.csv", tmp_path / "out" / "summary.csv",
+              tmp_path / "out" / "provinces.csv", public,
               tmp_path / "out" / "statements" / "qom-univ" / "statement.csv",
               exported / "producers.csv"]
     names = set()

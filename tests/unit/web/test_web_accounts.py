@@ -12,7 +12,8 @@ from pahna.registry.database import open_registry
 from pahna.registry.models import AuditRow
 from pahna.web.accounts import digest, now_ms
 from pahna.web.app import create_app
-from pahna.web.tables import TokenRow
+from pahna.web.auth import SESSION_MEMO_S
+from pahna.web.tables import AccountRow, TokenRow
 from pahna.web.tokens import issue_token, list_tokens, revoke_token, token_id
 from pahna.workspace import Workspace
 
@@ -137,3 +138,39 @@ def test_disputes_are_answered_and_closed_and_the_producer_sees_the_answer(
     answer, close = _audit(own_settled, "dispute.answer"), _audit(own_settled, "dispute.close")
     assert answer[0].credential.startswith("session:")
     assert close[0].credential == f"token:{token_id(digest(secret))}"
+
+
+def test_another_process_sees_a_disabled_account_within_the_memo(
+        own_settled: Workspace, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    clock = [1000.0]
+    monkeypatch.setattr("pahna.web.auth.time.monotonic", lambda: clock[0])
+    elsewhere, ministry = create_app(own_settled), create_app(own_settled)  # two processes
+    with TestClient(elsewhere) as holder, TestClient(ministry) as admin:
+        log_in(holder, "tv")
+        assert holder.get("/producers/qom-tv").status_code == 200  # its session is held
+        log_in(admin, "minister")
+        assert _post(admin, "/accounts/tv/disable") == 303
+        clock[0] += SESSION_MEMO_S - 1
+        assert holder.get("/producers/qom-tv").status_code == 200  # still in the memo
+        clock[0] += 2
+        assert holder.get("/producers/qom-tv", follow_redirects=False).status_code == 303
+
+
+def test_tokens_last_ninety_days_unless_told(own_settled: Workspace) -> None:
+    engine = open_registry(own_settled.registry_url)
+    issue_token(engine, "audit", ("read",), label="default")
+    issue_token(engine, "audit", ("read",), label="week", days=7)
+    days = {t.label: (t.expires_ms or 0) - t.created_ms for t in list_tokens(engine, "audit")}
+    assert days == {"default": 90 * 86_400_000, "week": 7 * 86_400_000}
+
+
+def test_an_account_named_before_names_were_checked_still_logs_in(
+        own_settled: Workspace) -> None:
+    engine = open_registry(own_settled.registry_url)
+    with Session(engine) as session:
+        session.execute(update(AccountRow).where(AccountRow.username == "audit")
+                        .values(username="Old_Auditor"))
+        session.commit()
+    with TestClient(create_app(own_settled)) as client:
+        log_in(client, "Old_Auditor", PASSWORDS["audit"])
+        assert client.get("/overview").status_code == 200

@@ -153,3 +153,38 @@ def test_no_caller_can_tell_a_missing_producer_from_one_out_of_reach(
     assert {a.status_code for a in answers.values()} == {404}
     if "/api/" in path:
         assert len({a.json()["error"]["code"] for a in answers.values()}) == 1
+
+
+def test_a_bearer_token_wins_over_the_session_cookie(as_user, settled: Workspace) -> None:  # type: ignore[no-untyped-def]
+    client = as_user("minister")  # an administrator's session, with its CSRF cookie
+    secret = issue_token(open_registry(settled.registry_url), "minister", ("read",))
+    answer = client.post("/settlement/draft", headers={"Authorization": f"Bearer {secret}"},
+                         data={"period": PERIOD, "csrf_token": client.cookies.get("pahna_csrf")})
+    assert answer.status_code == 403 and "settlement:write" in answer.text
+    me = client.get("/api/me", headers={"Authorization": f"Bearer {secret}"}).json()
+    assert me["scopes"] == ["read"]
+
+
+def test_a_producers_token_never_exceeds_its_role(client: TestClient, settled: Workspace) -> None:
+    every = ("read", "disputes:write", "registry:write", "settlement:write", "accounts:write")
+    secret = issue_token(open_registry(settled.registry_url), "uni", every)
+    client.headers["Authorization"] = f"Bearer {secret}"
+    assert client.post("/settlement/draft", data={"period": PERIOD}).status_code == 403
+    assert client.post("/accounts/tv/disable").status_code == 403
+    assert client.post("/api/producers/qom-tv/disputes", json={
+        "period": PERIOD, "message": "not mine"}).status_code == 404
+
+
+def test_statements_sealed_before_per_producer_folders_are_still_served(
+        own_settled: Workspace) -> None:
+    folder = own_settled.statements_dir(PERIOD)
+    nested = folder / "statements" / "qom-univ" / "statement.csv"
+    flat = folder / "qom-univ.csv"
+    flat.write_bytes(nested.read_bytes() + b"# written flat, as before\n")
+    nested.unlink()
+    with TestClient(create_app(own_settled)) as client:
+        client.get("/login")
+        client.post("/login", data={"username": "uni", "password": "producer-secret-1",
+                                    "csrf_token": client.cookies.get("pahna_csrf", "")})
+        served = client.get(f"/producers/qom-univ/statements/{PERIOD}?format=csv")
+    assert served.status_code == 200 and served.content == flat.read_bytes()

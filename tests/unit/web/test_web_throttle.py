@@ -67,3 +67,17 @@ def test_forwarded_for_is_believed_only_from_trusted_proxies(own_settled: Worksp
     for number in range(5):
         assert _attempt(direct, "audit", WRONG, forwarded=f"198.51.100.{number}") == 401
     assert _attempt(direct, "audit", PASSWORDS["audit"], forwarded="198.51.100.200") == 429
+
+
+def test_the_limits_are_settings_and_the_nearest_untrusted_address_counts(
+        own_settled: Workspace) -> None:
+    config = own_settled.home / "pahna.toml"
+    config.write_text(tomli_w.dumps({"portal": {
+        "trusted_proxies": ["10.0.0.0/24"], "login_failures_per_account": 2}}))
+    workspace = open_workspace(Path(own_settled.home))
+    proxy = TestClient(create_app(workspace), client=("10.0.0.2", 4000))
+    chain = "192.0.2.1, 198.51.100.7, 10.0.0.3"  # a forged first hop, the client, a proxy
+    for _ in range(2):
+        assert _attempt(proxy, "tv", WRONG, forwarded=chain) == 401
+    assert _attempt(proxy, "tv", PASSWORDS["tv"], forwarded="198.51.100.7") == 429
+    assert _attempt(proxy, "tv", PASSWORDS["tv"], forwarded="192.0.2.1") == 303
