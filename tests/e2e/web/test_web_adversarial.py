@@ -10,11 +10,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright import sync_api as playwright_api
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.e2e.web.conftest import LivePortal, _copy, pahna, serving
-from tests.e2e.web.test_web_browser import CHROMIUM, FLAGS, PERIOD, log_in
+from tests.e2e.web.test_web_browser import PERIOD, log_in
 
 from pahna.ledger.state import period_state
 from pahna.registry.database import open_registry
@@ -22,16 +21,6 @@ from pahna.registry.models import AuditRow, ClaimRow
 from pahna.web.tables import AccountRow, DisputeRow, TokenRow
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (./run test does)")
-    with playwright_api.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(scope="module")

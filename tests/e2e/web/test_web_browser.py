@@ -9,17 +9,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright import sync_api as playwright_api
 
 from pahna.ledger.book import Ledger
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 PERIOD = "1404-08"
 SHOTS = os.environ.get("PAHNA_SCREENSHOTS")
 REPO = Path(__file__).resolve().parents[3]
@@ -35,16 +30,6 @@ PAINTED = """(canvas) => {
 }"""
 
 REVERSED = "(canvas) => Chart.getChart(canvas).options.scales.x.reverse"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (./run test does)")
-    with playwright_api.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
