@@ -28,6 +28,7 @@ from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Mount
 
 from pahna.ids import id_problem
@@ -79,16 +80,22 @@ class Caller:
 
 
 class Door:
-    """The one dependency that enforces a route's `Rule`."""
+    """The one dependency that enforces a route's `Rule`. Reading a form is awaited; the
+    checks, which may query the registry, run in the thread pool."""
 
     def __init__(self, rule: Rule) -> None:
         self.rule = rule
 
     async def __call__(self, request: Request) -> Caller:
+        fields = await _form_fields(request) if (
+            self.rule.write or self.rule.target == "form-producer") else {}
+        return await run_in_threadpool(self.check, request, fields)
+
+    def check(self, request: Request, fields: dict[str, str]) -> Caller:
         rule = self.rule
         who = principal(request)
         if rule.write and who.via != "token":
-            check_csrf(request, await _form_field(request, "csrf_token"))
+            check_csrf(request, fields.get("csrf_token"))
         if rule.public:
             return Caller(who)
         if who.account is None:
@@ -98,7 +105,7 @@ class Door:
             raise Problem(403, f"this token lacks the scope {rule.scope!r}")
         if who.role not in rule.roles:
             raise Problem(403, "this is not open to your role")
-        return await _resolve(request, who, rule.target)
+        return _resolve(request, who, rule.target, fields)
 
 
 def allow(*roles: str, scope: str | None = None, target: Target | None = None,
@@ -112,16 +119,18 @@ def allow(*roles: str, scope: str | None = None, target: Target | None = None,
     return Depends(Door(Rule(frozenset(roles), scope, target, write)))
 
 
-async def _form_field(request: Request, name: str) -> str | None:
+async def _form_fields(request: Request) -> dict[str, str]:
+    """The text fields of a form body (empty for any other body)."""
     content_type = request.headers.get("content-type", "")
     if not content_type.startswith(("application/x-www-form-urlencoded",
                                     "multipart/form-data")):
-        return None
-    value = (await request.form()).get(name)
-    return value if isinstance(value, str) else None
+        return {}
+    form = await request.form()
+    return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-async def _resolve(request: Request, who: Principal, target: Target | None) -> Caller:
+def _resolve(request: Request, who: Principal, target: Target | None,
+             fields: dict[str, str]) -> Caller:
     portal = portal_of(request)
     if target == "province":
         code = request.path_params["code"]
@@ -130,7 +139,7 @@ async def _resolve(request: Request, who: Principal, target: Target | None) -> C
         return Caller(who, province=code)
     if target in ("producer", "form-producer"):
         wanted = (request.path_params["producer_id"] if target == "producer"
-                  else await _form_field(request, "producer_id") or "")
+                  else fields.get("producer_id", ""))
         found = None if id_problem(wanted) else portal.directory.producer(wanted)
         return Caller(who, producer=access.visible_producer(who, found, wanted))
     if target == "account":
