@@ -41,9 +41,9 @@ def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
     app.state.portal = Portal.open(workspace, secure_cookies)
     install_handlers(app)
     app.add_middleware(BrowserGuard, secure_cookies=secure_cookies)
-    # Outermost: the client's address, from X-Forwarded-For of trusted proxies only.
-    app.add_middleware(ProxyHeadersMiddleware,
-                       trusted_hosts=list(workspace.config.portal.trusted_proxies))
+    proxies = workspace.config.portal.trusted_proxies
+    if proxies:  # outermost: the client's address, from X-Forwarded-For of these only
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(proxies))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (session, pages, forms, accounts, api):
         app.include_router(module.router)
