@@ -143,8 +143,8 @@ def _resolve(request: Request, who: Principal, target: Target | None,
         found = None if id_problem(wanted) else portal.directory.producer(wanted)
         return Caller(who, producer=access.visible_producer(who, found, wanted))
     if target == "account":
-        username = request.path_params["username"]
-        account = None if id_problem(username) else find_account(portal.engine, username)
+        # an exact lookup: names from before names were checked stay reachable
+        account = find_account(portal.engine, request.path_params["username"])
         if account is None:
             raise Problem(404, "no such account")
         return Caller(who, account=account)

@@ -10,7 +10,7 @@ from tests.unit.web.conftest import PASSWORDS, log_in
 
 from pahna.registry.database import open_registry
 from pahna.registry.models import AuditRow
-from pahna.web.accounts import digest, now_ms
+from pahna.web.accounts import digest, list_accounts, now_ms
 from pahna.web.app import create_app
 from pahna.web.auth import SESSION_MEMO_S
 from pahna.web.tables import AccountRow, TokenRow
@@ -174,3 +174,16 @@ def test_an_account_named_before_names_were_checked_still_logs_in(
     with TestClient(create_app(own_settled)) as client:
         log_in(client, "Old_Auditor", PASSWORDS["audit"])
         assert client.get("/overview").status_code == 200
+
+
+def test_an_account_named_before_names_were_checked_can_be_disabled(
+        own_settled: Workspace) -> None:
+    engine = open_registry(own_settled.registry_url)
+    with Session(engine) as session:
+        session.execute(update(AccountRow).where(AccountRow.username == "tv")
+                        .values(username="Old_TV"))
+        session.commit()
+    with TestClient(create_app(own_settled)) as ministry:
+        log_in(ministry, "minister")
+        assert _post(ministry, "/accounts/Old_TV/disable") == 303
+    assert [a.disabled for a in list_accounts(engine) if a.username == "Old_TV"] == [True]
