@@ -4,7 +4,7 @@ revocation and listing, disputes answered and closed; each audited with the cred
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
-from sqlalchemy import select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 from tests.unit.web.conftest import PASSWORDS, log_in
 
@@ -166,11 +166,7 @@ def test_tokens_last_ninety_days_unless_told(own_settled: Workspace) -> None:
 
 def test_an_account_named_before_names_were_checked_still_logs_in(
         own_settled: Workspace) -> None:
-    engine = open_registry(own_settled.registry_url)
-    with Session(engine) as session:
-        session.execute(update(AccountRow).where(AccountRow.username == "audit")
-                        .values(username="Old_Auditor"))
-        session.commit()
+    _rename_account(own_settled, "audit", "Old_Auditor")
     with TestClient(create_app(own_settled)) as client:
         log_in(client, "Old_Auditor", PASSWORDS["audit"])
         assert client.get("/overview").status_code == 200
@@ -178,12 +174,18 @@ def test_an_account_named_before_names_were_checked_still_logs_in(
 
 def test_an_account_named_before_names_were_checked_can_be_disabled(
         own_settled: Workspace) -> None:
-    engine = open_registry(own_settled.registry_url)
-    with Session(engine) as session:
-        session.execute(update(AccountRow).where(AccountRow.username == "tv")
-                        .values(username="Old_TV"))
-        session.commit()
+    engine = _rename_account(own_settled, "tv", "Old_TV")
     with TestClient(create_app(own_settled)) as ministry:
         log_in(ministry, "minister")
         assert _post(ministry, "/accounts/Old_TV/disable") == 303
     assert [a.disabled for a in list_accounts(engine) if a.username == "Old_TV"] == [True]
+
+
+def _rename_account(workspace: Workspace, old: str, new: str) -> Engine:
+    """Give an account a name that is not an id, as an old pahna could store it."""
+    engine = open_registry(workspace.registry_url)
+    with Session(engine) as session:
+        session.execute(update(AccountRow).where(AccountRow.username == old)
+                        .values(username=new))
+        session.commit()
+    return engine
