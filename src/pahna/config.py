@@ -49,6 +49,21 @@ class CollectorSettings(_Section):
         "", description="ADDR:PORT of the Prometheus metrics endpoint of `pahna collect` "
         "(empty: none)."
     )
+    workers: int = Field(
+        1, ge=1, le=64, description="Receiving processes of `pahna collect` sharing each "
+        "listen address (SO_REUSEPORT); each has its own spool and decoder state."
+    )
+    spool_limit_bytes: int = Field(
+        8 << 30, ge=1 << 20, description="Bound of the spool's size on disk (per receiving "
+        "process); past it datagrams are dropped, counted and alarmed."
+    )
+    spool_segment_bytes: int = Field(
+        64 << 20, ge=1 << 16, description="A spool segment is sealed at this size (or when "
+        "its first datagram is flush_interval_s old)."
+    )
+    spool_fsync_interval_s: float = Field(
+        1.0, gt=0, description="Seconds between fsyncs of the open spool segment."
+    )
 
 
 class SparkSettings(_Section):

@@ -6,10 +6,7 @@ own beyond putting the stages together in order.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +20,6 @@ from pahna.aggregate.queries import UsageQuery
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.calendar import JalaliMonth
 from pahna.errors import NotFoundError, PahnaError, SettlementError, TariffError
-from pahna.intake.base import Datagram, IntakeCounters
-from pahna.intake.dispatch import FlowDecoder
-from pahna.intake.replay import ReplayStats, is_capture, read_capture
 from pahna.ledger.book import Ledger
 from pahna.ledger.seal import (
     Seal,
@@ -46,108 +40,17 @@ from pahna.registry.producers import list_producers, prefix_claims
 from pahna.registry.renames import refuse_invalid_ids
 from pahna.registry.rules import load_rules
 from pahna.report.statements import write_statements
-from pahna.schema import BIN_MS, address_to_bytes
+from pahna.schema import BIN_MS
 from pahna.settle.document import from_document, settlement_digest, to_document
 from pahna.settle.money import Currency
 from pahna.settle.statements import Settlement, SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff, tariff_for
 from pahna.settle.usage import assemble_usage, daily_bytes
-from pahna.store.manifests import Manifest, committed_files, file_sha256
-from pahna.store.quarantine import quarantine
-from pahna.store.state import STATE_NAME, load_state, save_state
-from pahna.store.writer import is_stored, write_batch
+from pahna.store.ingest import CAPTURE_BATCH, Ingestor, IngestReport
+from pahna.store.manifests import Manifest, committed_files
 from pahna.workspace import Workspace
 
-CAPTURE_BATCH = 50_000
-"""Datagrams of a capture committed together (bounds memory while ingesting)."""
-
-
-@dataclass(frozen=True)
-class IngestReport:
-    source: str
-    records: int
-    rejected: int
-    manifest: Manifest | None
-    duplicate: bool = False
-
-
-class Ingestor:
-    """Decode datagrams and commit them to the store; quarantine what is rejected.
-
-    Templates and sampling rates are loaded from the workspace at start and saved after
-    every committed batch, so a restart does not wait for the next template refresh.
-    """
-
-    def __init__(self, workspace: Workspace, state: str = STATE_NAME) -> None:
-        self.workspace = workspace
-        self.state = state
-        settings = workspace.config.collector
-        override = {address_to_bytes(a): r for a, r in settings.sampling_override.items()}
-        self.decoder = FlowDecoder(settings.template_hold_s, override)
-        self.decoder.restore(load_state(workspace.home, state))
-        self.replay = ReplayStats()
-
-    @property
-    def counters(self) -> IntakeCounters:
-        return self.decoder.counters
-
-    def ingest_datagrams(self, datagrams: list[Datagram], source: str,
-                         content_hash: str | None = None) -> IngestReport:
-        content_hash = content_hash or _datagrams_hash(datagrams)
-        if is_stored(self.workspace.store_dir, content_hash):
-            return IngestReport(source, 0, 0, None, duplicate=True)
-        result = self.decoder.decode(datagrams, batch_id=content_hash[:24])
-        quarantine(self.workspace.quarantine_dir, result.rejected)
-        for item in result.rejected:
-            counters = self.counters.exporter(item.datagram.exporter)
-            counters.quarantined += 1
-            counters.quarantined_bytes += len(item.datagram.payload)
-        manifest = write_batch(self.workspace.store_dir, result.flows, source, content_hash)
-        save_state(self.workspace.home, self.decoder.state(), self.state)
-        return IngestReport(source, result.flows.num_rows, len(result.rejected), manifest)
-
-    def ingest_file(self, path: Path, exporter: str = "0.0.0.0") -> IngestReport:
-        """A pcap/pcapng capture (each datagram keeps its real exporter) or a raw
-        datagram file (one or more export messages back to back, from `exporter`)."""
-        digest = file_sha256(path)
-        if is_capture(path):
-            return self._ingest_capture(path, digest)
-        datagram = Datagram(address_to_bytes(exporter), path.read_bytes(), _mtime_ms(path))
-        return self.ingest_datagrams([datagram], str(path), content_hash=digest)
-
-    def _ingest_capture(self, path: Path, digest: str) -> IngestReport:
-        """Stored in batches of CAPTURE_BATCH datagrams, each committed exactly once under
-        the file's hash and its index, so memory stays flat whatever the capture's size
-        and a capture interrupted half way is finished, not duplicated, when ingested
-        again."""
-        records, rejected, stored, index = 0, 0, 0, 0
-        datagrams = read_capture(path, self.replay)
-        while batch := list(itertools.islice(datagrams, CAPTURE_BATCH)):
-            report = self.ingest_datagrams(batch, str(path), _batch_hash(digest, index))
-            records, rejected = records + report.records, rejected + report.rejected
-            stored += 0 if report.duplicate else 1
-            index += 1
-        duplicate = index > 0 and stored == 0
-        return IngestReport(str(path), records, rejected, None, duplicate=duplicate)
-
-
-def _batch_hash(file_digest: str, index: int) -> str:
-    return file_digest if index == 0 else hashlib.sha256(
-        f"{file_digest}:{index}".encode()).hexdigest()
-
-
-def _datagrams_hash(datagrams: list[Datagram]) -> str:
-    digest = hashlib.sha256()
-    for d in datagrams:
-        digest.update(d.exporter)
-        digest.update(len(d.payload).to_bytes(4, "big"))
-        digest.update(d.payload)
-    return digest.hexdigest()
-
-
-def _mtime_ms(path: Path) -> int:
-    return path.stat().st_mtime_ns // 1_000_000
-
+__all__ = ["CAPTURE_BATCH", "IngestReport", "Ingestor"]
 
 def claim_index(workspace: Workspace) -> ClaimIndex:
     engine = open_registry(workspace.registry_url)
@@ -163,15 +66,18 @@ def rules(workspace: Workspace) -> Rules:
 
 
 def usage_for_period(workspace: Workspace, period: str, engine_name: str | None = None,
-                     group_by: tuple[str, ...] = ("producer_id",)) -> pa.Table:
-    """Sampling-scaled usage for a Jalali month, summed over `group_by`."""
+                     group_by: tuple[str, ...] = ("producer_id",),
+                     with_rules: Rules | None = None) -> pa.Table:
+    """Sampling-scaled usage for a Jalali month, summed over `group_by` (with the given
+    rules, else the registry's: a caller that passes them can read what their metering
+    filter dropped)."""
     month = JalaliMonth.parse(period)
     settings = workspace.config.aggregate
     engine = get_engine(engine_name or settings.engine, settings.memory_limit,
                         spark=settings.spark, store_dir=workspace.store_dir)
     files = committed_files(workspace.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
     query = UsageQuery(str(month), month.start_ms, month.end_ms, group_by)
-    return engine.usage(files, query, rules(workspace))
+    return engine.usage(files, query, with_rules or rules(workspace))
 
 
 def load_tariffs(workspace: Workspace) -> list[Tariff]:

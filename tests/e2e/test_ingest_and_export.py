@@ -18,8 +18,10 @@ from collector_process import free_port, numbered_flows, start_collector
 from pahna.intake.ipfix.encoder import encode_flows
 from pahna.intake.netflow.encoder import encode_v5
 from pahna.intake.sflow.encoder import encode_sflow
+from pahna.store.quarantine import quarantined
 
 PMACCT = "captures/pmacct-cases"
+PMACCT_PORTS = ("--port", "9991", "--port", "9992")  # where pmacct's cases were sent
 
 
 @pytest.mark.slow
@@ -31,18 +33,27 @@ def test_ingest_is_exactly_once_and_quarantines_bad_files(pahna_cli, tmp_path: P
     bad = tmp_path / "bad.dat"
     bad.write_bytes((shared_dir / "captures/vendor-payloads/netflow5_test_invalid01.dat")
                     .read_bytes())
-    first = json.loads(pahna_cli("ingest", "--home", home, "--json", str(cases), str(bad)).stdout)
+    first = json.loads(pahna_cli("ingest", "--home", home, "--json", *PMACCT_PORTS,
+                                 str(cases), str(bad)).stdout)
     pcaps = [f for f in first["files"] if f["file"].endswith(".pcap")]
-    assert len(pcaps) == 8 and sum(f["records"] for f in pcaps) == 137
+    # case 111's traffic-00 repeats 11 datagrams of case 101 (same exporter, bytes and
+    # capture day): the same exports, stored once
+    assert len(pcaps) == 8 and sum(f["records"] for f in pcaps) == 137 - 11
+    (repeat,) = [f for f in pcaps if "111-" in f["file"] and "traffic-00" in f["file"]]
+    assert repeat["duplicate"] and repeat["records"] == 0
     assert [f["rejected"] for f in first["files"] if f["file"] == str(bad)] == [1]
-    again = json.loads(pahna_cli("ingest", "--home", home, "--json", str(cases)).stdout)
-    assert all(f["duplicate"] for f in again["files"])
+    again = json.loads(pahna_cli("ingest", "--home", home, "--json", *PMACCT_PORTS,
+                                 str(cases)).stdout)
+    assert all(f["duplicate"] for f in again["files"] if f["file"].endswith(".pcap"))
+    others = [f for f in again["files"] if not f["file"].endswith(".pcap")]
+    assert others and all(f["rejected"] == 1 for f in others)  # not exports: rejected again,
+    files = list((Path(home) / "quarantine").rglob("*.psg"))  # and quarantined once
+    assert len(files) == len({p.read_bytes() for p in files})
     exported = pahna_cli("flows", "export", "--home", home, "--format", "jsonl").stdout
     rows = [json.loads(line) for line in exported.splitlines()]
-    assert len(rows) == 137
+    assert len(rows) == 126
     assert {"2a02:a90:4007:700::54", "138.187.0.13"} <= {r["exporter"] for r in rows}
-    quarantined = list((Path(home) / "quarantine").rglob("*.json"))
-    reasons = {json.loads(q.read_text())["reason"] for q in quarantined}
+    reasons = {line["reason"] for line in quarantined(Path(home) / "quarantine")}
     assert "bad_count" in reasons
 
 
@@ -51,7 +62,8 @@ def test_flows_export_csv_with_a_time_window(pahna_cli, tmp_path: Path,
                                              shared_dir: Path) -> None:
     home = str(tmp_path / "home")
     pahna_cli("init", "--home", home)
-    pahna_cli("ingest", "--home", home, str(shared_dir / PMACCT / "100-IPFIXv10-CISCO"))
+    pahna_cli("ingest", "--home", home, *PMACCT_PORTS,
+              str(shared_dir / PMACCT / "100-IPFIXv10-CISCO"))
     everything = list(csv.DictReader(io.StringIO(
         pahna_cli("flows", "export", "--home", home, "--format", "csv").stdout)))
     assert len(everything) == 12

@@ -14,11 +14,14 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 import tomli_w
+from tests.golden.pcap_writer import write_pcap
 from tests.ibans import iban_with_check_digits
 from tests.pgschema import postgres_schema
 
 from pahna.calendar import JalaliMonth
 from pahna.intake.ipfix.encoder import encode_flows
+from pahna.intake.netflow.encoder import encode_v5
+from pahna.intake.sflow.encoder import encode_sflow
 from pahna.registry.instants import parse_instant
 from pahna.schema import FLOW_SCHEMA, address_to_bytes
 
@@ -208,3 +211,48 @@ def test_metering_point_counts_a_flow_seen_by_two_routers_once(
         ("qom-media", 4750), ("teh-video", 2 * 6500), (None, 2 * 800)]
     audit = json.loads(pahna_cli("registry", "audit", "--json", "--home", str(home)).stdout)
     assert audit[-1]["action"] == "metering.add" and audit[-1]["actor"] == "noc"
+
+
+def test_v5_and_sflow_exporters_behind_metering_points_are_counted(
+        tmp_path: Path, home: Path, pahna_cli) -> None:  # type: ignore[no-untyped-def]
+    """Neither NetFlow v5 nor sFlow says a flow's direction: a metering point matches them
+    on the interface its direction names (input for ingress, output for egress). What
+    the points keep out is counted by reason in `pahna usage`."""
+    files = write_registry_files(tmp_path)
+    pahna_cli("registry", "import", *map(str, files), "--approve-nested", "--home", str(home))
+    for exporter, interface, direction in (("10.255.0.5", "1", "ingress"),
+                                           ("10.255.0.6", "2", "egress")):
+        pahna_cli("registry", "add-metering", "qom-media", exporter, interface, "--direction",
+                  direction, "--from", "1404-01-01", "--home", str(home))
+    # (bytes, input_if, output_if) of flows from qom-media's 185.10.1.1
+    v5_flows = [(1000, 1, 2), (2000, 1, 2), (3000, 1, 2), (400, 9, 2)]
+    sflow_flows = [(500, 4, 2), (700, 1, 2)]
+    v5 = b"".join(encode_v5(interface_flows(v5_flows), T1 + 60_000, 10**7))
+    sflow = b"".join(encode_sflow(interface_flows(sflow_flows)))
+    packets = [(bytes([10, 255, 0, 5]), v5), (bytes([10, 255, 0, 6]), sflow),
+               (bytes([10, 255, 0, 7]), v5)]  # a third router sees the v5 flows again
+    capture = write_pcap(tmp_path / "routers.pcap", packets, times_us=[T1 * 1000] * 3)
+    pahna_cli("ingest", str(capture), "--home", str(home))
+    aban = usage(pahna_cli, home, "1404-08")
+    assert [(g["producer_id"], g["bytes"]) for g in aban["usage"]] == [
+        ("qom-media", 1000 + 2000 + 3000 + 500 + 700)]
+    assert aban["metering_dropped"] == {
+        "exporter_not_metered": {"flows": 4, "bytes": 6400},
+        "interface_not_metered": {"flows": 1, "bytes": 400},
+        "outside_validity": {"flows": 0, "bytes": 0}}
+    text = pahna_cli("usage", "--period", "1404-08", "--home", str(home)).stdout
+    assert "exporter_not_metered" in text and "6,400 bytes" in text
+
+
+def interface_flows(flows: list[tuple[int, int, int]]) -> pa.Table:
+    columns: dict[str, list[object]] = {name: [] for name in FLOW_SCHEMA.names}
+    for size, input_if, output_if in flows:
+        row = {"exporter": address_to_bytes("10.255.0.5"), "observation_domain": 0,
+               "src_addr": address_to_bytes("185.10.1.1"), "dst_addr": address_to_bytes(
+                   "5.1.1.1"), "src_port": 443, "dst_port": 50000, "protocol": 6,
+               "bytes": size, "packets": 1, "start_ms": T1, "end_ms": T1, "sampling_rate": 1,
+               "input_if": input_if, "output_if": output_if, "direction": 255, "src_as": 0,
+               "dst_as": 0, "batch_id": ""}
+        for name in FLOW_SCHEMA.names:
+            columns[name].append(row[name])
+    return pa.table(columns, schema=FLOW_SCHEMA)

@@ -77,11 +77,12 @@ def build_month(workspace: Workspace) -> None:
     traffic = generate_month(chosen, PERIOD, 3000, seed=7)
     ingestor, lock = Ingestor(workspace), threading.Lock()
 
-    def sink(datagrams: list[Datagram]) -> None:
+    def sink(datagrams: list[Datagram], segments: tuple[str, ...]) -> None:
         with lock:
             ingestor.ingest_datagrams(datagrams, source="udp://127.0.0.1")
 
-    collector = UdpCollector([ListenAddress("127.0.0.1", 0)], sink, 0.5)
+    collector = UdpCollector([ListenAddress("127.0.0.1", 0)], sink,
+                             workspace.home / "spool" / "test", 0.5)
     thread = threading.Thread(target=collector.run, daemon=True)
     thread.start()
     sent = send_flows(traffic, "127.0.0.1", collector.ports[0])

@@ -24,11 +24,15 @@ def frame(source: bytes, payload: bytes, port: int = 2055) -> bytes:
     return b"\x02" * 6 + b"\x04" * 6 + b"\x08\x00" + ip + udp
 
 
-def write_pcap(path: Path, packets: list[tuple[bytes, bytes]], port: int = 2055) -> Path:
-    """packets: (4-byte IPv4 source, UDP payload), one capture second apart."""
+def write_pcap(path: Path, packets: list[tuple[bytes, bytes]], port: int = 2055,
+               times_us: list[int] | None = None) -> Path:
+    """packets: (4-byte IPv4 source, UDP payload), one capture second apart unless their
+    capture times (epoch microseconds) are given."""
     out = bytearray(PCAP_HEADER)
     for index, (source, payload) in enumerate(packets):
         data = frame(source, payload, port)
-        out += struct.pack("<IIII", 1_600_000_000 + index, 0, len(data), len(data)) + data
+        when = times_us[index] if times_us else (1_600_000_000 + index) * 1_000_000
+        out += struct.pack("<IIII", when // 1_000_000, when % 1_000_000, len(data),
+                           len(data)) + data
     path.write_bytes(bytes(out))
     return path

@@ -28,12 +28,10 @@ ROLE = re.compile(r"_(tpl|opttpl|tplopt|data|tpldata|tpls)")
 TSHARK_SESSION_SCOPED = {"112-IPFIXv10-CISCO-options-map-reassignment"}
 VENDOR_EXCEPTIONS = {
     "netflow9_test_cisco_nbar": (2, 3),
-    "ipfix_test_yaf": (5, 6),
 }
 """Fields left out of the comparison, and why. Cisco NBAR: tshark shows tcpSourcePort and
 udpDestinationPort (IEs 182, 181) under the names of IEs 7 and 11, which pahna reads.
-YAF biflows: tshark shows the reverse counters (PEN 29305) under the names of the forward
-ones; pahna keeps the forward counters (splitting biflows is not done yet)."""
+(YAF's biflows are compared whole: both directions, see tshark_oracle._directions.)"""
 """tshark keys templates by UDP session (addresses and ports); this capture's template
 comes from another source port, so tshark decodes none of its data, while pahna (keyed,
 as the issue asks, by exporter address + domain) and pmacct decode all of it. Its records

@@ -48,11 +48,14 @@ class Node(dict[str, Any]):
 
 
 def _leaves(node: Node, out: dict[str, Any], order: dict[str, int]) -> None:
-    """Leaf fields of a flow, the last occurrence of each, and where it came."""
+    """Leaf fields of a flow, the last occurrence of each, and where it came; counters
+    keep every occurrence under "_all" (a biflow repeats them: forward, then reverse)."""
     for key, value in node.pairs:
         if isinstance(value, Node):
             _leaves(value, out, order)
         else:
+            if key in OCTETS + PACKETS:
+                out.setdefault("_all", {}).setdefault(key, []).append(value)
             out[key] = value
             order[key] = len(order) + len(out)
 
@@ -97,7 +100,7 @@ def flow_records(capture: Path) -> tuple[list[Record], bool]:
             for flow in _flows(cflow):
                 record = _record(flow, clock)
                 if record is not None:
-                    out.append(record)
+                    out.extend(_directions(flow, record))
     return out, complete
 
 
@@ -137,6 +140,22 @@ def _address(flow: dict[str, Any], v4: str, v6: str) -> str:
     if order[v4] > order[v6]:
         return str(four if four != "0.0.0.0" or six == "::" else six)
     return str(six if six != "::" else four)
+
+
+def _directions(flow: dict[str, Any], record: Record) -> list[Record]:
+    """A biflow (RFC 5103: tshark shows the reverse counters under the forward names, after
+    them) as its forward record and, when it carried anything, its reverse record."""
+    counts = flow.get("_all", {})
+    octets = next((counts[k] for k in OCTETS if len(counts.get(k, [])) == 2), None)
+    packets = next((counts[k] for k in PACKETS if len(counts.get(k, [])) == 2), None)
+    if octets is None or packets is None:
+        return [record]
+    src, dst, sport, dport, protocol, _, _, start, duration = record
+    forward = (src, dst, sport, dport, protocol, int(octets[0]), int(packets[0]), start,
+               duration)
+    reverse = (dst, src, dport, sport, protocol, int(octets[1]), int(packets[1]), start,
+               duration)
+    return [forward, reverse] if int(octets[1]) or int(packets[1]) else [forward]
 
 
 def _record(flow: dict[str, Any], clock: tuple[int, int] | None) -> Record | None:

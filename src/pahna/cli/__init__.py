@@ -21,11 +21,14 @@ from pahna.cli.workspace import init
 
 @click.group(cls=PahnaGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pahna")
-def main() -> None:
+@click.option("--home", "home", type=click.Path(file_okay=False), default=None,
+              help="Workspace folder for the command (before it: pahna --home DIR usage ...).")
+def main(home: str | None) -> None:
     """pahna: meter the bandwidth content producers serve and settle it in rials.
 
-    Every command works on a workspace folder: --home DIR, else $PAHNA_HOME, else
-    ./pahna-home. Start with `pahna init` or try `pahna demo`.
+    Every command works on a workspace folder: --home DIR (before the command or after
+    it; after it wins), else $PAHNA_HOME, else ./pahna-home. Start with `pahna init` or
+    try `pahna demo`.
     """
 
 

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 import threading
+import traceback
 from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from pahna.cli.options import home_option, json_option, workspace_from
+from pahna.cli.workers import supervise
+from pahna.errors import PahnaError
 from pahna.intake.base import Datagram
-from pahna.intake.collector import ListenAddress, UdpCollector
+from pahna.intake.collector import ListenAddress, Sink, UdpCollector
 from pahna.intake.dispatch import warm_up
 from pahna.intake.metrics import MetricsServer, render
+from pahna.intake.receiver import SpoolBounds
+from pahna.intake.replay import Selection
+from pahna.intake.sockets import granted_buffer
 from pahna.pipeline import Ingestor, IngestReport
-from pahna.store.state import state_name
+from pahna.schema import address_to_bytes
+from pahna.store.state import listen_key
 
 
 def _files(paths: tuple[str, ...]) -> list[Path]:
@@ -31,33 +39,53 @@ def _files(paths: tuple[str, ...]) -> list[Path]:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=True))
-@click.option("--exporter", default="0.0.0.0", show_default=True,
-              help="Exporter address to record for raw datagram files (captures keep their "
-                   "own).")
+@click.option("--port", "ports", multiple=True, type=click.IntRange(1, 65535),
+              help="Take only a capture's datagrams to this UDP port (repeatable). Default: "
+                   "2055, 4739, 6343, 9995, 9996 and the ports pahna.toml listens on; any "
+                   "port when --exporter is given.")
+@click.option("--exporter", "exporters", multiple=True, metavar="ADDR",
+              help="Take only a capture's datagrams from this exporter (repeatable); raw "
+                   "datagram files are recorded as from the first one (default 0.0.0.0).")
 @home_option
 @json_option
-def ingest(paths: tuple[str, ...], exporter: str, home: str | None, as_json: bool) -> None:
-    """Store flows from captures (pcap, pcapng) and raw export files, exactly once.
+def ingest(paths: tuple[str, ...], ports: tuple[int, ...], exporters: tuple[str, ...],
+           home: str | None, as_json: bool) -> None:
+    """Store flows from captures (pcap, pcapng), quarantine files and raw export files.
 
-    PATHS are files or folders (walked in name order). A file already stored (same
-    content) is skipped; what cannot be decoded is counted and quarantined.
+    PATHS are files or folders (walked in name order). Export messages already in the
+    store (the same exporter, stream, sequence and bytes) are counted as duplicates and
+    not stored again; what cannot be decoded is counted and quarantined; a capture's
+    other packets are skipped and counted by reason.
     """
-    ingestor = Ingestor(workspace_from(home))
+    workspace = workspace_from(home)
+    selection = Selection.for_ingest(list(ports), [address_to_bytes(e) for e in exporters],
+                                     workspace.config.collector.listen)
+    ingestor = Ingestor(workspace, selection=selection)
+    exporter = exporters[0] if exporters else "0.0.0.0"
     reports = [ingestor.ingest_file(f, exporter) for f in _files(paths)]
+    held = ingestor.shutdown()
     rows = [_row(r) for r in reports]
     if as_json:
         click.echo(json.dumps({"files": rows, "counters": ingestor.counters.as_dict(),
-                               "replay": vars(ingestor.replay)}, indent=1))
+                               "replay": vars(ingestor.replay), "held_quarantined": held},
+                              indent=1))
         return
     for row in rows:
         state = "already stored" if row["duplicate"] else (
-            f"{row['records']} records, {row['rejected']} rejected")
+            f"{row['records']} records, {row['rejected']} rejected, "
+            f"{row['duplicates']} duplicates")
         click.echo(f"{row['file']}: {state}")
+    if ingestor.replay.skipped:
+        skipped = ", ".join(f"{n} {reason}"
+                            for reason, n in sorted(ingestor.replay.skipped.items()))
+        click.echo(f"capture packets skipped: {skipped}")
+    if held:
+        click.echo(f"{held} data sets never got their template: quarantined")
 
 
 def _row(report: IngestReport) -> dict[str, object]:
     return {"file": report.source, "records": report.records, "rejected": report.rejected,
-            "duplicate": report.duplicate,
+            "duplicate": report.duplicate, "duplicates": report.duplicates,
             "batch_id": report.manifest.batch_id if report.manifest else None}
 
 
@@ -65,27 +93,48 @@ def _row(report: IngestReport) -> dict[str, object]:
 @click.option("--listen", "listen", multiple=True, metavar="ADDR:PORT",
               help="Where to listen (repeatable; IPv6 as [::1]:4739); default from pahna.toml.")
 @click.option("--metrics", "metrics", default=None, metavar="ADDR:PORT",
-              help="Serve Prometheus metrics at http://ADDR:PORT/metrics.")
+              help="Serve Prometheus metrics at http://ADDR:PORT/metrics (worker I of "
+                   "--workers at PORT+I).")
 @click.option("--flush-interval", type=float, default=None,
               help="Seconds between flushes to the store (default from pahna.toml).")
 @click.option("--duration", type=float, default=None, help="Stop after this many seconds.")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Receiving processes sharing each address (SO_REUSEPORT); default from "
+                   "pahna.toml.")
+@click.option("--worker", "worker", default=None, hidden=True, metavar="I/N")
 @home_option
 def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float | None,
-            duration: float | None, home: str | None) -> None:
+            duration: float | None, workers: int | None, worker: str | None,
+            home: str | None) -> None:
     """Receive IPFIX, NetFlow v5/v9 and sFlow v5 over UDP and store them.
 
-    Stops on SIGINT/SIGTERM or after --duration, flushing what it holds. Each flush
-    prints one line of counters on stderr.
+    Datagrams go to a spool on disk (HOME/spool/) as they arrive and from there, in
+    batches, to the store. Stops on SIGINT/SIGTERM or after --duration, storing what the
+    spool holds. Each flush prints one line of counters on stderr.
     """
     workspace = workspace_from(home)
     settings = workspace.config.collector
     listening = list(listen or settings.listen)
-    ingestor = Ingestor(workspace, state=state_name(listening))
+    count = workers or settings.workers
+    if worker is None and count > 1:
+        supervise(workspace.home, listening, count, metrics or settings.metrics_listen,
+                  flush_interval, duration)
+        return
+    index = int((worker or "0/1").partition("/")[0])
+    key = listen_key(listening) + (f"-w{index}" if worker else "")
+    ingestor = Ingestor(workspace, state=f"intake-state-{key}.json")
     addresses = [ListenAddress.parse(a) for a in listening]
-    collector = UdpCollector(addresses, _sink(ingestor), flush_interval or
-                             settings.flush_interval_s, settings.receive_buffer_bytes)
+    collector = UdpCollector(
+        addresses, _sink(ingestor, lambda: collector.counters(), lambda: collector.stop),
+        workspace.home / "spool" / key, flush_interval or settings.flush_interval_s,
+        settings.receive_buffer_bytes,
+        SpoolBounds(settings.spool_segment_bytes, flush_interval or settings.flush_interval_s,
+                    settings.spool_fsync_interval_s, settings.spool_limit_bytes),
+        reuse_port=worker is not None, alarm=lambda text: click.echo(text, err=True))
+    _check_buffers(collector, settings.receive_buffer_bytes)
     warm_up()
-    server = _metrics_server(metrics or settings.metrics_listen, ingestor, collector)
+    server = _metrics_server(_worker_address(metrics or settings.metrics_listen, index),
+                             ingestor, collector)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: collector.stop.set())
     if duration is not None:
@@ -93,21 +142,60 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
         timer.daemon = True
         timer.start()
     bound = zip(addresses, collector.ports, strict=True)
-    click.echo(f"listening on {', '.join(f'{a.host}:{port}' for a, port in bound)}", err=True)
+    click.echo(f"{f'worker {worker} ' if worker else ''}listening on "
+               f"{', '.join(f'{a.host}:{port}' for a, port in bound)}", err=True)
+    if worker:
+        click.echo("ready")
+        sys.stdout.flush()
     try:
         collector.run()
+    except PahnaError:
+        raise
+    except Exception as error:  # a bug: say so, exit non-zero; the spool keeps the data
+        traceback.print_exc()
+        click.echo(f"pahna collect: stopped by an unexpected {type(error).__name__} ({error}); "
+                   "what the spool holds is stored when it starts again", err=True)
+        sys.exit(70)
     finally:
         if server is not None:
             server.close()
+    held = ingestor.shutdown()
+    if held:
+        click.echo(f"{held} data sets still waited for their template: quarantined", err=True)
+    counts = collector.counters()
+    click.echo(f"stopped: received {counts['datagrams']} datagrams, {counts['kernel_drops']} "
+               f"kernel drops, {counts.get('spool_full_datagrams', 0)} dropped by a full "
+               f"spool | total {ingestor.counters.totals()}", err=True)
     click.echo(json.dumps(ingestor.counters.as_dict(), indent=1))
 
 
-def _sink(ingestor: Ingestor) -> Callable[[list[Datagram]], None]:
-    def sink(datagrams: list[Datagram]) -> None:
-        report = ingestor.ingest_datagrams(datagrams, source="udp")
+def _check_buffers(collector: UdpCollector, asked: int) -> None:
+    """Say so when the kernel gave a socket less receive buffer than configured."""
+    granted = min(granted_buffer(s) for s in collector.sockets) // 2
+    if granted < asked:
+        click.echo(f"receive buffer: asked {asked} bytes, the kernel gave {granted} (raise "
+                   "net.core.rmem_max, or run with CAP_NET_ADMIN)", err=True)
+
+
+def _worker_address(listen: str, index: int) -> str:
+    if not listen or index == 0:
+        return listen
+    address = ListenAddress.parse(listen)
+    host = f"[{address.host}]" if ":" in address.host else address.host
+    return f"{host}:{address.port + index}"
+
+
+def _sink(ingestor: Ingestor, receiving: Callable[[], dict[str, int]],
+          stop: Callable[[], threading.Event]) -> Sink:
+    def sink(datagrams: list[Datagram], segments: tuple[str, ...]) -> None:
+        report = ingestor.ingest_retrying(datagrams, "udp", segments, stop(),
+                                          lambda text: click.echo(text, err=True))
         totals = ingestor.counters.totals()
+        counts = receiving()
         click.echo(f"flushed {len(datagrams)} datagrams: {report.records} records, "
-                   f"{report.rejected} rejected | total {totals}", err=True)
+                   f"{report.rejected} rejected, {report.duplicates} duplicates | total "
+                   f"{totals}, {counts.get('kernel_drops', 0)} kernel drops, "
+                   f"{counts.get('spool_full_datagrams', 0)} dropped by a full spool", err=True)
     return sink
 
 
@@ -116,9 +204,15 @@ def _metrics_server(listen: str, ingestor: Ingestor,
     if not listen:
         return None
     address = ListenAddress.parse(listen)
-    server = MetricsServer(address.host, address.port,
-                           lambda: render(ingestor.counters, {
-                               "collector_received_total": collector.received,
-                               "collector_failed_batches_total": collector.failed_batches}))
+
+    def page() -> str:
+        extra: dict[str, float] = {f"collector_{name}": value
+                                   for name, value in collector.counters().items()}
+        extra["collector_received_total"] = extra.pop("collector_datagrams", 0)
+        extra["collector_kernel_drops_total"] = extra.pop("collector_kernel_drops", 0)
+        extra["collector_store_retries_total"] = ingestor.store_retries
+        return render(ingestor.counters, extra)
+
+    server = MetricsServer(address.host, address.port, page)
     click.echo(f"metrics on http://{listen}/metrics (port {server.port})", err=True)
     return server

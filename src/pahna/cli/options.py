@@ -13,11 +13,21 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def home_option(func: F) -> F:
-    """--home DIR (or $PAHNA_HOME; default ./pahna-home)."""
+    """--home DIR after the command, else `pahna --home DIR` before it, else $PAHNA_HOME,
+    else ./pahna-home."""
     return click.option(
         "--home", "home", type=click.Path(file_okay=False), default=None,
-        help="Workspace folder (default: $PAHNA_HOME, else ./pahna-home).",
+        callback=global_home,
+        help="Workspace folder (default: pahna --home, $PAHNA_HOME, else ./pahna-home).",
     )(func)
+
+
+def global_home(ctx: click.Context, _: click.Parameter, value: str | None) -> str | None:
+    """The command's own --home, else the one given to `pahna` before the command."""
+    if value is not None:
+        return value
+    root = ctx.find_root()
+    return root.params.get("home") if root is not ctx else None
 
 
 def json_option(func: F) -> F:

@@ -97,7 +97,11 @@ def add_claim_command(producer_id: str, value: str, kind: str, valid_from: str,
 def add_metering_command(producer_id: str, exporter: str, interface: int, direction: str,
                          valid_from: str, valid_to: str | None, actor: str,
                          home: str | None) -> None:
-    """Count PRODUCER_ID's traffic only where EXPORTER sees it on INTERFACE."""
+    """Count PRODUCER_ID's traffic only where EXPORTER sees it on INTERFACE.
+
+    Flows whose direction the exporter does not say (NetFlow v5, sFlow, templates
+    without flowDirection) are seen at an ingress point when their input interface is
+    INTERFACE, at an egress point when their output interface is."""
     point = MeteringPoint(producer_id, exporter, interface, direction,
                           _instant(valid_from, "--from"),
                           _instant(valid_to, "--to") if valid_to else None)

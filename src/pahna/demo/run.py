@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from pahna.calendar import JalaliMonth
 from pahna.config import PahnaConfig, WorkspaceSettings
 from pahna.demo.exporter import send_flows
-from pahna.demo.scenario import DEMO_PERIOD, DEMO_TARIFF, demo_producers
+from pahna.demo.scenario import DEMO_PERIOD, DEMO_TARIFF, demo_producers, domestic_list
 from pahna.demo.traffic import generate_month
 from pahna.errors import WorkspaceError
 from pahna.intake.base import Datagram
@@ -23,6 +23,7 @@ from pahna.intake.collector import ListenAddress, UdpCollector
 from pahna.intake.ipfix.encoder import is_ipv4
 from pahna.pipeline import Ingestor, settle
 from pahna.registry.database import open_registry
+from pahna.registry.domestic import import_domestic
 from pahna.registry.producers import PrefixClaim, add_prefix_claim, add_producer
 from pahna.settle.statements import Settlement
 from pahna.workspace import CONFIG_NAME, Workspace, init_workspace, open_workspace
@@ -62,6 +63,9 @@ def populate_registry(workspace: Workspace) -> int:
                              approve_nested=True, actor="demo")
             count += 1
     (workspace.tariffs_dir / "incentive-demo.toml").write_text(DEMO_TARIFF, encoding="utf-8")
+    addresses = workspace.home / "demo-ir.cidr"
+    addresses.write_text(domestic_list(), encoding="utf-8")
+    import_domestic(engine, [addresses], start, actor="demo")
     return count
 
 
@@ -69,16 +73,18 @@ def run_demo(home: Path, flows: int, console: Console) -> DemoResult:
     workspace = fresh_workspace(home)
     claims = populate_registry(workspace)
     console.print(f"[bold]Workspace[/] {workspace.home}: {len(demo_producers())} producers, "
-                  f"{claims} prefix claims, tariff incentive-demo")
+                  f"{claims} prefix claims, a domestic address list, tariff incentive-demo "
+                  "(domestic bytes paid, 10:1 sent/received)")
     traffic = generate_month(demo_producers(), DEMO_PERIOD, flows)
     ingestor = Ingestor(workspace)
     lock = threading.Lock()
 
-    def sink(datagrams: list[Datagram]) -> None:
+    def sink(datagrams: list[Datagram], segments: tuple[str, ...]) -> None:
         with lock:
             ingestor.ingest_datagrams(datagrams, source="udp://127.0.0.1")
 
     collector = UdpCollector([ListenAddress("127.0.0.1", 0)], sink,
+                             workspace.home / "spool" / "demo",
                              workspace.config.collector.flush_interval_s)
     thread = threading.Thread(target=collector.run, name="collector", daemon=True)
     thread.start()

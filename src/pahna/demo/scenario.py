@@ -74,6 +74,20 @@ _ROWS = [
 UNCLAIMED_SOURCES = ("151.232.0.0/14", "2a00:1450::/32")
 """Sources no producer claims: their bytes stay in the unattributed remainder."""
 
+DOMESTIC_CLIENTS = ("2.176.0.0/12", "5.112.0.0/12", "2a01:5ec0::/32")
+INTERNATIONAL_CLIENTS = ("93.184.0.0/16", "2600:1400::/24")
+CLIENTS = ((DOMESTIC_CLIENTS[0], 0.42), (DOMESTIC_CLIENTS[1], 0.30),
+           (INTERNATIONAL_CLIENTS[0], 0.18), (DOMESTIC_CLIENTS[2], 0.06),
+           (INTERNATIONAL_CLIENTS[1], 0.04))
+"""Where the demo's clients are, and their share of flows: Iranian mobile and fixed
+networks, and abroad."""
+
+UPLOADS = 0.03
+"""Share of flows that go the other way (clients sending to a producer)."""
+HEAVY_UPLOADER = "krj-cloud"
+HEAVY_UPLOAD_SHARE = 0.4
+"""A cloud studio that receives nearly as much as it sends: the 10:1 rule refuses it."""
+
 
 @dataclass(frozen=True)
 class DemoProducer:
@@ -89,6 +103,13 @@ def demo_producers() -> list[DemoProducer]:
     return out
 
 
+def domestic_list() -> str:
+    """The demo's domestic address list (CIDR, one a line): the Iranian client networks
+    and every producer's prefixes. Made here, so the demo needs nothing from outside."""
+    networks = [*DOMESTIC_CLIENTS, *(str(net) for p in demo_producers() for net in p.prefixes)]
+    return "# pahna demo: domestic (IR) address blocks\n" + "\n".join(networks) + "\n"
+
+
 DEMO_PERIOD = "1404-08"
 DEMO_TARIFF = """\
 id = "incentive-demo"
@@ -96,8 +117,15 @@ version = 1
 valid_from = "1404-01"
 valid_to = ""
 pool_minor = 2000000000
+international_rate_per_gb = "0"
 
 [volume]
+model = "flat"
 rate_per_gb = "100000000"
-billed_classes = ["domestic", "unknown"]
+billed_classes = ["domestic"]
+
+[eligibility]
+min_sent_received_ratio = "10"
 """
+"""Domestic bytes paid per GB from a fixed pool; international bytes not paid; a producer
+must send at least ten times what it receives (10:1) to be paid."""

@@ -9,7 +9,14 @@ import pyarrow as pa
 
 from pahna.bench.flows import ServedFlows, addresses_in, daily_cycle, served_flows
 from pahna.calendar import JalaliMonth
-from pahna.demo.scenario import UNCLAIMED_SOURCES, DemoProducer
+from pahna.demo.scenario import (
+    CLIENTS,
+    HEAVY_UPLOAD_SHARE,
+    HEAVY_UPLOADER,
+    UNCLAIMED_SOURCES,
+    UPLOADS,
+    DemoProducer,
+)
 from pahna.schema import address_to_bytes
 
 HOUR_MS = 3_600_000
@@ -28,22 +35,13 @@ def generate_month(producers: list[DemoProducer], period: str, flows: int,
     popularity[-len(UNCLAIMED_SOURCES):] = popularity.sum() * 0.05 / len(UNCLAIMED_SOURCES)
     choice = rng.choice(len(networks), size=flows, p=popularity / popularity.sum())
     src = addresses_in(networks, choice, rng)
-    clients = [ipaddress.ip_network("2.176.0.0/12"), ipaddress.ip_network("5.112.0.0/12"),
-               ipaddress.ip_network("93.184.0.0/16"), ipaddress.ip_network("2a01:5ec0::/32")]
-    dst = addresses_in(clients, rng.choice(len(clients), size=flows, p=[.45, .35, .1, .1]), rng)
-    v6_src = np.array([n.version == 6 for n in networks])[choice]
-    v4_dst = np.all(dst[:, :12] == np.frombuffer(address_to_bytes("0.0.0.0")[:12], np.uint8),
-                    axis=1)
-    # keep address families consistent within a flow
-    dst[v6_src & v4_dst] = addresses_in([clients[3]], np.zeros(int((v6_src & v4_dst).sum()),
-                                                                int), rng)
-    dst[~v6_src & ~v4_dst] = addresses_in([clients[0]], np.zeros(int((~v6_src & ~v4_dst).sum()),
-                                                                  int), rng)
+    dst = _clients(rng, np.array([n.version == 6 for n in networks])[choice])
     day = rng.integers(0, month.days, size=flows)
     hour = rng.choice(24, size=flows, p=daily_cycle())
     start = month.start_ms + day * DAY_MS + hour * HOUR_MS + rng.integers(0, HOUR_MS, flows)
     duration = np.minimum(rng.exponential(45_000, flows).astype(np.int64), 1_800_000)
     size = np.maximum(rng.lognormal(13.0, 1.6, flows).astype(np.uint64), 64)
+    src, dst = _uploads(rng, producers, networks, choice, src, dst)
     order = np.argsort(start + duration, kind="stable")
     exporter = np.frombuffer(address_to_bytes("127.0.0.1"), np.uint8)
     return served_flows(
@@ -51,3 +49,29 @@ def generate_month(producers: list[DemoProducer], period: str, flows: int,
                     dst[order], start[order], (start + duration)[order], size[order],
                     np.ones(flows, np.uint32)),
         "", rng)
+
+
+def _clients(rng: np.random.Generator, v6_src: np.ndarray) -> np.ndarray:
+    """A client address per flow, in the source's family, by the shares of CLIENTS."""
+    clients = [ipaddress.ip_network(net) for net, _ in CLIENTS]
+    out = np.zeros((len(v6_src), 16), np.uint8)
+    for family in (4, 6):
+        rows = np.flatnonzero(v6_src == (family == 6))
+        ids = [i for i, net in enumerate(clients) if net.version == family]
+        shares = np.array([CLIENTS[i][1] for i in ids])
+        picked = rng.choice(len(ids), size=len(rows), p=shares / shares.sum())
+        out[rows] = addresses_in([clients[i] for i in ids], picked, rng)
+    return out
+
+
+def _uploads(rng: np.random.Generator, producers: list[DemoProducer],
+             networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network], choice: np.ndarray,
+             src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Turn a share of the flows around (a client sends to the producer): UPLOADS of every
+    producer's, HEAVY_UPLOAD_SHARE of the heavy uploader's."""
+    heavy = {net for p in producers if p.producer.id == HEAVY_UPLOADER for net in p.prefixes}
+    share = np.array([HEAVY_UPLOAD_SHARE if net in heavy else UPLOADS for net in networks])
+    turn = rng.random(len(choice)) < share[choice]
+    src, dst = src.copy(), dst.copy()
+    src[turn], dst[turn] = dst[turn], src[turn].copy()
+    return src, dst

@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import NamedTuple, Protocol
 
+import numpy as np
 import pyarrow as pa
 
 from pahna.errors import DecodeError
@@ -44,6 +45,7 @@ class ExporterCounters:
     sequence_gaps: int = 0
     quarantined: int = 0
     quarantined_bytes: int = 0
+    duplicates: int = 0
     errors: Counter[str] = field(default_factory=Counter)
 
 
@@ -63,7 +65,9 @@ class IntakeCounters:
         items = list(self.by_exporter.values())
         errors = sum(sum(c.errors.values()) for c in items)
         return (f"{sum(c.datagrams for c in items)} datagrams, "
+                f"{sum(c.duplicates for c in items)} duplicates, "
                 f"{sum(c.records for c in items)} records, {errors} errors, "
+                f"{sum(c.quarantined for c in items)} quarantined, "
                 f"{sum(c.sequence_gaps for c in items)} sequence gaps")
 
     def as_dict(self) -> dict[str, dict[str, object]]:
@@ -76,6 +80,7 @@ class IntakeCounters:
                 "sequence_gaps": c.sequence_gaps,
                 "quarantined": c.quarantined,
                 "quarantined_bytes": c.quarantined_bytes,
+                "duplicates": c.duplicates,
                 "errors": dict(c.errors),
             }
             for addr, c in sorted(list(self.by_exporter.items()))
@@ -84,8 +89,16 @@ class IntakeCounters:
 
 @dataclass
 class DecodeResult:
+    """Flows, the datagrams rejected, and where each flow row came from: `origin[i]` is
+    the index of row i's datagram in the datagrams decoded, followed by `released` (data
+    sets held by earlier calls and decoded in this one, as standalone messages, with their
+    identities in `released_ids`)."""
+
     flows: pa.Table
     rejected: list[Rejected]
+    origin: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    released: list[Datagram] = field(default_factory=list)
+    released_ids: list[bytes] = field(default_factory=list)
 
 
 class Decoder(Protocol):

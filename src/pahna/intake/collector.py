@@ -1,130 +1,172 @@
-"""The UDP collector: receive export datagrams and hand them on in timed batches.
+"""The UDP collector: datagrams to the spool on disk, then in batches to the sink.
 
-Receiving is kept apart from decoding: the socket loop only copies datagrams into a
-list, and every `flush_interval_s` the list is handed to a flusher thread that runs the
-sink (decode, store), so the sockets keep being drained while a batch is written. A
-crash loses what arrived since the last flush and the batch being written, if any.
+Receiving is kept apart from decoding by the spool: the receive path
+(`pahna.intake.receiver`, compiled when it could be built) appends every datagram to a
+segment file under the spool folder as it arrives, and seals the segment when it is
+big or old enough. A flusher thread hands each sealed segment's datagrams to the sink
+(decode, store) and deletes the segment only once the sink returned, so the sockets are
+drained at the rate the receive path takes, whatever decoding costs, and a crash loses
+nothing that reached the spool. The flusher runs at a lower CPU priority than the
+receive thread: when both want the core, receiving wins and decoding lags behind.
 """
 
 from __future__ import annotations
 
-import queue
-import selectors
-import socket
+import contextlib
+import os
+import sys
 import threading
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from pathlib import Path
 
-from pahna.errors import ConfigError, PahnaError
 from pahna.intake.base import Datagram
-from pahna.schema import address_to_bytes
+from pahna.intake.receiver import (
+    Receiver,
+    SpoolBounds,
+    open_receiver,
+)
+from pahna.intake.sockets import ListenAddress, kernel_drops, open_socket
+from pahna.intake.spool import decode_records
 
-Sink = Callable[[list[Datagram]], None]
-MAX_DATAGRAM = 65535
+Sink = Callable[[list[Datagram], tuple[str, ...]], None]
+"""Takes the datagrams of sealed segments (and the segments' names) and returns once they
+are in the store; it retries a refusing store itself, and raises only to stop."""
+FLUSHER_NICE = 10
+"""How much lower the flusher's priority is than the receive thread's (nice steps)."""
+POLL_S = 0.1
+BATCH_BYTES = 64 << 20
+"""Segment bytes handed to the sink at once, at most (a segment is never split)."""
 
-
-@dataclass(frozen=True)
-class ListenAddress:
-    host: str
-    port: int
-
-    @classmethod
-    def parse(cls, text: str) -> ListenAddress:
-        """`127.0.0.1:4739` or `[::1]:4739`."""
-        host, sep, port = text.rpartition(":")
-        if not sep or not port.isdigit() or not host:
-            raise ConfigError(f"listen address {text!r}: expected HOST:PORT or [V6]:PORT")
-        return cls(host.strip("[]"), int(port))
-
-
-def open_socket(address: ListenAddress, receive_buffer: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in address.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_DGRAM)
-    for option in (getattr(socket, "SO_RCVBUFFORCE", None), socket.SO_RCVBUF):
-        if option is None:
-            continue
-        try:
-            sock.setsockopt(socket.SOL_SOCKET, option, receive_buffer)
-            break
-        except OSError:
-            continue
-    sock.bind((address.host, address.port))
-    sock.setblocking(False)
-    return sock
+__all__ = ["ListenAddress", "Sink", "UdpCollector"]
 
 
 class UdpCollector:
     """Collect datagrams from one or more UDP sockets until `stop` is set."""
 
-    def __init__(self, addresses: list[ListenAddress], sink: Sink, flush_interval_s: float = 5.0,
-                 receive_buffer: int = 32 << 20) -> None:
-        self.sockets = [open_socket(a, receive_buffer) for a in addresses]
+    def __init__(self, addresses: list[ListenAddress], sink: Sink, spool: Path,
+                 flush_interval_s: float = 5.0, receive_buffer: int = 32 << 20,
+                 bounds: SpoolBounds | None = None, reuse_port: bool = False,
+                 alarm: Callable[[str], None] | None = None) -> None:
+        self.sockets = [open_socket(a, receive_buffer, reuse_port) for a in addresses]
         self.sink = sink
+        self.spool = spool
         self.flush_interval_s = flush_interval_s
-        self.received = 0
-        self.failed_batches = 0
-        self.last_error = ""
-        self._peers: dict[str, bytes] = {}
+        self.bounds = bounds or SpoolBounds(segment_age_s=flush_interval_s)
+        self.alarm = alarm or (lambda text: print(text, file=sys.stderr, flush=True))
+        self.fatal: BaseException | None = None
         self.stop = threading.Event()
+        self._receiver: Receiver | None = None
+        self.torn_bytes = 0
+        """Bytes cut from the torn tails of segments a killed process left open."""
+        self._spool_full_seen = 0
+        self._drops_at_close: int | None = None
 
     @property
     def ports(self) -> list[int]:
         return [s.getsockname()[1] for s in self.sockets]
 
+    @property
+    def received(self) -> int:
+        return self.counters()["datagrams"]
+
+    def counters(self) -> dict[str, int]:
+        """The receive path's counters and the kernel's drops on the sockets."""
+        out = dict(self._receiver.counters()) if self._receiver is not None else {
+            "datagrams": 0}
+        if self._drops_at_close is not None:  # the sockets are closed: their last count
+            out["kernel_drops"] = self._drops_at_close
+        else:
+            out["kernel_drops"] = kernel_drops(self.sockets) if self._receiver is not None else 0
+        out["spool_torn_bytes"] = self.torn_bytes
+        return out
+
     def run(self) -> None:
-        """Receive until stopped; flush on the interval and once more at the end."""
-        selector = selectors.DefaultSelector()
-        for sock in self.sockets:
-            selector.register(sock, selectors.EVENT_READ)
-        batches: queue.Queue[list[Datagram] | None] = queue.Queue()
-        flusher = threading.Thread(target=self._flush_loop, args=(batches,), daemon=True)
+        """Receive until stopped; flush sealed segments as they come and all at the end.
+        Raises what stopped the flusher, if anything did."""
+        self.spool.mkdir(parents=True, exist_ok=True)
+        self.torn_bytes = seal_leftovers(self.spool)
+        self._receiver = open_receiver(self.sockets, self.spool, self.bounds)
+        flushing = threading.Event()
+        flusher = threading.Thread(target=self._flush_loop, args=(flushing,), name="flusher",
+                                   daemon=True)
+        self._receiver.start()
         flusher.start()
-        pending: list[Datagram] = []
-        next_flush = time.monotonic() + self.flush_interval_s
         try:
-            while not self.stop.is_set():
-                for key, _ in selector.select(timeout=0.05):
-                    self._drain(key.fileobj, pending)  # type: ignore[arg-type]
-                if time.monotonic() >= next_flush:
-                    pending = self._hand_over(pending, batches)
-                    next_flush = time.monotonic() + self.flush_interval_s
-            for sock in self.sockets:
-                self._drain(sock, pending)
-            self._hand_over(pending, batches)
+            while not self.stop.wait(0.2):
+                if self.fatal is not None:
+                    break
         finally:
-            batches.put(None)
+            self._receiver.stop()
+            flushing.set()
             flusher.join()
-            selector.close()
+            self._drops_at_close = kernel_drops(self.sockets)
             for sock in self.sockets:
                 sock.close()
+        if self.fatal is not None:
+            raise self.fatal
 
-    def _flush_loop(self, batches: queue.Queue[list[Datagram] | None]) -> None:
-        """Run the sink on each batch; a batch the store refuses is counted, and the
-        collector goes on (it never stops on data)."""
-        while (batch := batches.get()) is not None:
-            try:
-                self.sink(batch)
-            except (PahnaError, OSError) as error:
-                self.failed_batches += 1
-                self.last_error = f"{type(error).__name__}: {error}"
+    def _flush_loop(self, last: threading.Event) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), FLUSHER_NICE)
+        try:
+            while True:
+                done = last.is_set()
+                self._flush_sealed()
+                self._watch_spool()
+                if done:
+                    return
+                last.wait(POLL_S)
+        except BaseException as error:  # the process must stop loudly, not look alive
+            self.fatal = error
+            self.stop.set()
 
-    @staticmethod
-    def _hand_over(pending: list[Datagram],
-                   batches: queue.Queue[list[Datagram] | None]) -> list[Datagram]:
-        if pending:
-            batches.put(pending)
-        return []
+    def _flush_sealed(self) -> None:
+        sealed = sorted(self.spool.glob("seg-*.seg"))
+        while sealed:
+            batch: list[Path] = []
+            size = 0
+            while sealed and (not batch or size + sealed[0].stat().st_size <= BATCH_BYTES):
+                size += sealed[0].stat().st_size
+                batch.append(sealed.pop(0))
+            self.sink([d for path in batch for d in read_segment(path)],
+                      tuple(path.name for path in batch))
+            for path in batch:  # only once their batch is in the store
+                path.unlink()
 
-    def _drain(self, sock: socket.socket, pending: list[Datagram]) -> None:
-        now_ms = time.time_ns() // 1_000_000
-        for _ in range(4096):
-            try:
-                payload, peer = sock.recvfrom(MAX_DATAGRAM)
-            except BlockingIOError:
-                return
-            exporter = self._peers.get(peer[0])
-            if exporter is None:
-                exporter = self._peers[peer[0]] = address_to_bytes(peer[0].split("%")[0])
-            pending.append(Datagram(exporter, payload, now_ms))
-            self.received += 1
+    def _watch_spool(self) -> None:
+        if self._receiver is None:
+            return
+        full = self._receiver.counters()["spool_full_datagrams"]
+        if full > self._spool_full_seen:
+            self.alarm(f"ALARM spool full ({self.spool}, bound {self.bounds.limit_bytes} "
+                       f"bytes): {full - self._spool_full_seen} datagrams dropped "
+                       f"({full} in all)")
+            self._spool_full_seen = full
+
+
+def read_segment(path: Path) -> list[Datagram]:
+    """Every whole record of a segment, in order."""
+    return _records(path.read_bytes())[0]
+
+
+def _records(data: bytes) -> tuple[list[Datagram], int]:
+    """The whole records at the start of `data`, and the bytes they take."""
+    return decode_records(data)
+
+
+def seal_leftovers(spool: Path) -> int:
+    """Seal the segments a killed process left open, cut back to their last whole record;
+    returns the torn bytes cut off."""
+    torn = 0
+    for path in sorted(spool.glob("seg-*.open")):
+        with path.open("r+b") as handle:
+            data = handle.read()
+            whole = _records(data)[1]
+            handle.truncate(whole)
+            os.fsync(handle.fileno())
+        torn += len(data) - whole
+        path.rename(path.with_suffix(".seg"))
+    if torn:
+        print(f"spool {spool}: {torn} torn bytes cut from segments left open", file=sys.stderr)
+    return torn
+

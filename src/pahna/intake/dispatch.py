@@ -13,10 +13,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from pahna.errors import UnsupportedVersionError
+from pahna.errors import DecodeError, UnsupportedVersionError
 from pahna.intake.base import Datagram, Decoder, DecodeResult, IntakeCounters, Rejected
+from pahna.intake.hold import Pending
 from pahna.intake.ipfix import IpfixDecoder
 from pahna.intake.netflow import NetflowV5Decoder, NetflowV9Decoder
+from pahna.intake.plausible import broken_rules
 from pahna.intake.sflow import SflowDecoder
 from pahna.intake.templated import TemplatedDecoder
 from pahna.schema import FLOW_SCHEMA
@@ -75,30 +77,89 @@ class FlowDecoder:
         }
 
     def decode(self, datagrams: list[Datagram], batch_id: str) -> DecodeResult:
-        by_version: dict[int, list[Datagram]] = {}
+        """Decode a batch; never raises on bad input. A datagram with a record that breaks a
+        rule of :mod:`pahna.intake.plausible` is rejected whole after decoding."""
+        groups: dict[int, list[int]] = {}
         rejected: list[Rejected] = []
         single = _single_version(datagrams)
         if single in self.decoders:
-            by_version[single] = datagrams
-            datagrams = []
-        for datagram in datagrams:
-            version = export_version(datagram.payload)
-            if version in self.decoders:
-                by_version.setdefault(version, []).append(datagram)
-                continue
-            counters = self.counters.exporter(datagram.exporter)
-            counters.datagrams += 1
-            counters.bytes += len(datagram.payload)
-            error = UnsupportedVersionError(f"unknown export version {version}")
-            counters.errors[error.reason] += 1
-            rejected.append(Rejected(datagram, error))
-        tables = []
-        for version, group in by_version.items():
+            groups[single] = list(range(len(datagrams)))
+        else:
+            for index, datagram in enumerate(datagrams):
+                version = export_version(datagram.payload)
+                if version in self.decoders:
+                    groups.setdefault(version, []).append(index)
+                    continue
+                rejected.append(self._unsupported(datagram, version))
+        tables, origins = [], []
+        released: list[Datagram] = []
+        released_ids: list[list[bytes]] = []
+        for version, indices in groups.items():
+            group = datagrams if len(indices) == len(datagrams) else [datagrams[i] for i in indices]
             result = self.decoders[version].decode(group, batch_id)
+            # origins into `group` + result.released -> into `datagrams` + released
+            mapping = np.concatenate([np.asarray(indices, np.int64), len(datagrams) + len(
+                released) + np.arange(len(result.released), dtype=np.int64)])
             tables.append(result.flows)
+            origins.append(mapping[result.origin])
             rejected.extend(result.rejected)
+            released.extend(result.released)
+            released_ids.append(result.released_ids)
         flows = pa.concat_tables(tables) if tables else FLOW_SCHEMA.empty_table()
-        return DecodeResult(self._override_sampling(flows), rejected)
+        origin = np.concatenate(origins) if origins else np.zeros(0, np.int64)
+        result = DecodeResult(self._override_sampling(flows), rejected, origin, released,
+                              [i for group in released_ids for i in group])
+        return self._reject_implausible(result, datagrams)
+
+    def learn(self, datagrams: list[Datagram], batch_id: str) -> DecodeResult:
+        """Duplicates of what the store holds: templates and sampling learnt, data not
+        decoded; returns the held sets their templates released (see
+        :meth:`TemplatedDecoder.learn`)."""
+        for datagram in datagrams:
+            self.counters.exporter(datagram.exporter).duplicates += 1
+        tables, origins = [], []
+        released: list[Datagram] = []
+        ids: list[bytes] = []
+        for decoder in self.templated.values():
+            result = decoder.learn(datagrams, batch_id)
+            tables.append(result.flows)
+            origins.append(result.origin - len(datagrams) + len(released))
+            released += result.released
+            ids += result.released_ids
+        flows = pa.concat_tables(tables)
+        result = DecodeResult(self._override_sampling(flows), [], np.concatenate(origins),
+                              released, ids)
+        return self._reject_implausible(result, [])
+
+    def _unsupported(self, datagram: Datagram, version: int) -> Rejected:
+        counters = self.counters.exporter(datagram.exporter)
+        counters.datagrams += 1
+        counters.bytes += len(datagram.payload)
+        error = UnsupportedVersionError(f"unknown export version {version}")
+        counters.errors[error.reason] += 1
+        return Rejected(datagram, error)
+
+    def _reject_implausible(self, result: DecodeResult, datagrams: list[Datagram]
+                            ) -> DecodeResult:
+        broken = broken_rules(result.flows)
+        if not broken:
+            return result
+        sources = [*datagrams, *result.released]
+        reasons: dict[int, str] = {}
+        for reason, mask in broken:
+            for origin in np.unique(result.origin[mask]).tolist():
+                reasons.setdefault(origin, reason)
+        bad = np.isin(result.origin, np.fromiter(reasons, np.int64, len(reasons)))
+        for origin, reason in sorted(reasons.items()):
+            datagram = sources[origin]
+            counters = self.counters.exporter(datagram.exporter)
+            counters.records -= int((result.origin == origin).sum())
+            counters.errors[reason] += 1
+            result.rejected.append(Rejected(datagram, DecodeError(
+                f"a record breaks the rule {reason!r} (see pahna.intake.plausible)", reason)))
+        keep = ~bad
+        return DecodeResult(result.flows.filter(pa.array(keep)), result.rejected,
+                            result.origin[keep], result.released, result.released_ids)
 
     def _override_sampling(self, flows: pa.Table) -> pa.Table:
         if not self.sampling_override or not flows.num_rows:
@@ -111,16 +172,28 @@ class FlowDecoder:
         return flows.set_column(index, FLOW_SCHEMA.field(index), pa.array(rates, pa.uint32()))
 
     def state(self) -> dict[str, Any]:
-        """Templates and sampling rates, JSON-ready, to survive a restart."""
+        """Templates, sampling rates and held datagrams, JSON-ready, to survive a restart."""
         return {"format": STATE_FORMAT, **{
-            name: {"templates": d.templates.to_list(), "sampling": d.sampling.to_list()}
-            for name, d in self.templated.items()}}
+            name: d.state() for name, d in self.templated.items()}}
 
     def restore(self, state: dict[str, Any]) -> None:
         """Load what :meth:`state` saved (a state of another format is ignored)."""
         if state.get("format") != STATE_FORMAT:
             return
         for name, decoder in self.templated.items():
-            saved = state.get(name, {})
-            decoder.templates.load_list(saved.get("templates", []))
-            decoder.sampling.load_list(saved.get("sampling", []))
+            decoder.restore(state.get(name, {}))
+
+    def held(self) -> int:
+        """Data sets waiting for a template."""
+        return sum(len(d.hold) for d in self.templated.values())
+
+    def held_now(self) -> list[Pending]:
+        """The held data sets (standalone messages with their identities)."""
+        return [p for d in self.templated.values() for p in d.hold.items]
+
+    def shutdown(self) -> list[Rejected]:
+        """Every held datagram, rejected for quarantine (the decoder stops)."""
+        out = [r for d in self.templated.values() for r in d.shutdown()]
+        for item in out:
+            self.counters.exporter(item.datagram.exporter).errors[item.error.reason] += 1
+        return out

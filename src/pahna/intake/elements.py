@@ -48,9 +48,21 @@ SAMPLING_PACKET_SPACE: Final = 306
 SAMPLING_SIZE: Final = 309
 SAMPLING_POPULATION: Final = 310
 
+REVERSE_PEN: Final = 29305
+"""RFC 5103: a reverse element is the forward element's number under this enterprise."""
+REVERSE: Final = 1 << 16
+"""pahna's own numbering of the reverse elements it reads: REVERSE | forward number."""
+REVERSE_OCTET_DELTA: Final = REVERSE | OCTET_DELTA
+REVERSE_PACKET_DELTA: Final = REVERSE | PACKET_DELTA
+REVERSE_OCTET_TOTAL: Final = REVERSE | OCTET_TOTAL
+REVERSE_PACKET_TOTAL: Final = REVERSE | PACKET_TOTAL
+REVERSE_COUNTERS: Final = frozenset({REVERSE_OCTET_DELTA, REVERSE_PACKET_DELTA,
+                                     REVERSE_OCTET_TOTAL, REVERSE_PACKET_TOTAL})
+
 ADDRESS_ELEMENTS: Final = frozenset({SRC_V4, DST_V4, SRC_V6, DST_V6})
 """Elements kept as raw bytes (addresses); every other known element is an unsigned int."""
 
 KNOWN: Final = frozenset(
-    value for name, value in dict(globals()).items() if name.isupper() and isinstance(value, int)
+    value for name, value in dict(globals()).items()
+    if name.isupper() and isinstance(value, int) and name not in ("REVERSE_PEN", "REVERSE")
 )

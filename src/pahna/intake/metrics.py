@@ -18,8 +18,9 @@ COUNTERS = (
     ("bytes", "Bytes of export datagrams received."),
     ("template_misses", "Data sets that arrived before their template."),
     ("sequence_gaps", "Datagrams (v9, sFlow) or records (v5, IPFIX) missing by sequence."),
-    ("quarantined", "Datagrams kept in quarantine."),
+    ("quarantined", "Datagrams (or held data sets) kept in quarantine."),
     ("quarantined_bytes", "Bytes kept in quarantine."),
+    ("duplicates", "Datagrams the store already held (known by their export identity)."),
 )
 
 

@@ -190,7 +190,7 @@ def _sampling(records: np.ndarray, names: dict[int, str], ctx: RecordContext, n:
         for name in intervals:
             in_record = records[name].astype(np.uint32)
             rate = np.where(in_record > 0, in_record, rate)
-        return np.maximum(rate, np.uint32(1))
+        return rate  # 0 only where the context's rate was unknowable (see plausible.py)
     rate = ctx.sampling_rate.astype(np.uint64)
     for name in intervals:
         in_record = uint_column(records, name, n)
@@ -200,7 +200,7 @@ def _sampling(records: np.ndarray, names: dict[int, str], ctx: RecordContext, n:
         space = uint_column(records, names[ie.SAMPLING_PACKET_SPACE], n)
         ok = interval > 0
         rate = np.where(ok, (interval + space) // np.maximum(interval, 1), rate)
-    return np.maximum(rate, 1).astype(np.uint32)
+    return np.where(rate > 0xFFFFFFFF, 0, rate).astype(np.uint32)  # 0: does not fit
 
 
 def _narrow(records: np.ndarray, name: str) -> bool:

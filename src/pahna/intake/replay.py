@@ -1,9 +1,13 @@
 """Replay captures and raw files: pcap, pcapng and raw export datagrams.
 
 A capture yields the UDP payloads it holds, each with its real exporter (the packet's
-IP source) and its capture time; packets that are not UDP over IPv4/IPv6 (ARP, TCP, IP
-fragments after the first) are skipped and counted. A raw datagram file is one or more
-export messages back to back, from an exporter named by the caller.
+IP source) and its capture time. Fragmented IPv4 and IPv6 datagrams are reassembled
+(see :mod:`pahna.intake.fragments`). Only datagrams the capture's selection takes are
+yielded (:class:`Selection`: by default those sent to the standard flow-export ports or
+to a port the workspace's collector listens on); everything else is skipped and counted
+by reason: link_type, not_ip, not_udp, port_not_selected, exporter_not_selected,
+fragments_incomplete. A raw datagram file is one or more export messages back to back,
+from an exporter named by the caller.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import cast
 
 from pahna.errors import DecodeError, TruncatedError
 from pahna.intake.base import Datagram
-from pahna.schema import IPV4_MAPPED_PREFIX
+from pahna.intake.fragments import Reassembly, ipv4_payload, ipv6_payload
 
 PCAP_MAGICS = {
     b"\xd4\xc3\xb2\xa1": ("<", 1_000), b"\xa1\xb2\xc3\xd4": (">", 1_000),
@@ -27,6 +31,42 @@ PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 LINK_NULL, LINK_ETHERNET, LINK_RAW, LINK_RAW2, LINK_SLL, LINK_SLL2 = 0, 1, 101, 12, 113, 276
 ETH_IPV4, ETH_IPV6 = 0x0800, 0x86DD
 UDP = 17
+
+
+STANDARD_PORTS = frozenset({2055, 4739, 6343, 9995, 9996})
+"""NetFlow (2055, 9995, 9996), IPFIX (4739) and sFlow (6343)."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which datagrams of a capture are flow exports: those to `ports` (None: any) and,
+    when `exporters` are named, from one of them. `pahna ingest` takes the standard
+    ports and the workspace's listen ports unless told otherwise (see `for_ingest`)."""
+
+    ports: frozenset[int] | None = None
+    exporters: frozenset[bytes] | None = None
+
+    @classmethod
+    def for_ingest(cls, ports: list[int], exporters: list[bytes], listen: list[str]
+                   ) -> Selection:
+        """Ports named, else any port when exporters are named, else the standard ports
+        and the ports of `listen` (ADDR:PORT)."""
+        if ports:
+            chosen: frozenset[int] | None = frozenset(ports)
+        elif exporters:
+            chosen = None
+        else:
+            chosen = STANDARD_PORTS | {int(a.rpartition(":")[2]) for a in listen
+                                       if a.rpartition(":")[2].isdigit()}
+        return cls(chosen, frozenset(exporters) if exporters else None)
+
+    def reason(self, exporter: bytes, port: int) -> str | None:
+        """Why a datagram is skipped, or None when it is taken."""
+        if self.exporters is not None and exporter not in self.exporters:
+            return "exporter_not_selected"
+        if self.ports is not None and port not in self.ports:
+            return "port_not_selected"
+        return None
 
 
 @dataclass
@@ -45,18 +85,24 @@ def is_capture(path: Path) -> bool:
     return magic in PCAP_MAGICS or magic == PCAPNG_MAGIC
 
 
-def read_capture(path: Path, stats: ReplayStats | None = None) -> Iterator[Datagram]:
-    """The UDP datagrams of a pcap or pcapng file, in capture order."""
+def read_capture(path: Path, stats: ReplayStats | None = None,
+                 selection: Selection | None = None) -> Iterator[Datagram]:
+    """The selected UDP datagrams of a pcap or pcapng file, in capture order (a fragmented
+    one when its last fragment arrives)."""
     stats = stats if stats is not None else ReplayStats()
+    selection = selection or Selection()
+    fragments = Reassembly()
     with path.open("rb") as handle, mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as data:
         view = cast(bytes, data)  # mapped, not read: memory stays flat for large captures
         frames = _pcapng_frames(view) if view[:4] == PCAPNG_MAGIC else _pcap_frames(view)
         for link, time_ms, frame in frames:
             stats.packets += 1
-            datagram = udp_datagram(link, frame, time_ms, stats)
+            datagram = udp_datagram(link, frame, time_ms, stats, fragments, selection)
             if datagram is not None:
                 stats.datagrams += 1
                 yield datagram
+    for _ in range(fragments.incomplete()):
+        stats.skip("fragments_incomplete")
 
 
 def _pcap_frames(data: bytes) -> Iterator[tuple[int, int, bytes]]:
@@ -133,30 +179,33 @@ def _network(link: int, frame: bytes) -> tuple[int, bytes] | None:
     return None
 
 
-def udp_datagram(link: int, frame: bytes, time_ms: int,
-                 stats: ReplayStats) -> Datagram | None:
-    """The UDP payload of a frame with its IP source as the exporter, else None."""
+def udp_datagram(link: int, frame: bytes, time_ms: int, stats: ReplayStats,
+                 fragments: Reassembly | None = None,
+                 selection: Selection | None = None) -> Datagram | None:
+    """The UDP payload of a frame with its IP source as the exporter, else None (skipped
+    and counted, or a fragment kept until its datagram is whole)."""
     network = _network(link, frame)
     if network is None:
         stats.skip("link_type")
         return None
     ethertype, packet = network
+    fragments = fragments if fragments is not None else Reassembly()
     if ethertype == ETH_IPV4 and len(packet) >= 20:
-        header = (packet[0] & 0x0F) * 4
-        if struct.unpack_from("!H", packet, 6)[0] & 0x3FFF:
-            stats.skip("ip_fragment")
-            return None
-        proto, source = packet[9], IPV4_MAPPED_PREFIX + packet[12:16]
-        total = struct.unpack_from("!H", packet, 2)[0]
-        segment = packet[header:total]
+        ip = ipv4_payload(packet, time_ms, fragments)
     elif ethertype == ETH_IPV6 and len(packet) >= 40:
-        proto, source = packet[6], packet[8:24]
-        segment = packet[40 : 40 + struct.unpack_from("!H", packet, 4)[0]]
+        ip = ipv6_payload(packet, time_ms, fragments)
     else:
         stats.skip("not_ip")
         return None
+    if ip is None:
+        return None  # a fragment, held until its datagram is whole
+    proto, source, segment = ip
     if proto != UDP or len(segment) < 8:
         stats.skip("not_udp")
         return None
-    length = struct.unpack_from("!H", segment, 4)[0]
+    port, length = struct.unpack_from("!HH", segment, 2)
+    reason = (selection or Selection()).reason(source, port)
+    if reason is not None:
+        stats.skip(reason)
+        return None
     return Datagram(source, segment[8:length], time_ms)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 DomainKey = tuple[bytes, int]
 SAMPLER_ELEMENTS = (ie.SAMPLER_ID, ie.SELECTOR_ID)
 DOMAIN_WIDE = -1
+RATE_MAX = 0xFFFFFFFF
 
 
 def record_rates(template: Template, records: np.ndarray) -> np.ndarray:
@@ -68,6 +69,8 @@ class SamplingTable:
         table = self._rates.setdefault(domain, {})
         for index in np.flatnonzero(rates):
             rate = int(rates[index])
+            if rate > RATE_MAX:
+                rate = 0  # cannot be applied: its records are rejected (plausible.py)
             if ids is not None:
                 table[int(ids[index])] = rate
             table[DOMAIN_WIDE] = rate

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from pahna.errors import TemplateError, TruncatedError
+from pahna.intake import elements as ie
 from pahna.intake.records import record_dtype
 
 VARIABLE_LENGTH = 65535
@@ -46,8 +47,7 @@ class Template:
 
     def __post_init__(self) -> None:
         fixed = [
-            (f.element if f.enterprise == 0 else -1, f.length)
-            for f in self.fields
+            (_element_number(f), f.length) for f in self.fields
             if f.length not in (VARIABLE_LENGTH, 0)
         ]
         dtype, names = record_dtype(fixed)
@@ -68,6 +68,16 @@ class Template:
     def from_dict(cls, data: dict[str, Any]) -> Template:
         fields = tuple(FieldSpec(int(e), int(n), int(p)) for e, n, p in data["fields"])
         return make_template(int(data["id"]), fields, int(data["scope_count"]))
+
+
+def _element_number(spec: FieldSpec) -> int:
+    """The number pahna reads a field by: IANA's, RFC 5103's reverse counters as
+    REVERSE | forward number, -1 for any other enterprise's (skipped by length)."""
+    if spec.enterprise == 0:
+        return spec.element
+    if spec.enterprise == ie.REVERSE_PEN and ie.REVERSE | spec.element in ie.REVERSE_COUNTERS:
+        return ie.REVERSE | spec.element
+    return -1
 
 
 _INTERNED: dict[tuple[int, tuple[FieldSpec, ...], int], Template] = {}
@@ -104,6 +114,13 @@ class TemplateCache:
                 raise TemplateError(f"more than {MAX_TEMPLATES_PER_DOMAIN} templates in one domain")
             self._per_domain[key[:2]] += 1
         self._templates[key] = template
+
+    def accepts(self, key: TemplateKey) -> bool:
+        """Whether :meth:`put` would keep a template under this key."""
+        return key in self._templates or self._per_domain[key[:2]] < MAX_TEMPLATES_PER_DOMAIN
+
+    def keys_of(self, exporter: bytes, domain: int) -> list[TemplateKey]:
+        return [k for k in self._templates if k[:2] == (exporter, domain)]
 
     def withdraw(self, key: TemplateKey) -> None:
         if self._templates.pop(key, None) is not None:

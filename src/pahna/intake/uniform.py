@@ -54,6 +54,7 @@ class Block:
     export_ms: np.ndarray
     uptime_ms: np.ndarray | None
     rate: int
+    first_origin: int  # the batch index of the run's first datagram
 
 
 @dataclass(frozen=True)

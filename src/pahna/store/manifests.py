@@ -29,6 +29,8 @@ class Manifest:
     start_ms: int | None
     end_ms: int | None
     files: tuple[StoredFile, ...]
+    segments: tuple[str, ...] = ()
+    """The collector's spool segments the batch was decoded from (none for files)."""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, indent=1)
@@ -37,6 +39,7 @@ class Manifest:
     def from_json(cls, text: str) -> Manifest:
         data = json.loads(text)
         data["files"] = tuple(StoredFile(**f) for f in data["files"])
+        data["segments"] = tuple(data.get("segments", ()))
         return cls(**data)
 
 

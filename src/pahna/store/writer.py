@@ -1,4 +1,7 @@
-"""Write flow batches to the store atomically and exactly once."""
+"""Write flow batches to the store atomically; a batch (content hash) is committed once.
+
+Which messages a batch may hold is decided before, by their export identity (see
+:mod:`pahna.store.ingest`)."""
 
 from __future__ import annotations
 
@@ -22,7 +25,8 @@ def is_stored(store: Path, content_hash: str) -> bool:
     return manifest_file(store, content_hash).exists()
 
 
-def write_batch(store: Path, flows: pa.Table, source: str, content_hash: str) -> Manifest | None:
+def write_batch(store: Path, flows: pa.Table, source: str, content_hash: str,
+                segments: tuple[str, ...] = ()) -> Manifest | None:
     """Commit `flows` as one batch; return its manifest, or None if already stored.
 
     Each UTC day's rows go to their own Parquet file, written to a temporary name and
@@ -30,6 +34,14 @@ def write_batch(store: Path, flows: pa.Table, source: str, content_hash: str) ->
     """
     if is_stored(store, content_hash):
         return None
+    manifest = write_files(store, flows, source, content_hash, segments)
+    write_manifest(store, manifest)
+    return manifest
+
+
+def write_files(store: Path, flows: pa.Table, source: str, content_hash: str,
+                segments: tuple[str, ...] = ()) -> Manifest:
+    """Write a batch's Parquet files (invisible until :func:`write_manifest`)."""
     if flows.schema != FLOW_SCHEMA:
         raise StoreError(f"batch from {source}: schema differs from the flow contract")
     batch_id = content_hash[:24]
@@ -40,7 +52,7 @@ def write_batch(store: Path, flows: pa.Table, source: str, content_hash: str) ->
         path = flow_file(store, int(day), batch_id)
         _write_parquet(part, path)
         files.append(StoredFile(str(path.relative_to(store)), part.num_rows, file_sha256(path)))
-    manifest = Manifest(
+    return Manifest(
         batch_id=batch_id,
         content_hash=content_hash,
         source=source,
@@ -50,9 +62,13 @@ def write_batch(store: Path, flows: pa.Table, source: str, content_hash: str) ->
         start_ms=pc.min(flows.column("start_ms")).as_py() if flows.num_rows else None,
         end_ms=pc.max(flows.column("start_ms")).as_py() if flows.num_rows else None,
         files=tuple(files),
+        segments=segments,
     )
-    write_atomically(manifest_file(store, content_hash), manifest.to_json().encode())
-    return manifest
+
+
+def write_manifest(store: Path, manifest: Manifest) -> None:
+    """The commit point of a batch: from now on readers see it."""
+    write_atomically(manifest_file(store, manifest.content_hash), manifest.to_json().encode())
 
 
 def _write_parquet(table: pa.Table, path: Path) -> None:

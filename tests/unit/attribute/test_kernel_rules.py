@@ -121,3 +121,31 @@ def test_large_ipv6_batches_search_in_key_order() -> None:
     best = [max((c for c in claims if a in c.network), key=lambda c: c.network.prefixlen).owner
             for a in addresses[:200]]
     assert [index.owners[i] for i in got[:200]] == best
+
+
+def test_flows_without_a_direction_are_matched_on_the_points_interface() -> None:
+    """v5/sFlow/templates without flowDirection: an ingress point looks at input_if, an
+    egress point at output_if; what is dropped is counted by reason."""
+    owners = ["a"]
+    claims = ClaimIndex(owners, [TimedPrefix("a", ipaddress.ip_network("185.10.0.0/16"), 0,
+                                             None)])
+    metering = MeteringFilter([TimedPoint(0, R1, 1, INGRESS, 0, None),
+                               TimedPoint(0, R2, 7, EGRESS, T + 1, None)], len(owners))
+    metering.count_window = (0, 2 * T)
+    rules = Rules(claims, DomesticIndex.empty(), metering=metering)
+    a = address_to_bytes("185.10.0.1")
+    unknown = {"src_addr": a, "direction": 255}
+    out = usage_rows(batch([
+        {**unknown, "exporter": R1, "input_if": 1, "output_if": 7},    # R1 in on 1: counts
+        {**unknown, "exporter": R1, "input_if": 7, "output_if": 1},    # R1 out on 1: not
+        {**unknown, "exporter": R2, "input_if": 7, "output_if": 3,
+         "start_ms": T + 5, "end_ms": T + 5},                          # R2 in on 7: not
+        {**unknown, "exporter": R2, "input_if": 3, "output_if": 7},    # R2 out on 7, early
+        {**unknown, "exporter": R2, "input_if": 3, "output_if": 7,
+         "start_ms": T + 5, "end_ms": T + 5},                          # valid now: counts
+        {**unknown, "exporter": address_to_bytes("10.0.0.99")},        # unmetered router
+    ]), rules)
+    assert bytes_by_producer(out) == {"a": 200}
+    assert dict(metering.dropped_flows) == {"exporter_not_metered": 1,
+                                            "interface_not_metered": 2, "outside_validity": 1}
+    assert metering.dropped_bytes["interface_not_metered"] == 200

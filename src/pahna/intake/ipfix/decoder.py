@@ -11,7 +11,7 @@ import struct
 from pahna.errors import DecodeError, TruncatedError, UnsupportedVersionError
 from pahna.intake.base import Datagram
 from pahna.intake.ipfix.templates import parse_template_records
-from pahna.intake.templated import Message, Pending, TemplatedDecoder
+from pahna.intake.templated import Message, TemplatedDecoder
 from pahna.intake.templates import Template
 from pahna.intake.uniform import HeaderLayout
 
@@ -70,8 +70,7 @@ class IpfixDecoder(TemplatedDecoder):
     def parse_templates(self, body: bytes, options: bool) -> list[Template | int]:
         return parse_template_records(body, options)
 
-    def rebuild(self, item: Pending) -> bytes:
-        body = SET_HEADER.pack(item.key[2], len(item.body) + SET_HEADER.size) + item.body
-        header = HEADER.pack(VERSION, HEADER.size + len(body), item.export_ms // 1000,
-                             item.sequence, item.key[1])
-        return header + body
+    def rebuild(self, message: Message, set_id: int, body: bytes) -> bytes:
+        sets = SET_HEADER.pack(set_id, len(body) + SET_HEADER.size) + body
+        return HEADER.pack(VERSION, HEADER.size + len(sets), message.export_ms // 1000,
+                           message.sequence, message.domain) + sets

@@ -76,8 +76,9 @@ class NetflowV5Decoder:
         exporters: list[bytes] = []
         headers: list[tuple[int, int, int, int]] = []
         counts: list[int] = []
+        origins: list[int] = []
         rejected: list[Rejected] = []
-        for datagram in datagrams:
+        for index, datagram in enumerate(datagrams):
             counters = self.counters.exporter(datagram.exporter)
             counters.datagrams += 1
             counters.bytes += len(datagram.payload)
@@ -94,10 +95,12 @@ class NetflowV5Decoder:
                 exporters.append(datagram.exporter)
                 headers.append((uptime, export_ms, domain, rate))
                 counts.append(count)
+                origins.append(index)
         if not counts:
             return DecodeResult(FLOW_SCHEMA.empty_table(), rejected)
         records = np.frombuffer(b"".join(chunks), dtype=RECORD)
-        return DecodeResult(_flows(records, exporters, headers, counts, batch_id), rejected)
+        return DecodeResult(_flows(records, exporters, headers, counts, batch_id), rejected,
+                            np.repeat(np.asarray(origins, np.int64), counts))
 
     def _track_sequence(self, exporter: bytes, domain: int, sequence: int, count: int) -> None:
         key = (exporter, domain)

@@ -16,7 +16,7 @@ import struct
 
 from pahna.errors import DecodeError, TemplateError, TruncatedError, UnsupportedVersionError
 from pahna.intake.base import Datagram
-from pahna.intake.templated import OPTIONS_SET, TEMPLATE_SET, Message, Pending, TemplatedDecoder
+from pahna.intake.templated import OPTIONS_SET, TEMPLATE_SET, Message, TemplatedDecoder
 from pahna.intake.templates import OPAQUE_ENTERPRISE, FieldSpec, Template, make_template
 from pahna.intake.uniform import HeaderLayout
 
@@ -139,8 +139,8 @@ class NetflowV9Decoder(TemplatedDecoder):
     def parse_templates(self, body: bytes, options: bool) -> list[Template | int]:
         return parse_templates(body, options)
 
-    def rebuild(self, item: Pending) -> bytes:
-        body = FLOWSET_HEADER.pack(item.key[2], len(item.body) + 4) + item.body
-        header = HEADER.pack(VERSION, 0, item.uptime_ms or 0, item.export_ms // 1000,
-                             item.sequence, item.key[1])
-        return header + body
+    def rebuild(self, message: Message, set_id: int, body: bytes) -> bytes:
+        """The header counts one flowset (a count below the flowsets is refused)."""
+        flowset = FLOWSET_HEADER.pack(set_id, len(body) + 4) + body
+        return HEADER.pack(VERSION, 1, message.uptime_ms or 0, message.export_ms // 1000,
+                           message.sequence, message.domain) + flowset

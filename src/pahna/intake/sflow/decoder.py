@@ -30,8 +30,9 @@ class SflowDecoder:
         exporters: list[bytes] = []
         domains: list[int] = []
         received: list[int] = []
+        origins: list[int] = []
         rejected: list[Rejected] = []
-        for datagram in datagrams:
+        for index, datagram in enumerate(datagrams):
             counters = self.counters.exporter(datagram.exporter)
             counters.datagrams += 1
             counters.bytes += len(datagram.payload)
@@ -48,8 +49,9 @@ class SflowDecoder:
             exporters.extend([datagram.exporter] * added)
             domains.extend([header.sub_agent] * added)
             received.extend([datagram.received_ms] * added)
+            origins.extend([index] * added)
         flows = _flows(samples, exporters, domains, received, batch_id)
-        return DecodeResult(flows, rejected)
+        return DecodeResult(flows, rejected, np.asarray(origins, np.int64))
 
     def _track_sequence(self, exporter: bytes, sub_agent: int, sequence: int) -> None:
         key = (exporter, sub_agent)
