@@ -13,6 +13,7 @@
     ├── RegistryError               producers, provinces, claims
     │   ├── NotFoundError           an id that is not in the registry
     │   ├── ClaimConflictError      two producers claim the same thing
+    │   ├── ApprovalError           an approval beyond the approver's reach
     │   └── ImportFileError         a bulk import file is malformed (file, line, reason)
     ├── AttributionError            claims cannot be turned into a lookup table
     ├── CounterOverflowError        a sum of bytes or money would not fit 64 bits
@@ -101,6 +102,11 @@ class NotFoundError(RegistryError):
 
 class ClaimConflictError(RegistryError):
     """A claim overlaps another producer's claim at the same specificity."""
+
+
+class ApprovalError(RegistryError):
+    """An approval given by someone whose reach does not cover it (an officer approving a
+    nesting into another province's producer)."""
 
 
 class ImportFileError(RegistryError):

@@ -40,6 +40,7 @@ from pahna.parties import Producer
 from pahna.registry.closures import close_period, closed_periods, reopen_period
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
+from pahna.registry.renames import refuse_invalid_ids
 from pahna.registry.rules import claim_index_from_snapshot, rules_from_snapshot, rules_snapshot
 from pahna.report.statements import publish_statements, write_statements
 from pahna.schema import BIN_MS
@@ -207,6 +208,7 @@ def settle(workspace: Workspace, period: str, engine_name: str | None = None
     ledger = Ledger(workspace.home)
     period = str(JalaliMonth.parse(period))
     ledger.guard(period, "settle (a new draft)")
+    refuse_invalid_ids(open_registry(workspace.registry_url))
     basis = current_basis(workspace, period)
     files = _files(workspace, month_manifests(workspace, period))
     inputs, usage = settlement_inputs(workspace, period, basis, files,
@@ -246,6 +248,7 @@ def finalize(workspace: Workspace, period: str, actor: str = "cli",
     ledger, registry = Ledger(workspace.home), open_registry(workspace.registry_url)
     with ledger.lock(period, "finalize"):
         ledger.guard(period, "finalize", actor)
+        refuse_invalid_ids(registry)
         revision = ledger.next_revision(period)
         close_period(registry, period, month_window(JalaliMonth.parse(period)), revision,
                      actor)

@@ -66,7 +66,7 @@ def test_every_door_refuses_a_registry_edit_reaching_into_a_final_month(
         "registry", "import", str(claims), *home, check=False).stderr
 
     with TestClient(create_app(final), raise_server_exceptions=False) as client:
-        log_in(client, "admin")
+        log_in(client, "minister")
         csrf = client.cookies.get(CSRF_COOKIE, "")
         api = client.post("/api/producers/qom-tv/claims", headers={CSRF_HEADER: csrf},
                           json={"prefix": "10.72.0.0/24", "valid_from": "1404-08"})
@@ -82,7 +82,7 @@ def test_every_door_refuses_a_registry_edit_reaching_into_a_final_month(
 
     refusals = [e for e in audit_log(open_registry(final.registry_url))
                 if e.action == "registry.refused"]
-    assert [e.actor for e in refusals] == ["cli"] * 6 + ["web:admin"] * 2
+    assert [e.actor for e in refusals] == ["cli"] * 6 + ["web:minister"] * 2
     assert "r1 verifies" in pahna_cli("settle", "verify", "--period", PERIOD, *home).stdout
     pahna_cli("settle", "void", "--period", PERIOD, "--reason", "claims to correct", *home)
     pahna_cli("registry", "add-claim", "qom-tv", "10.75.0.0/16", "--from", "1404-08-01", *home)

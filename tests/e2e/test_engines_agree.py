@@ -23,7 +23,8 @@ PERIOD = "1404-08"
 
 def statements(home: Path) -> dict[str, bytes]:
     folder = home / "statements" / PERIOD
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_usage_and_settlement_are_identical_on_both_engines(

@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from pahna.errors import ClosedPeriodError, ImportFileError, RegistryError
+from pahna.errors import ClosedPeriodError, ImportFileError, InvalidValueError, RegistryError
 from pahna.parties import Producer, Zone
 from pahna.registry.claimbook import ClaimBook, ClaimSpec
 from pahna.registry.claims import close_claim, list_claims, load_book, put_claim
@@ -51,7 +51,7 @@ def import_files(engine: Engine, paths: Sequence[Path], approve_nested: bool = F
             except ClosedPeriodError as exc:
                 raise ClosedPeriodError(exc.period, exc.revision,
                                         f"{row.path}:{row.line}: {exc.attempt}") from exc
-            except RegistryError as exc:
+            except (RegistryError, InvalidValueError) as exc:
                 session.rollback()
                 if isinstance(exc, ImportFileError):
                     raise

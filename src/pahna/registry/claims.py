@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from pahna.errors import ClaimConflictError, NotFoundError, RegistryError
+from pahna.errors import ApprovalError, ClaimConflictError, NotFoundError, RegistryError
+from pahna.ids import check_id
 from pahna.registry.audit import record
 from pahna.registry.claimbook import ClaimBook, ClaimSpec
 from pahna.registry.closures import guard_change, registry_change
@@ -41,8 +42,13 @@ def load_book(session: Session) -> ClaimBook:
 
 
 def put_claim(session: Session, book: ClaimBook, claim: ClaimSpec, approve_nested: bool,
-              actor: str) -> None:
-    """Check `claim` against `book` and stage it in `session` (the caller commits)."""
+              actor: str, approver: str | None = None, credential: str | None = None) -> None:
+    """Check `claim` against `book` and stage it in `session` (the caller commits).
+
+    `approver` is whose approval `approve_nested` carries: None for the ministry, else a
+    province code (an officer's), whose approval covers nestings inside that province only:
+    nesting with another province's producer needs the ministry."""
+    check_id("producer", claim.producer_id)
     if session.get(ProducerRow, claim.producer_id) is None:
         raise NotFoundError(f"claim {claim.kind} {claim.value}: no producer "
                             f"{claim.producer_id!r}")
@@ -55,6 +61,8 @@ def put_claim(session: Session, book: ClaimBook, claim: ClaimSpec, approve_neste
         others = "; ".join(other.describe() for other in nested)
         raise ClaimConflictError(f"{claim.describe()} nests with {others}: a nested claim "
                                  "needs approval (--approve-nested)")
+    if nested and approver is not None:
+        _check_approver(session, claim, nested, approver)
     row = ClaimRow(**asdict(claim), nested_approved=bool(nested),
                    approved_by=actor if nested else None)
     session.add(row)
@@ -62,18 +70,31 @@ def put_claim(session: Session, book: ClaimBook, claim: ClaimSpec, approve_neste
     entity = f"producer:{claim.producer_id}"
     if nested:
         record(session, actor, "claim.approve_nested", entity,
-               after={**asdict(claim), "nested_with": [asdict(o) for o in nested]})
+               after={**asdict(claim), "nested_with": [asdict(o) for o in nested]},
+               credential=credential)
     record(session, actor, "claim.add", entity,
-           after={**asdict(claim), "nested_approved": bool(nested)})
+           after={**asdict(claim), "nested_approved": bool(nested)}, credential=credential)
+
+
+def _check_approver(session: Session, claim: ClaimSpec, nested: list[ClaimSpec],
+                    province: str) -> None:
+    outside = sorted({other.producer_id for other in nested
+                      if (row := session.get(ProducerRow, other.producer_id)) is None
+                      or row.province != province})
+    if outside:
+        raise ApprovalError(f"{claim.describe()} nests with the claims of {', '.join(outside)} "
+                            f"outside province {province or '(none)'}: only the ministry "
+                            "approves a nesting across provinces")
 
 
 def add_claims(engine: Engine, claims: Sequence[ClaimSpec], approve_nested: bool = False,
-               actor: str = "cli") -> None:
-    """Record claims, all or none."""
+               actor: str = "cli", approver: str | None = None,
+               credential: str | None = None) -> None:
+    """Record claims, all or none (see `put_claim` for `approver`)."""
     with registry_change(engine, actor) as session:
         book = load_book(session)
         for claim in claims:
-            put_claim(session, book, claim, approve_nested, actor)
+            put_claim(session, book, claim, approve_nested, actor, approver, credential)
         session.commit()
 
 

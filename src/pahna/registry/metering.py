@@ -11,6 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from pahna.errors import NotFoundError, RegistryError
+from pahna.ids import check_id
 from pahna.registry.audit import record
 from pahna.registry.closures import guard_change, registry_change
 from pahna.registry.instants import format_instant
@@ -46,6 +47,7 @@ def checked_point(point: MeteringPoint) -> MeteringPoint:
 def put_point(session: Session, point: MeteringPoint, actor: str) -> bool:
     """Stage a metering point; False when the same point is already recorded."""
     point = checked_point(point)
+    check_id("producer", point.producer_id)
     if session.get(ProducerRow, point.producer_id) is None:
         raise NotFoundError(f"metering point: no producer {point.producer_id!r}")
     same = session.scalars(select(MeteringPointRow).where(

@@ -6,6 +6,7 @@ import csv
 import io
 from collections.abc import Iterable
 
+from pahna.csvcells import csv_row
 from pahna.ledger.payments import PaymentLine
 from pahna.settle.money import Currency
 
@@ -20,6 +21,7 @@ def payment_csv(lines: Iterable[tuple[PaymentLine, str]], currency: Currency) ->
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(PAYMENT_COLUMNS)
     for line, name in lines:
-        writer.writerow((line.producer_id, name, line.iban, currency.text(line.amount_minor),
-                         currency.code, line.reference))
+        writer.writerow(csv_row((line.producer_id, name, line.iban,
+                                 currency.text(line.amount_minor), currency.code,
+                                 line.reference)))
     return out.getvalue()

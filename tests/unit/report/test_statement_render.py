@@ -46,7 +46,8 @@ def test_statement_html_is_bilingual() -> None:
 
 def test_pdf_export(tmp_path: Path) -> None:
     paths = export_statements(settlement(), tmp_path, "pdf", "draft")
-    assert [p.name for p in paths] == ["qom-tv.pdf", "summary.pdf"]
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
+        "statements/qom-tv/statement.pdf", "summary.pdf"]
     assert all(p.read_bytes().startswith(b"%PDF-") for p in paths)
     fonts = set()
     for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", paths[0].read_bytes(), re.S):

@@ -2,7 +2,7 @@
 guard row every registry change updates first, so changes and closings never interleave.
 
 Revision ID: r0003
-Revises: r0001a (the lead chains it after r0002 when both are on main)
+Revises: r0002
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "r0003"
-down_revision = "r0001a"
+down_revision = "r0002"
 
 
 def upgrade() -> None:
