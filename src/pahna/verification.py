@@ -38,6 +38,8 @@ from pahna.settlement import (
     settlement_inputs,
     workspace_currency,
 )
+from pahna.store.lineage import as_sealed
+from pahna.store.manifests import Manifest
 from pahna.workspace import Workspace
 
 
@@ -62,7 +64,7 @@ def _verify_record(workspace: Workspace, period: str, record: dict[str, Any],
                    engine_name: str | None = None) -> tuple[list[str], list[str]]:
     sealed = record["seal"]["inputs"]
     problems = check_record(record) + damaged_files(workspace.store_dir, sealed["manifests"])
-    changed, late = compare_inputs(sealed, seal_inputs(month_manifests(workspace, period),
+    changed, late = compare_inputs(sealed, seal_inputs(_as_sealed(workspace, period, sealed),
                                                        "", {}))
     try:
         basis = final_basis(workspace, record)
@@ -79,6 +81,13 @@ def _verify_record(workspace: Workspace, period: str, record: dict[str, Any],
         recomputed = sealed_fields(record["settlement"], recomputed)
     problems += changed + compare_settlements(record["settlement"], recomputed)
     return problems, late + version_notes(sealed, now)
+
+
+def _as_sealed(workspace: Workspace, period: str, sealed: dict[str, Any]) -> list[Manifest]:
+    """The month's batches as the final knew them: a batch compacted since is compared
+    through the batches it holds (store.lineage)."""
+    held = {m["content_hash"] for m in sealed["manifests"]}
+    return as_sealed(workspace.store_dir, month_manifests(workspace, period), held)
 
 
 def explain(workspace: Workspace, period: str, producer_id: str, limit: int = 10

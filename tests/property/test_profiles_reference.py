@@ -14,7 +14,7 @@ from tests.unit.aggregate.test_profiles import flows
 from pahna.aggregate.profiles import producer_profiles
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.calendar import JalaliMonth
-from pahna.store.manifests import committed_files
+from pahna.store.reader import committed_files
 from pahna.store.writer import write_batch
 
 MONTH = JalaliMonth.parse("1404-08")

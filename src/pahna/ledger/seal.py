@@ -23,7 +23,8 @@ from sqlalchemy import Engine, MetaData, select
 
 from pahna import __version__
 from pahna.calendar import TZDATA_VERSION
-from pahna.store.manifests import Manifest, file_sha256, read_manifests
+from pahna.store.manifests import Manifest, file_sha256
+from pahna.store.reader import window_manifests
 
 CODE_PACKAGES = ("pahna.settle", "pahna.aggregate", "pahna.attribute")
 
@@ -35,9 +36,7 @@ def _digest(value: Any) -> str:
 
 def period_manifests(store: Path, start_ms: int, end_ms: int) -> list[Manifest]:
     """The committed batches a period reads (the same rule as committed_files)."""
-    return [m for m in read_manifests(store)
-            if m.start_ms is not None and m.end_ms is not None
-            and m.start_ms < end_ms and m.end_ms >= start_ms]
+    return window_manifests(store, start_ms, end_ms)
 
 
 def manifest_entries(manifests: list[Manifest]) -> list[dict[str, Any]]:

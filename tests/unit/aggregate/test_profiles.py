@@ -12,7 +12,7 @@ from pahna.aggregate.profiles import largest_flows, producer_profiles
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.calendar import JalaliMonth
 from pahna.schema import FLOW_SCHEMA, address_to_bytes
-from pahna.store.manifests import committed_files
+from pahna.store.reader import committed_files
 from pahna.store.writer import write_batch
 
 MONTH = JalaliMonth.parse("1404-08")

@@ -20,7 +20,7 @@ from pahna.errors import CounterOverflowError, EngineError
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
 from pahna.schema import FLOW_SCHEMA
-from pahna.store.manifests import committed_files
+from pahna.store.reader import committed_files
 from pahna.workspace import Workspace
 
 PERIOD = "1404-08"  # the bench month of conftest.py
