@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -32,8 +34,18 @@ SECURITY_HEADERS = {
 }
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start refreshing snapshots outside requests; stop it when the portal stops."""
+    portal: Portal = app.state.portal
+    portal.snapshots.start()
+    yield
+    portal.snapshots.stop()
+
+
 def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
     app = FastAPI(title="pahna portal", version=__version__, docs_url=None, redoc_url=None,
+                  lifespan=lifespan,
                   openapi_url="/api/openapi.json",
                   description="Bandwidth settlement: overview, provinces, producers, "
                   "statements, disputes and public totals. Errors share one shape: "

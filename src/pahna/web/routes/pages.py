@@ -8,7 +8,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from pahna.calendar import JalaliMonth
-from pahna.ledger.state import period_state
 from pahna.web import access, finals, views
 from pahna.web.disputes import list_disputes
 from pahna.web.drafts import last_draft
@@ -16,6 +15,7 @@ from pahna.web.pages import render
 from pahna.web.permissions import Caller, allow
 from pahna.web.portal import Portal, portal_of
 from pahna.web.problems import Problem
+from pahna.web.states import cached_state
 from pahna.web.views import PERIOD_PATTERN
 
 router = APIRouter(include_in_schema=False)
@@ -69,7 +69,7 @@ def producer_page(request: Request, caller: Reader, portal: PortalDep,
     periods = portal.snapshots.periods()
     return render(
         request, "producer.html", usage=usage, producer=producer, periods=periods,
-        states={p: period_state(portal.workspace.home, p) for p in periods},
+        states={p: cached_state(portal.workspace.home, p) for p in periods},
         claims=portal.claims.claims({producer.id}),
         disputes=list_disputes(portal.engine, {producer.id}),
         can_dispute=access.disputes_for(caller.who, producer),
