@@ -190,7 +190,7 @@ def run_wrk(base: str, path: str, ids: list[str], cookie: str, seconds: int,
     script = scratch / "bench.lua"
     script.write_text(LUA % {"ids": ", ".join(f'"{i}"' for i in ids), "path": path})
     result = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "-s", str(script),
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "60s", "-s", str(script),
          "-H", f"Cookie: {cookie}", base], capture_output=True, text=True, check=True)
     line = next(ln for ln in result.stdout.splitlines() if ln.startswith("RESULT"))
     figures = {k: float(v) for k, v in (part.split("=") for part in line.split()[1:])}

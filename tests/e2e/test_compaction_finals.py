@@ -85,6 +85,10 @@ def test_a_final_sealed_before_compaction_verifies_after_it(tmp_path: Path,
     sealed = Ledger(workspace.home).final(PERIOD)["seal"]["inputs"]["manifests"]
     assert all((workspace.store_dir / f["path"]).is_file() for m in sealed for f in m["files"])
     assert any(e["action"] == "compact" for e in Ledger(workspace.home).events())
+    retired = compact_store(workspace, grace_s=0)  # the sources' grace is over
+    assert retired.retired_manifests > 0 and retired.retired_files > 0
+    assert all((workspace.store_dir / f["path"]).is_file() for m in sealed for f in m["files"])
+    assert verify(workspace, PERIOD)[0] == []
 
 
 def test_a_draft_after_compaction_equals_the_draft_before(tmp_path: Path) -> None:

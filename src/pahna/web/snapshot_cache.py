@@ -43,7 +43,7 @@ class SnapshotCache:
     """Snapshots by period, refreshed by a background thread (see the module doc)."""
 
     def __init__(self, workspace: Workspace, check_s: float = 1.0,
-                 min_age_s: float = 5.0, isolate: bool = True) -> None:
+                 min_age_s: float = 30.0, isolate: bool = True) -> None:
         self.workspace = workspace
         self.check_s = check_s
         self.min_age_s = min_age_s

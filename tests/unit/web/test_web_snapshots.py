@@ -4,6 +4,7 @@ child process), and periods' ledger states are read once per change, not per pag
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from pathlib import Path
@@ -117,3 +118,13 @@ def test_the_portal_stops_its_refresher_with_the_app(settled: Workspace) -> None
         cache = client.app.state.portal.snapshots  # type: ignore[attr-defined]
         assert cache._thread is not None and cache._thread.is_alive()
     assert not cache._thread.is_alive()
+
+
+def test_the_builder_process_runs_at_a_lower_cpu_priority(settled: Workspace) -> None:
+    cache = SnapshotCache(settled)
+    try:
+        mine = os.nice(0)
+        theirs = cache._builder().submit(os.nice, 0).result(timeout=60)
+        assert theirs == min(mine + snapshot_cache.BUILD_NICENESS, 19)
+    finally:
+        cache.stop()
