@@ -166,10 +166,10 @@ class Sender(threading.Thread):
         self.sent = 0
 
     def run(self) -> None:
-        second = 0
+        second = time.time_ns() // 1_000_000  # new flows in every run: no duplicates
         while not self.stop.is_set():
             began = time.monotonic()
-            flows = generate_month(self.producers, PERIOD, self.rate, seed=100_000 + second)
+            flows = generate_month(self.producers, PERIOD, self.rate, seed=second)
             self.sent += send_flows(flows, "127.0.0.1", COLLECTOR_PORT, domain=7)
             second += 1
             self.stop.wait(max(0.0, 1.0 - (time.monotonic() - began)))
@@ -190,8 +190,9 @@ def run_wrk(base: str, path: str, ids: list[str], cookie: str, seconds: int,
     script = scratch / "bench.lua"
     script.write_text(LUA % {"ids": ", ".join(f'"{i}"' for i in ids), "path": path})
     result = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "60s", "-s", str(script),
-         "-H", f"Cookie: {cookie}", base], capture_output=True, text=True, check=True)
+        ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "60s",
+         "-s", str(script), "-H", f"Cookie: {cookie}", base],
+        capture_output=True, text=True, check=True)
     line = next(ln for ln in result.stdout.splitlines() if ln.startswith("RESULT"))
     figures = {k: float(v) for k, v in (part.split("=") for part in line.split()[1:])}
     figures["rps"] = figures["requests"] / seconds

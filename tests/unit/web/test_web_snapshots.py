@@ -128,3 +128,15 @@ def test_the_builder_process_runs_at_a_lower_cpu_priority(settled: Workspace) ->
         assert theirs == min(mine + snapshot_cache.BUILD_NICENESS, 19)
     finally:
         cache.stop()
+
+
+def test_a_snapshot_is_rebuilt_at_most_every_min_age(own_settled: Workspace) -> None:
+    cache = SnapshotCache(own_settled, check_s=0.05, isolate=False)
+    assert cache.min_age_s == 30.0  # the portal's default: figures trail by 30 s at most
+    first = cache.get(PERIOD)
+    more_flows(own_settled, 13)
+    time.sleep(1.0)
+    assert cache.rebuilds == 0 and cache.get(PERIOD) is first
+    cache.min_age_s = 0.0
+    wait_for(lambda: cache.rebuilds >= 1)
+    cache.stop()
