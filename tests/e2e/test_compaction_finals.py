@@ -11,21 +11,17 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 from tests.conftest import CliRunner
-from tests.unit.web.conftest import PERIOD, PRODUCERS, TARIFF
+from tests.unit.web.conftest import PERIOD, chosen_producers, registered_workspace
 
-from pahna.calendar import JalaliMonth
 from pahna.compaction import compact_store
-from pahna.demo.scenario import demo_producers
 from pahna.demo.traffic import generate_month
 from pahna.ledger.book import Ledger
 from pahna.pipeline import finalize, settle, usage_for_period, verify
-from pahna.registry.database import open_registry
-from pahna.registry.producers import PrefixClaim, add_prefix_claim, add_producer
 from pahna.settle.document import canonical_bytes, to_document
 from pahna.store.layout import DAY_MS
 from pahna.store.manifests import read_manifests
 from pahna.store.writer import write_batch
-from pahna.workspace import Workspace, init_workspace
+from pahna.workspace import Workspace
 
 BATCHES_A_DAY = 3
 
@@ -47,17 +43,8 @@ def commit_by_day(workspace: Workspace, table: pa.Table, tag: str) -> int:
 
 
 def build(home: Path) -> Workspace:
-    workspace = init_workspace(home)
-    engine = open_registry(workspace.registry_url)
-    chosen = [d for d in demo_producers() if d.producer.id in PRODUCERS]
-    start = JalaliMonth.parse("1404-01").start_ms
-    for item in chosen:
-        add_producer(engine, item.producer, actor="test")
-        for net in item.prefixes:
-            add_prefix_claim(engine, PrefixClaim(item.producer.id, net, start, None),
-                             approve_nested=True, actor="test")
-    (workspace.tariffs_dir / "t.toml").write_text(TARIFF, encoding="utf-8")
-    commit_by_day(workspace, generate_month(chosen, PERIOD, 3000), "collector")
+    workspace = registered_workspace(home)
+    commit_by_day(workspace, generate_month(chosen_producers(), PERIOD, 3000), "collector")
     return workspace
 
 
@@ -66,8 +53,7 @@ def test_a_final_sealed_before_compaction_verifies_after_it(tmp_path: Path,
     workspace = build(tmp_path / "home")
     finalize(workspace, PERIOD)
     usage_before = usage_for_period(workspace, PERIOD)
-    chosen = [d for d in demo_producers() if d.producer.id in PRODUCERS]
-    late = generate_month(chosen, PERIOD, 40, seed=7)
+    late = generate_month(chosen_producers(), PERIOD, 40, seed=7)
     assert commit_by_day(workspace, late, "late") > 0  # after finalizing: an adjustment's
     batches = len(read_manifests(workspace.store_dir))
     home = ["--home", str(workspace.home)]
