@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from pahna.errors import ConfigError
+from pahna.grants.config import GrantSettings
 
 WORKSPACE_FORMAT = 1
 
@@ -97,6 +98,7 @@ class PahnaConfig(_Section):
     aggregate: AggregateSettings = Field(default_factory=AggregateSettings)
     settle: SettleSettings = Field(default_factory=SettleSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    grants: GrantSettings = Field(default_factory=GrantSettings)
 
 
 def load_config(path: Path) -> PahnaConfig:

@@ -17,13 +17,19 @@
     ├── AttributionError            claims cannot be turned into a lookup table
     ├── StoreError                  the Parquet store or its manifests
     ├── EngineError                 an aggregation engine failed
-    └── SettlementError             periods, tariffs, money
+    ├── SettlementError             periods, tariffs, money
         ├── PeriodError             not a Jalali month such as 1404-08
         ├── ImmutableStatementError a final statement cannot change
         ├── TariffError             a tariff document is malformed or missing
         ├── PaymentError            a payment batch cannot be made (bad IBAN)
         ├── LedgerError             a ledger record is missing or damaged
         └── VerificationError       a final period does not recompute to its seal
+    └── GrantError                  the grant board refused a step
+        ├── GrantNotFoundError      a programme, call, application ... that is not there
+        ├── GrantRuleError          a step breaks the process (window, eligibility, recusal)
+        ├── HistoryError            the revision chain does not verify (tampered history)
+        ├── OcdsError               a release or record fails the vendored OCDS schema
+        └── UploadError             an uploaded document is refused (size, type, name)
 
 Each carries its context in its message and, where useful, as attributes. The CLI maps
 the tree to exit codes in one place (`pahna.cli.errors`).
@@ -154,3 +160,40 @@ class VerificationError(SettlementError):
         super().__init__(f"{period}: final statements do not verify: {first}{more}")
         self.period = period
         self.differences = differences
+
+
+class GrantError(PahnaError):
+    """The grant board refused a step or a lookup."""
+
+
+class GrantNotFoundError(GrantError):
+    """A programme, call, applicant, application, award or agreement that is not there."""
+
+
+class GrantRuleError(GrantError):
+    """A step that breaks the process: outside the call's window, an ineligible applicant,
+    more than the maximum award, a recused reviewer scoring, tranches that do not add up."""
+
+
+class HistoryError(GrantError):
+    """The grant board's revision chain does not verify; lists every broken link."""
+
+    def __init__(self, problems: list[str]) -> None:
+        first = problems[0] if problems else "unknown problem"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"grant history does not verify: {first}{more}")
+        self.problems = problems
+
+
+class OcdsError(GrantError):
+    """A release, record or package fails the vendored OCDS schema; lists the errors."""
+
+    def __init__(self, what: str, problems: list[str]) -> None:
+        first = problems[0] if problems else "unknown problem"
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{what}: not valid OCDS 1.1.5: {first}{more}")
+        self.problems = problems
+
+
+class UploadError(GrantError):
+    """An uploaded document is refused: too large, not an accepted type, or empty."""
