@@ -10,6 +10,7 @@ from pahna.cli.demo import demo
 from pahna.cli.domestic import domestic
 from pahna.cli.errors import PahnaGroup
 from pahna.cli.flows import flows
+from pahna.cli.grants import grants
 from pahna.cli.intake import collect, ingest
 from pahna.cli.registry import registry
 from pahna.cli.serve import serve, users
@@ -31,7 +32,7 @@ def main() -> None:
 
 COMMANDS = (
     init, demo, ingest, collect, flows, registry, domestic, usage, settle_command, tariff,
-    costs, statements, payments, explain_command, serve, users, bench,
+    costs, statements, payments, explain_command, serve, users, bench, grants,
 )
 for command in COMMANDS:
     main.add_command(command)

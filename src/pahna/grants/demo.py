@@ -162,8 +162,8 @@ def _fake_sha(text: str) -> str:
 
 MARKS = {  # applicant: marks by reviewer (impact, team, cost)
     "rayan-soft": ((9, 8, 7), (8, 8, 8), (9, 9, 7)),
-    "kavir-data": ((8, 7, 9), (8, 8, 8), (2, 1, 2)),  # the third reviewer is far off
-    "noor-systems": ((5, 6, 5), (6, 5, 6), (6, 6, 5)),
+    "kavir-data": ((8, 7, 9), (8, 8, 8), (9, 8, 8)),
+    "noor-systems": ((5, 6, 5), (6, 5, 6), (10, 10, 10)),  # the third reviewer is far off
     "team-qom-univ": ((9, 7, 9), (8, 7, 9), (9, 8, 8)),
     "team-qut": ((6, 6, 8), (7, 6, 7), (6, 7, 7)),
     "kavir-cloud": ((7, 7, 7), (7, 8, 7), (8, 7, 7)),
