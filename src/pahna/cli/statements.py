@@ -14,9 +14,13 @@ import click
 from pahna.calendar import TEHRAN, JalaliMonth, jalali_date_text
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.errors import ImmutableStatementError, LedgerError, PaymentError
+from pahna.grants.board import load_board
+from pahna.grants.history import Author
+from pahna.grants.payments import due_tranches, record_batched
 from pahna.iban import iban_problem, normalize_iban
 from pahna.ledger.book import Ledger
 from pahna.pipeline import explain, producer_ibans
+from pahna.registry.database import open_registry
 from pahna.report.numerals import format_money
 from pahna.report.statements import FORMATS, export_statements
 from pahna.schema import address_to_text
@@ -81,6 +85,7 @@ def payments_command(period: str, out: str | None, home: str | None) -> None:
 
     Amounts come from the sealed final; IBANs from the registry as it is now (an account
     can change between finalizing and paying). Every payable producer needs a valid one.
+    The batch also carries every grant tranche due (accepted milestones not yet batched).
     """
     workspace = workspace_from(home)
     ledger = Ledger(workspace.home)
@@ -89,25 +94,34 @@ def payments_command(period: str, out: str | None, home: str | None) -> None:
     settlement = from_document(record["settlement"])
     payable = [ln for ln in settlement.lines if ln.payable_minor > 0]
     ibans = producer_ibans(workspace)
+    engine = open_registry(workspace.registry_url)
+    tranches = due_tranches(load_board(engine))
     bad = [f"{ln.producer_id}: {iban_problem(ibans.get(ln.producer_id))}" for ln in payable
-           if iban_problem(ibans.get(ln.producer_id))]
+           if iban_problem(ibans.get(ln.producer_id))] + [
+        t.problem for t in tranches if t.problem]
     if bad:
         ledger.log("refused", period, attempt="payments export", invalid_ibans=bad)
         raise PaymentError(f"{period}: payment batch refused; invalid IBANs: " + "; ".join(bad))
     money = Currency(settlement.currency, settlement.minor_units).text
+    batch = f"PAHNA-{period}-R{record['revision']}"
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(("producer_id", "name", "iban", "amount", "currency", "reference"))
     for ln in payable:
         writer.writerow((ln.producer_id, ln.name, normalize_iban(ibans[ln.producer_id] or ""),
                          money(ln.payable_minor), settlement.currency,
-                         f"PAHNA-{period}-R{record['revision']}-{ln.producer_id}"))
+                         f"{batch}-{ln.producer_id}"))
+    for t in tranches:
+        writer.writerow((t.payee_id, t.payee_name, normalize_iban(t.iban or ""),
+                         money(t.amount_rial), settlement.currency, f"{batch}-{t.payment_id}"))
     target = Path(out) if out else (workspace.home / "exports" / period /
                                     f"payments-r{record['revision']}.csv")
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(buffer.getvalue(), encoding="utf-8")
-    total = sum(ln.payable_minor for ln in payable)
-    click.echo(f"{len(payable)} payments, {money(total)} {settlement.currency}, in {target}")
+    record_batched(engine, tranches, batch, Author("cli"))
+    total = sum(ln.payable_minor for ln in payable) + sum(t.amount_rial for t in tranches)
+    click.echo(f"{len(payable) + len(tranches)} payments ({len(tranches)} grant tranches), "
+               f"{money(total)} {settlement.currency}, in {target}")
 
 
 def tehran_time_text(epoch_ms: int) -> str:
