@@ -21,8 +21,8 @@ from pahna.errors import NotFoundError, RegistryError
 from pahna.registry.audit import record
 from pahna.registry.models import ProducerRow, ProvinceRow
 
-ROLES = ("admin", "officer", "producer", "auditor")
-SCOPES = ("read", "disputes:write", "registry:write")
+ROLES = ("admin", "officer", "producer", "auditor", "applicant", "reviewer")
+SCOPES = ("read", "disputes:write", "registry:write", "grants:write")
 SESSION_TTL_MS = 8 * 3600 * 1000
 _HASHER = PasswordHasher()
 

@@ -14,7 +14,7 @@ from pahna import __version__
 from pahna.web.auth import CSRF_COOKIE, new_csrf, set_cookie
 from pahna.web.portal import Portal
 from pahna.web.problems import install_handlers
-from pahna.web.routes import api, forms, pages, session
+from pahna.web.routes import api, forms, grants, grantsapi, pages, session
 from pahna.workspace import Workspace
 
 STATIC = Path(__file__).parent / "static"
@@ -39,7 +39,7 @@ def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
     install_handlers(app)
     app.add_middleware(BrowserGuard, secure_cookies=secure_cookies)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (session, pages, forms, api):
+    for module in (session, pages, forms, grants, grantsapi, api):
         app.include_router(module.router)
     return app
 

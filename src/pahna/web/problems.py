@@ -23,6 +23,10 @@ CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_fo
          500: "server_error"}
 STATUS_OF: tuple[tuple[type[errors.PahnaError], int], ...] = (
     (errors.NotFoundError, 404),
+    (errors.GrantNotFoundError, 404),
+    (errors.UploadError, 400),
+    (errors.GrantError, 409),
+    (errors.InvalidValueError, 400),
     (errors.ClaimConflictError, 409),
     (errors.RegistryError, 400),
     (errors.PeriodError, 400),

@@ -1,0 +1,74 @@
+"""The board's open data: OCDS release and record packages (all, and per Jalali month),
+the 360Giving-style awards CSV and the red flags. Public, read-only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import JSONResponse, Response
+
+from pahna.grants.giving import awards_csv
+from pahna.grants.ocds.packages import (
+    board_releases,
+    in_month,
+    record_package,
+    release_package,
+)
+from pahna.web import grantviews
+from pahna.web.grantdoors import GrantCaller, grant_door
+from pahna.web.portal import Portal, portal_of
+from pahna.web.problems import ERROR_RESPONSES, Problem
+from pahna.web.views import PERIOD_PATTERN
+
+router = APIRouter(prefix="/api/grants", responses=ERROR_RESPONSES, tags=["grants"])
+Anyone = Annotated[GrantCaller, grant_door("public")]
+PortalDep = Annotated[Portal, Depends(portal_of)]
+
+
+def _json(data: Any, name: str) -> JSONResponse:
+    return JSONResponse(data, headers={"Content-Disposition": f'inline; filename="{name}"'})
+
+
+@router.get("/releases.json")
+def releases(caller: Anyone, portal: PortalDep) -> JSONResponse:
+    """A release package of every release the board has published."""
+    settings = portal.workspace.config.grants
+    return _json(release_package(board_releases(portal.engine, settings), settings),
+                 "releases.json")
+
+
+@router.get("/records.json")
+def records(caller: Anyone, portal: PortalDep) -> JSONResponse:
+    """A record package: one record per call, compiled from its releases."""
+    settings = portal.workspace.config.grants
+    return _json(record_package(board_releases(portal.engine, settings), settings),
+                 "records.json")
+
+
+@router.get("/months/{period}.json")
+def month(caller: Anyone, portal: PortalDep,
+          period: Annotated[str, Path(pattern=PERIOD_PATTERN)]) -> JSONResponse:
+    """The releases dated in one Jalali month, as a release package (bulk download)."""
+    settings = portal.workspace.config.grants
+    chosen = in_month(board_releases(portal.engine, settings), period)
+    if not chosen:
+        raise Problem(404, f"no release in {period}")
+    name = f"months/{period}.json"
+    return _json(release_package(chosen, settings, name), f"{period}.json")
+
+
+@router.get("/awards.csv")
+def awards(caller: Anyone, portal: PortalDep) -> Response:
+    """Awards as a 360Giving-style CSV."""
+    return Response(awards_csv(caller.board, portal.workspace.config.grants),
+                    media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="awards.csv"'})
+
+
+@router.get("/flags")
+def flags(caller: Anyone, portal: PortalDep) -> list[dict[str, str | None]]:
+    """The red flags the board raises now."""
+    found = grantviews.board_page(caller.board, portal.workspace.config.grants)["flags"]
+    return [{"code": f.code, "call_id": f.call_id, "subject": f.subject, "detail": f.detail}
+            for f in found]
