@@ -14,6 +14,7 @@ from pahna.grants import process
 from pahna.grants.board import load_board
 from pahna.grants.callfile import read_call_file
 from pahna.grants.demo import run_grants_demo
+from pahna.grants.documents import DocumentStore
 from pahna.grants.flags import red_flags
 from pahna.grants.giving import awards_csv
 from pahna.grants.history import Author, verify
@@ -45,7 +46,8 @@ def demo_command(home: str | None) -> None:
     if not folder.exists() or not any(folder.iterdir()):
         init_workspace(folder)
     workspace = workspace_from(str(folder))
-    counts = run_grants_demo(open_registry(workspace.registry_url))
+    counts = run_grants_demo(open_registry(workspace.registry_url),
+                             DocumentStore(workspace.documents_dir))
     click.echo(", ".join(f"{n} {kind}s" for kind, n in counts.items()) + f" in {folder}")
 
 

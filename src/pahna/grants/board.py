@@ -3,6 +3,7 @@ made and who changed it last. Built by replaying the history in chain order."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -147,6 +148,28 @@ class Board:
     def applicant_of_agreement(self, agreement: Agreement) -> Applicant:
         application = self.application(self.award(agreement.award_id).application_id)
         return self.applicant(application.applicant_id)
+
+
+class BoardCache:
+    """The board held in memory (a portal's), brought up to date on each read with the
+    revisions added since. A revision cannot appear behind one already read: the chain
+    admits one successor per revision, so a writer that lost the race appends after."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._board = Board()
+        self._lock = threading.Lock()
+
+    def current(self) -> Board:
+        with self._lock:
+            new = revisions(self.engine, after_seq=self._board.seq)
+            if new:
+                board = Board({kind: dict(table) for kind, table in
+                               self._board.entries.items()}, self._board.seq)
+                for revision in new:
+                    board.apply(revision)
+                self._board = board
+            return self._board
 
 
 def load_board(engine: Engine) -> Board:

@@ -11,7 +11,6 @@ owner, and the zone call draws one applicant, so the red flags have something to
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -20,8 +19,8 @@ from sqlalchemy.orm import Session
 from pahna.calendar import JalaliMonth
 from pahna.grants import process
 from pahna.grants.board import load_board
-from pahna.grants.documents import document_id
-from pahna.grants.history import Author, append
+from pahna.grants.documents import DocumentStore, attach
+from pahna.grants.history import Author
 from pahna.grants.models import (
     Agreement,
     Applicant,
@@ -30,7 +29,6 @@ from pahna.grants.models import (
     Call,
     Criterion,
     Declaration,
-    Document,
     Milestone,
     Programme,
     Report,
@@ -87,15 +85,16 @@ class Clock:
         return Author(actor=actor, credential=None, at_ms=self.at_ms)
 
 
-def run_grants_demo(engine: Engine) -> dict[str, int]:
-    """Fill the board with the round above; returns how many of each record it holds."""
+def run_grants_demo(engine: Engine, store: DocumentStore) -> dict[str, int]:
+    """Fill the board with the round above (proposals stored in `store`); returns how many
+    of each record the board holds."""
     if not any(z.id == ZONE.id for z in list_zones(engine)):
         with Session(engine) as session, session.begin():
             put_zone(session, ZONE, "grants-demo")
     start = JalaliMonth(1404, 7).start_ms + 9 * 3_600_000
     clock = Clock(start)
     _open(engine, clock, start)
-    _apply(engine, clock)
+    _apply(engine, store, clock)
     clock.at_ms = max(clock.at_ms, start + 21 * DAY_MS)
     _review(engine, clock)
     _award_and_agree(engine, clock)
@@ -139,16 +138,14 @@ REQUESTS = {  # call: (applicant, requested rials)
 }
 
 
-def _apply(engine: Engine, clock: Clock) -> None:
+def _apply(engine: Engine, store: DocumentStore, clock: Clock) -> None:
     clock.at_ms += 5 * DAY_MS
     for call_id, rows in REQUESTS.items():
         for applicant_id, amount in rows:
             app_id = process.application_id(call_id, applicant_id)
-            doc = Document(id=document_id(app_id, "proposal"), application_id=app_id,
-                           doc_type="proposal", media_type="application/pdf",
-                           size_bytes=48_213, sha256=_fake_sha(app_id),
-                           title=f"{applicant_id}-proposal.pdf")
-            append(engine, "document", doc, clock.step(0.2, applicant_id), "proposal uploaded")
+            doc = attach(engine, store, app_id, "proposal", f"{applicant_id}-proposal.pdf",
+                         proposal_pdf(f"Proposal of {applicant_id} for {call_id}"),
+                         1 << 20, clock.step(0.2, applicant_id))
             process.submit(engine, Application(
                 id=app_id, call_id=call_id, applicant_id=applicant_id,
                 requested_rial=amount, summary=f"Proposal of {applicant_id} for {call_id}",
@@ -156,8 +153,25 @@ def _apply(engine: Engine, clock: Clock) -> None:
                 clock.step(0.01, applicant_id))
 
 
-def _fake_sha(text: str) -> str:
-    return hashlib.sha256(f"demo-proposal/{text}".encode()).hexdigest()
+def proposal_pdf(text: str) -> bytes:
+    """A one-page PDF saying `text` (ASCII), small and well-formed."""
+    stream = f"BT /F1 14 Tf 72 720 Td ({text}) Tj ET".encode("ascii")
+    objects = [b"<< /Type /Catalog /Pages 2 0 R >>",
+               b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+               b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+               b"/Resources << /Font << /F1 5 0 R >> >> >>",
+               b"<< /Length %d >>\nstream\n%s\nendstream" % (len(stream), stream),
+               b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = bytearray(b"%PDF-1.4\n"), []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    start = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1, start)
+    return bytes(out)
 
 
 MARKS = {  # applicant: marks by reviewer (impact, team, cost)

@@ -13,7 +13,7 @@ from pathlib import Path
 import puremagic
 from sqlalchemy import Engine
 
-from pahna.errors import UploadError
+from pahna.errors import UploadError, WorkspaceError
 from pahna.grants.history import Author, append
 from pahna.grants.models import Document
 
@@ -80,7 +80,7 @@ class DocumentStore:
         try:
             return self.path(sha256).read_bytes()
         except FileNotFoundError as exc:
-            raise UploadError(f"document {sha256} is missing from the store") from exc
+            raise WorkspaceError(f"{self.root}: document {sha256} is missing") from exc
 
 
 def document_id(application_id: str, doc_type: str) -> str:

@@ -5,8 +5,9 @@ token and a bearer token the `grants:write` scope) and what it touches. The depe
 enforces it in one order: CSRF on writes; public routes pass; no account 401; a token
 without the scope 403; a role the route does not serve 403; then the target:
 
-- a call an officer manages must be in the officer's province (403 otherwise: calls are
-  public knowledge);
+- a call an officer writes to (or the programme, named by the form's `programme_id`, it
+  opens a call in) must be in the officer's province (403 otherwise: calls and programmes
+  are public knowledge);
 - an application (and its documents) is seen by its applicant, the call's reviewers, the
   officers of the call's province and the ministry; anyone else gets 404, the same answer
   as for one that does not exist;
@@ -30,7 +31,7 @@ from pahna.web.auth import Principal, check_csrf, principal
 from pahna.web.portal import portal_of
 from pahna.web.problems import Problem
 
-Target = Literal["call", "application", "agreement"]
+Target = Literal["call", "form-programme", "application", "agreement"]
 WRITE_SCOPE = "grants:write"
 MINISTRY = ("admin", "auditor")
 
@@ -93,7 +94,8 @@ class GrantDoor:
         rule, who = self.rule, principal(request)
         if rule.write and who.via != "token":
             check_csrf(request, await _form_field(request, "csrf_token"))
-        board = load_board(portal_of(request).engine)
+        portal = portal_of(request)
+        board = portal.grants.current() if portal.grants else load_board(portal.engine)
         if "public" not in rule.roles:
             if who.account is None:
                 raise Problem(401, "log in or send an API token",
@@ -102,7 +104,20 @@ class GrantDoor:
                 raise Problem(403, f"this token lacks the scope {WRITE_SCOPE!r}")
             if who.role not in rule.roles:
                 raise Problem(403, "this is not open to your role")
+        if rule.target == "form-programme":
+            await _programme(request, who, board)
         return _resolve(request, GrantCaller(who, board), rule)
+
+
+async def _programme(request: Request, who: Principal, board: Board) -> None:
+    wanted = await _form_field(request, "programme_id") or ""
+    try:
+        programme = board.programme(wanted)
+    except GrantNotFoundError as exc:
+        raise Problem(404, f"no programme {wanted!r}") from exc
+    if who.role != "admin" and (who.account is None
+                                or who.account.province != programme.province):
+        raise Problem(403, f"programme {programme.id} is outside your province")
 
 
 def _resolve(request: Request, caller: GrantCaller, rule: GrantRule) -> GrantCaller:
@@ -134,6 +149,9 @@ def _application(caller: GrantCaller, application: Application, rule: GrantRule
     if not sees_application(caller, application):
         raise Problem(404, "no such application that you can see")
     call = caller.board.call(application.call_id)
+    if rule.write and caller.who.role in ("admin", "officer") and not manages_call(
+            caller.who, caller.board, call.id):
+        raise Problem(403, f"call {call.id} is outside your province")
     return GrantCaller(caller.who, caller.board, call, application)
 
 

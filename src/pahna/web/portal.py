@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from sqlalchemy import Engine
 
+from pahna.grants.board import BoardCache
 from pahna.parties import Producer
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
@@ -59,6 +60,8 @@ class Portal:
     snapshots: SnapshotCache
     throttle: LoginThrottle
     secure_cookies: bool = False
+    grants: BoardCache | None = None
+    """The grant board, kept up to date from its history."""
     sessions: dict[str, tuple[float, Account | None]] = field(default_factory=dict)
     """Session lookups held for SESSION_MEMO_S seconds (cleared at log-out)."""
 
@@ -68,7 +71,7 @@ class Portal:
         create_tables(engine)
         return cls(workspace, engine, Directory(engine), ClaimBook(engine),
                    SnapshotCache(workspace),
-                   LoginThrottle(), secure_cookies)
+                   LoginThrottle(), secure_cookies, BoardCache(engine))
 
     @staticmethod
     def province(code: str) -> Province | None:

@@ -10,14 +10,16 @@ from sqlalchemy import Engine
 from tests.pgschema import postgres_schema
 
 from pahna.grants.demo import run_grants_demo
+from pahna.grants.documents import DocumentStore
 from pahna.registry.database import open_registry
 
 
 @pytest.fixture(scope="module")
 def demo_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     """The demo round, shared by the read-only tests of a module."""
-    engine = open_registry(f"sqlite:///{tmp_path_factory.mktemp('g') / 'registry.sqlite'}")
-    run_grants_demo(engine)
+    folder = tmp_path_factory.mktemp("g")
+    engine = open_registry(f"sqlite:///{folder / 'registry.sqlite'}")
+    run_grants_demo(engine, DocumentStore(folder / "documents"))
     yield engine
     engine.dispose()
 
@@ -27,12 +29,12 @@ def fresh_demo(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engin
     """The demo round in a registry of its own (tests may damage it)."""
     if request.param == "sqlite":
         engine = open_registry(f"sqlite:///{tmp_path / 'registry.sqlite'}")
-        run_grants_demo(engine)
+        run_grants_demo(engine, DocumentStore(tmp_path / "documents"))
         yield engine
         engine.dispose()
         return
     with postgres_schema() as url:
         engine = open_registry(url)
-        run_grants_demo(engine)
+        run_grants_demo(engine, DocumentStore(tmp_path / "documents"))
         yield engine
         engine.dispose()

@@ -12,6 +12,7 @@ from pahna.errors import GrantRuleError
 from pahna.grants import process
 from pahna.grants.board import load_board
 from pahna.grants.demo import CRITERIA, DAY_MS, run_grants_demo
+from pahna.grants.documents import DocumentStore
 from pahna.grants.history import Author
 from pahna.grants.models import Agreement, Application, Award, Call, Milestone, Score
 from pahna.grants.ranking import rank_call
@@ -23,7 +24,7 @@ NOW = 1_790_000_000_000
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
     engine = open_registry(f"sqlite:///{tmp_path / 'r.sqlite'}")
-    run_grants_demo(engine)
+    run_grants_demo(engine, DocumentStore(tmp_path / "documents"))
     process.put_call(engine, Call(
         id="open-call", programme_id="qom-it-1404", title="An open call", criteria=CRITERIA,
         opens_ms=NOW - DAY_MS, closes_ms=NOW + 20 * DAY_MS, max_award_rial=1_000_000_000,

@@ -6,63 +6,21 @@ from __future__ import annotations
 
 import json
 import shutil
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.unit.web.grantportal import KAVIR_APP, PDF, RAYAN_APP, build, log_in
 
 from pahna.grants import process
 from pahna.grants.board import load_board
-from pahna.grants.demo import CRITERIA, DAY_MS, REVIEWERS, run_grants_demo
-from pahna.grants.history import Author
-from pahna.grants.models import Applicant, Call, Programme
 from pahna.grants.ocds.schema import problems
 from pahna.registry.database import open_registry
-from pahna.web.accounts import Account, add_account, create_tables, issue_token
+from pahna.web.accounts import issue_token
 from pahna.web.app import create_app
 from pahna.web.auth import CSRF_COOKIE
-from pahna.workspace import Workspace, init_workspace, open_workspace
-
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\ntrailer\n"
-PASSWORD = "grant-secret-1404"
-ACCOUNTS = (Account("admin", "admin"), Account("qom", "officer", province="IR-25"),
-            Account("teh", "officer", province="IR-23"), Account("audit", "auditor"),
-            Account("rayan", "applicant"), Account("kavir", "applicant"),
-            Account("qom-team", "applicant"), Account("noor", "applicant"),
-            Account("teh-firm", "applicant"), Account("rev-other", "reviewer"),
-            *(Account(r, "reviewer") for r in REVIEWERS))
-NOW = time.time_ns() // 1_000_000
-RAYAN_APP = process.application_id("qom-eservices", "rayan-soft")
-KAVIR_APP = process.application_id("qom-eservices", "kavir-data")
-
-
-def build(home: Path) -> Workspace:
-    workspace = init_workspace(home)
-    engine = open_registry(workspace.registry_url)
-    run_grants_demo(engine)
-    author = Author("test")
-    process.put_applicant(engine, load_board(engine).applicant("noor-systems").model_copy(
-        update={"account": "noor"}), author)
-    process.put_call(engine, Call(
-        id="qom-open", programme_id="qom-it-1404", title="Open now", criteria=CRITERIA,
-        opens_ms=NOW - DAY_MS, closes_ms=NOW + 20 * DAY_MS, max_award_rial=2_000_000_000,
-        reviewers=REVIEWERS), author)
-    process.put_programme(engine, Programme(
-        id="teh-it-1405", title="Tehran IT 1405", province="IR-23", year=1405,
-        budget_rial=10_000_000_000), author)
-    process.put_call(engine, Call(
-        id="teh-open", programme_id="teh-it-1405", title="Tehran call", criteria=CRITERIA,
-        opens_ms=NOW - DAY_MS, closes_ms=NOW + 20 * DAY_MS, max_award_rial=1_000_000_000,
-        reviewers=("rev-other",)), author)
-    process.put_applicant(engine, Applicant(
-        id="teh-firm", kind="organisation", name="Tehran Firm", province="IR-23",
-        registration_number="10101010101", size="small", account="teh-firm"), author)
-    create_tables(engine)
-    for account in ACCOUNTS:
-        add_account(engine, account, PASSWORD)
-    return workspace
+from pahna.workspace import Workspace, open_workspace
 
 
 @pytest.fixture(scope="module")
@@ -89,15 +47,6 @@ def own_client(template_home: Path, tmp_path: Path) -> Iterator[TestClient]:
     with TestClient(create_app(open_workspace(tmp_path / "home")),
                     raise_server_exceptions=False) as test_client:
         yield test_client
-
-
-def log_in(client: TestClient, username: str) -> TestClient:
-    client.get("/login")
-    response = client.post("/login", data={
-        "username": username, "password": PASSWORD,
-        "csrf_token": client.cookies.get(CSRF_COOKIE, "")}, follow_redirects=False)
-    assert response.status_code == 303, response.text
-    return client
 
 
 def csrf(client: TestClient) -> str:
@@ -188,15 +137,15 @@ def test_an_applicant_applies_and_downloads_its_proposal(own_client: TestClient)
 ])
 def test_uploads_are_refused_and_leave_nothing(own_client: TestClient, content: bytes,
                                                message: str) -> None:
+    home = own_client.app.state.portal.workspace.home  # type: ignore[attr-defined]
+    before = sorted((home / "grants" / "documents").rglob("*"))
     log_in(own_client, "noor")
     response = apply(own_client, content=content)
     assert response.status_code == 400 and message in response.text
-    home = own_client.app.state.portal.workspace.home  # type: ignore[attr-defined]
     board = load_board(open_registry(f"sqlite:///{home / 'registry.sqlite'}"))
     app_id = process.application_id("qom-open", "noor-systems")
     assert board.documents(app_id) == [] and not board.has("application", app_id)
-    assert not (home / "grants" / "documents").exists() or not any(
-        (home / "grants" / "documents").rglob("*"))
+    assert sorted((home / "grants" / "documents").rglob("*")) == before
 
 
 def test_an_applicant_cannot_apply_outside_its_province(own_client: TestClient) -> None:
