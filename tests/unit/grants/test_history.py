@@ -4,12 +4,13 @@ history is detected by `verify` (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 from sqlalchemy import Engine, text
 
 from pahna.grants.board import load_board
-from pahna.grants.history import Author, revisions, verify
-from pahna.grants.models import Award
+from pahna.grants.history import Author, append, canonical, revision_hash, revisions, verify
+from pahna.grants.models import Award, Programme
 from pahna.grants.process import put_award
 from pahna.registry.audit import audit_log
 
@@ -47,8 +48,6 @@ def test_rewriting_a_stored_award_is_detected(fresh_demo: Engine) -> None:
 
 
 def test_rehashing_a_rewritten_row_breaks_the_next_link(fresh_demo: Engine) -> None:
-    from pahna.grants.history import canonical, revision_hash
-
     rows = revisions(fresh_demo)
     row = next(r for r in rows if r.kind == "award")
     body = canonical({**row.body, "amount_rial": 1})
@@ -70,3 +69,22 @@ def test_cutting_the_newest_revisions_is_detected(fresh_demo: Engine) -> None:
         connection.execute(text("DELETE FROM grant_revisions WHERE seq = :s"), {"s": last.seq})
     problems = verify(fresh_demo)
     assert len(problems) == 1 and last.hash in problems[0]
+
+
+def test_writers_racing_for_the_chain_all_land_in_order(fresh_demo: Engine) -> None:
+    """Eight threads append at once: each revision lands once, the chain stays whole."""
+    board = load_board(fresh_demo)
+    base = board.programme("qom-it-1404")
+    before = len(revisions(fresh_demo))
+
+    def bump(n: int) -> None:
+        for k in range(4):
+            item = Programme(**{**base.model_dump(), "budget_rial": 60_000_000_000 + n * 10 + k})
+            append(fresh_demo, "programme", item, Author(f"writer-{n}"), "race")
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(bump, range(8)))
+    history = revisions(fresh_demo)
+    assert len(history) == before + 32
+    assert [r.revision for r in history if r.kind == "programme"] == list(range(1, 34))
+    assert verify(fresh_demo) == []
