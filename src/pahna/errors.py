@@ -38,6 +38,13 @@ the tree to exit codes in one place (`pahna.cli.errors`).
 from __future__ import annotations
 
 
+def first_of(problems: list[str], otherwise: str = "unknown problem") -> str:
+    """The first of a list of problems, and how many more there are."""
+    first = problems[0] if problems else otherwise
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return first + more
+
+
 class PahnaError(Exception):
     """Root of every error pahna raises on purpose."""
 
@@ -155,9 +162,8 @@ class VerificationError(SettlementError):
     """Recomputing a final period does not match what was sealed; lists where."""
 
     def __init__(self, period: str, differences: list[str]) -> None:
-        first = differences[0] if differences else "unknown difference"
-        more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
-        super().__init__(f"{period}: final statements do not verify: {first}{more}")
+        super().__init__(f"{period}: final statements do not verify: "
+                         f"{first_of(differences, 'unknown difference')}")
         self.period = period
         self.differences = differences
 
@@ -179,9 +185,7 @@ class HistoryError(GrantError):
     """The grant board's revision chain does not verify; lists every broken link."""
 
     def __init__(self, problems: list[str]) -> None:
-        first = problems[0] if problems else "unknown problem"
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(f"grant history does not verify: {first}{more}")
+        super().__init__(f"grant history does not verify: {first_of(problems)}")
         self.problems = problems
 
 
@@ -189,9 +193,7 @@ class OcdsError(GrantError):
     """A release, record or package fails the vendored OCDS schema; lists the errors."""
 
     def __init__(self, what: str, problems: list[str]) -> None:
-        first = problems[0] if problems else "unknown problem"
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(f"{what}: not valid OCDS 1.1.5: {first}{more}")
+        super().__init__(f"{what}: not valid OCDS 1.1.5: {first_of(problems)}")
         self.problems = problems
 
 

@@ -34,6 +34,8 @@ from pahna.web.problems import Problem
 Target = Literal["call", "form-programme", "application", "agreement"]
 WRITE_SCOPE = "grants:write"
 MINISTRY = ("admin", "auditor")
+FORM_OVERHEAD = 64 * 1024
+"""Room for a form's other fields around the largest upload."""
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class GrantDoor:
 
     async def __call__(self, request: Request) -> GrantCaller:
         rule, who = self.rule, principal(request)
+        if rule.write:
+            _refuse_oversize(request)
         if rule.write and who.via != "token":
             check_csrf(request, await _form_field(request, "csrf_token"))
         portal = portal_of(request)
@@ -107,6 +111,15 @@ class GrantDoor:
         if rule.target == "form-programme":
             await _programme(request, who, board)
         return _resolve(request, GrantCaller(who, board), rule)
+
+
+def _refuse_oversize(request: Request) -> None:
+    """A body declared larger than the largest upload and its form is refused (413)
+    before a byte of it is read."""
+    limit = portal_of(request).workspace.config.grants.upload_max_bytes + FORM_OVERHEAD
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Problem(413, f"the request is larger than {limit} bytes")
 
 
 async def _programme(request: Request, who: Principal, board: Board) -> None:

@@ -76,6 +76,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "forbidden": ("دسترسی ندارید", "Forbidden"),
     "not_found": ("پیدا نشد", "Not found"),
     "server_error": ("خطای سامانه", "Server error"),
+    "refused": ("پذیرفته نشد", "Not accepted"),
     "bad_login": ("نام کاربری یا گذرواژه نادرست است", "Wrong username or password"),
     "throttled": ("تلاش‌های زیاد؛ کمی بعد دوباره بکوشید",
                   "Too many attempts; try again later"),

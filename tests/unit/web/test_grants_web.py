@@ -130,18 +130,19 @@ def test_an_applicant_applies_and_downloads_its_proposal(own_client: TestClient)
     assert own_client.get(f"/static/../grants/documents/{document.sha256}").status_code == 404
 
 
-@pytest.mark.parametrize(("content", "message"), [
-    (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff", "not accepted"),
-    (b"<html><script>alert(1)</script></html>", "not accepted"),
-    (PDF + b"0" * (10 * 1024 * 1024), "the limit is"),
+@pytest.mark.parametrize(("content", "status", "message"), [
+    (b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff", 400, "not accepted"),
+    (b"<html><script>alert(1)</script></html>", 400, "not accepted"),
+    (PDF + b"0" * (10 * 1024 * 1024), 400, "the limit is 10485760"),  # just over
+    (PDF + b"0" * (11 * 1024 * 1024), 413, "larger than"),  # refused before it is read
 ])
 def test_uploads_are_refused_and_leave_nothing(own_client: TestClient, content: bytes,
-                                               message: str) -> None:
+                                               status: int, message: str) -> None:
     home = own_client.app.state.portal.workspace.home  # type: ignore[attr-defined]
     before = sorted((home / "grants" / "documents").rglob("*"))
     log_in(own_client, "noor")
     response = apply(own_client, content=content)
-    assert response.status_code == 400 and message in response.text
+    assert response.status_code == status and message in response.text
     board = load_board(open_registry(f"sqlite:///{home / 'registry.sqlite'}"))
     app_id = process.application_id("qom-open", "noor-systems")
     assert board.documents(app_id) == [] and not board.has("application", app_id)
