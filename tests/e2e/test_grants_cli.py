@@ -61,6 +61,34 @@ def test_demo_export_validate_verify(pahna_cli, tmp_path: Path) -> None:
     assert tampered.returncode == 65 and "award award-rayan-soft r2" in tampered.stderr
 
 
+APPLICANTS = (
+    "id,kind,name,name_fa,province,zone,registration_number,size,university,students,owner,"
+    "iban,account\n"
+    "sina-web,organisation,Sina Web,سینا وب,IR-25,qom-pardisan,14007654321,micro,,,Ali Sina,"
+    "IR59 0550 0000 0000 0000 3012 34,sina\n"
+    "team-hawzeh,student_team,Hawzeh Apps Team,,IR-25,,,,Baqir al-Olum University,6,"
+    "Zahra Amini,,\n")
+
+
+def test_import_applicants(pahna_cli, tmp_path: Path) -> None:
+    home = ["--home", str(tmp_path / "home")]
+    pahna_cli("grants", "demo", *home)
+    people = tmp_path / "applicants.csv"
+    people.write_text(APPLICANTS, encoding="utf-8")
+    assert "2 applicants" in pahna_cli("grants", "import-applicants", str(people), *home).stdout
+    assert "0 applicants" in pahna_cli("grants", "import-applicants", str(people), *home).stdout
+    people.write_text(APPLICANTS.replace("IR59 0550", "IR58 0550"), encoding="utf-8")
+    refused = pahna_cli("grants", "import-applicants", str(people), *home, check=False)
+    assert refused.returncode == 65 and "applicants.csv:2: IBAN" in refused.stderr
+    people.write_text(APPLICANTS.replace(",6,", ",,"), encoding="utf-8")
+    refused = pahna_cli("grants", "import-applicants", str(people), *home, check=False)
+    assert refused.returncode == 65 and "applicants.csv:3:" in refused.stderr
+    people.write_text(APPLICANTS.replace("IR-25,qom-pardisan", "IR-23,qom-pardisan"),
+                      encoding="utf-8")
+    refused = pahna_cli("grants", "import-applicants", str(people), *home, check=False)
+    assert refused.returncode == 65 and "zone 'qom-pardisan' is in IR-25" in refused.stderr
+
+
 def test_import_a_call(pahna_cli, tmp_path: Path) -> None:
     home = ["--home", str(tmp_path / "home")]
     pahna_cli("grants", "demo", *home)

@@ -11,6 +11,7 @@ import click
 from pahna.cli.options import home_option, workspace_from
 from pahna.errors import GrantError, HistoryError, OcdsError
 from pahna.grants import process
+from pahna.grants.applicants import import_applicants
 from pahna.grants.board import load_board
 from pahna.grants.callfile import read_call_file
 from pahna.grants.demo import run_grants_demo
@@ -67,6 +68,17 @@ def import_call(file: str, reason: str, actor: str, home: str | None) -> None:
         reason = "call revised"
     revision = process.put_call(engine, call, author, reason)
     click.echo(f"call {call.id}: revision {revision.revision} ({revision.hash[:12]})")
+
+
+@grants.command("import-applicants")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@actor_option
+@home_option
+def import_applicants_command(file: str, actor: str, home: str | None) -> None:
+    """Register firms and student teams from CSV, all or nothing (columns: docs/grants.md)."""
+    engine = open_registry(workspace_from(home).registry_url)
+    count = import_applicants(engine, Path(file), Author(actor))
+    click.echo(f"{count} applicants registered or revised")
 
 
 @grants.command("export")

@@ -81,11 +81,16 @@ def close_call_now(engine: Engine, call_id: str, author: Author, reason: str) ->
     return append(engine, "call", call.model_copy(update={"closes_ms": now}), author, reason)
 
 
-def put_applicant(engine: Engine, applicant: Applicant, author: Author,
-                  reason: str = "applicant registered") -> Revision:
+def check_place(engine: Engine, applicant: Applicant) -> None:
+    """The applicant's province and zone exist, and the zone is in the province."""
     if applicant.province not in BY_CODE:
         raise GrantRuleError(f"no province {applicant.province!r}")
     _zone_in(engine, applicant.zone, applicant.province)
+
+
+def put_applicant(engine: Engine, applicant: Applicant, author: Author,
+                  reason: str = "applicant registered") -> Revision:
+    check_place(engine, applicant)
     if applicant.iban:
         applicant = applicant.model_copy(update={"iban": normalize_iban(applicant.iban)})
     return append(engine, "applicant", applicant, author, reason)
