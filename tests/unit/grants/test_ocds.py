@@ -13,10 +13,11 @@ import pytest
 from ocdsmerge import Merger
 from sqlalchemy import Engine
 
-from pahna.errors import OcdsError
+from pahna.errors import GrantNotFoundError, OcdsError
 from pahna.grants.config import GrantSettings
 from pahna.grants.ocds.packages import board_releases, record_package, release_package
 from pahna.grants.ocds.schema import SCHEMA, patched_release_schema, problems, validate
+from pahna.registry.database import open_registry
 
 SETTINGS = GrantSettings()
 
@@ -108,3 +109,12 @@ def test_applications_are_named_only_after_the_call_closes(
                            for r in updates)
     assert all(not {"tenderer"} & set(role for p in r["parties"] for role in p["roles"])
                for r in updates)
+
+
+def test_an_empty_board_publishes_no_package(tmp_path: Any) -> None:
+    engine = open_registry(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    assert board_releases(engine, SETTINGS) == []
+    with pytest.raises(GrantNotFoundError, match="no release yet"):
+        release_package([], SETTINGS)
+    with pytest.raises(GrantNotFoundError, match="no release yet"):
+        record_package([], SETTINGS)

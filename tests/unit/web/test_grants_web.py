@@ -20,7 +20,7 @@ from pahna.registry.database import open_registry
 from pahna.web.accounts import issue_token
 from pahna.web.app import create_app
 from pahna.web.auth import CSRF_COOKIE
-from pahna.workspace import Workspace, open_workspace
+from pahna.workspace import Workspace, init_workspace, open_workspace
 
 
 @pytest.fixture(scope="module")
@@ -236,3 +236,15 @@ def test_releases_follow_portal_steps(own_client: TestClient) -> None:
     assert last["ocid"] == "ocds-pahna0-qom-open" and last["tag"] == ["tenderUpdate"]
     assert last["bids"]["statistics"][0]["value"] == 1 and "details" not in last["bids"]
     assert json.dumps(last).count("Rayan") == 0  # not named while the call is open
+
+
+def test_an_empty_board(tmp_path: Path) -> None:
+    with TestClient(create_app(init_workspace(tmp_path / "home")),
+                    raise_server_exceptions=False) as empty:
+        assert empty.get("/grants").status_code == 200
+        for path in ("/api/grants/releases.json", "/api/grants/records.json"):
+            answer = empty.get(path)
+            assert answer.status_code == 404, answer.text
+            assert "no release yet" in answer.json()["error"]["message"]
+        assert empty.get("/api/grants/flags").json() == []
+        assert empty.get("/api/grants/awards.csv").text.count("\n") == 1

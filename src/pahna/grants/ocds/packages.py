@@ -12,6 +12,7 @@ from ocdskit.combine import merge
 from sqlalchemy import Engine
 
 from pahna.calendar import JalaliMonth
+from pahna.errors import GrantNotFoundError
 from pahna.grants.config import GrantSettings
 from pahna.grants.history import revisions
 from pahna.grants.ocds.releases import all_releases, iso
@@ -34,6 +35,9 @@ def _published(releases: list[dict[str, Any]]) -> str:
 
 def release_package(releases: list[dict[str, Any]], settings: GrantSettings,
                     name: str = "releases.json") -> dict[str, Any]:
+    """The releases as a package (OCDS wants at least one: GrantNotFoundError if none)."""
+    if not releases:
+        raise GrantNotFoundError(f"{name}: the board has published no release yet")
     package = {
         "uri": f"{settings.base_uri}/{name}", "version": VERSION,
         "extensions": extension_urls(), "publishedDate": _published(releases),
