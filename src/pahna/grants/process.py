@@ -114,13 +114,11 @@ def check_eligible(board: Board, call: Call, applicant: Applicant) -> None:
                              f"{board.province_of_call(call.id)}")
 
 
-def submit(engine: Engine, application: Application, author: Author,
-           reason: str = "application submitted") -> Revision:
-    board = load_board(engine)
+def check_application(board: Board, application: Application, now_ms: int) -> None:
+    """Every rule of a submission except its documents (checked before any upload)."""
     call = board.call(application.call_id)
     applicant = board.applicant(application.applicant_id)
-    now = now_of(author)
-    if call.status != "open" or not call.opens_ms <= now < call.closes_ms:
+    if call.status != "open" or not call.opens_ms <= now_ms < call.closes_ms:
         raise GrantRuleError(f"call {call.id} does not take applications now")
     check_eligible(board, call, applicant)
     if application.id != application_id(call.id, applicant.id):
@@ -131,6 +129,13 @@ def submit(engine: Engine, application: Application, author: Author,
     missing = set(DECLARATIONS) - set(application.declarations)
     if missing:
         raise GrantRuleError(f"missing declarations: {', '.join(sorted(missing))}")
+
+
+def submit(engine: Engine, application: Application, author: Author,
+           reason: str = "application submitted") -> Revision:
+    board = load_board(engine)
+    check_application(board, application, now_of(author))
+    call = board.call(application.call_id)
     have = {d.doc_type for d in board.documents(application.id) if d.id in application.documents}
     if set(call.required_documents) - have:
         raise GrantRuleError("missing documents: "
@@ -149,6 +154,10 @@ def declare(engine: Engine, declaration: Declaration, author: Author) -> Revisio
     """A reviewer's conflict-of-interest declaration; a conflict recuses the reviewer."""
     board = load_board(engine)
     _reviewer_of(board, declaration.application_id, declaration.reviewer)
+    if any(d.conflict for d in board.declarations(declaration.application_id)
+           if d.reviewer == declaration.reviewer):
+        raise GrantRuleError(f"{declaration.reviewer} is recused from "
+                             f"{declaration.application_id} for good")
     if declaration.conflict and not declaration.reason:
         raise GrantRuleError("a conflict needs its reason")
     reason = "conflict declared: recused" if declaration.conflict else "no conflict declared"
@@ -172,6 +181,8 @@ def put_score(engine: Engine, score: Score, author: Author) -> Revision:
         raise GrantRuleError("score every criterion of the call, and only those")
     if board.application(score.application_id).status != "submitted":
         raise GrantRuleError("the application was withdrawn")
+    if board.awards(call.id):
+        raise GrantRuleError(f"call {call.id} has awards: its scores are final")
     return append(engine, "score", score, author, "scored")
 
 

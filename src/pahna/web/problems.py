@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pahna import errors
@@ -76,7 +76,7 @@ def _problem_from(exc: Exception) -> Problem:
         return exc
     if isinstance(exc, StarletteHTTPException):
         return Problem(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
-    if isinstance(exc, RequestValidationError):
+    if isinstance(exc, RequestValidationError | ValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         return Problem(422, f"{where}: {first.get('msg', 'invalid request')}")
@@ -97,6 +97,6 @@ def install_handlers(app: FastAPI) -> None:
         from pahna.web.pages import render_error
         return render_error(request, problem)
 
-    for kind in (Problem, StarletteHTTPException, RequestValidationError,
+    for kind in (Problem, StarletteHTTPException, RequestValidationError, ValidationError,
                  errors.PahnaError, Exception):
         app.add_exception_handler(kind, handle)

@@ -14,7 +14,15 @@ from pahna.grants.board import load_board
 from pahna.grants.demo import CRITERIA, DAY_MS, run_grants_demo
 from pahna.grants.documents import DocumentStore
 from pahna.grants.history import Author
-from pahna.grants.models import Agreement, Application, Award, Call, Milestone, Score
+from pahna.grants.models import (
+    Agreement,
+    Application,
+    Award,
+    Call,
+    Declaration,
+    Milestone,
+    Score,
+)
 from pahna.grants.ranking import rank_call
 from pahna.registry.database import open_registry
 
@@ -105,3 +113,19 @@ def test_completion_needs_every_milestone_accepted(engine: Engine) -> None:
         process.close_agreement(engine, "agr-rayan-soft", True, "done", Author())
     process.close_agreement(engine, "agr-team-qom-univ", False, "pilot failed", Author())
     assert load_board(engine).agreement("agr-team-qom-univ").status == "terminated"
+
+
+def test_a_recused_reviewer_stays_recused(engine: Engine) -> None:
+    app_id = process.application_id("qom-eservices", "kavir-data")
+    with pytest.raises(GrantRuleError, match=r"recused from .* for good"):
+        process.declare(engine, Declaration(
+            id=process.declaration_id(app_id, "rev-karimi"), application_id=app_id,
+            reviewer="rev-karimi", conflict=False), Author())
+
+
+def test_scores_are_final_once_the_call_has_awards(engine: Engine) -> None:
+    app_id = process.application_id("qom-eservices", "noor-systems")
+    with pytest.raises(GrantRuleError, match="scores are final"):
+        process.put_score(engine, Score(id=f"{app_id}:rev-moradi", application_id=app_id,
+                                        reviewer="rev-moradi",
+                                        marks={"impact": 5, "team": 5, "cost": 5}), Author())

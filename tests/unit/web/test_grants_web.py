@@ -248,3 +248,15 @@ def test_an_empty_board(tmp_path: Path) -> None:
             assert "no release yet" in answer.json()["error"]["message"]
         assert empty.get("/api/grants/flags").json() == []
         assert empty.get("/api/grants/awards.csv").text.count("\n") == 1
+
+
+def test_a_malformed_step_is_refused_not_crashed(own_client: TestClient) -> None:
+    log_in(own_client, "rayan")
+    answer = own_client.post("/grants/calls/qom-open/apply", data={
+        "csrf_token": csrf(own_client), "requested_rial": "5", "summary": "",
+        "declarations": ["true_information", "no_double_funding"]},
+        files={"proposal": ("p.pdf", PDF, "application/pdf")})
+    assert answer.status_code == 422 and "summary" in answer.text
+    home = own_client.app.state.portal.workspace.home  # type: ignore[attr-defined]
+    board = load_board(open_registry(f"sqlite:///{home / 'registry.sqlite'}"))
+    assert board.documents(process.application_id("qom-open", "rayan-soft")) == []

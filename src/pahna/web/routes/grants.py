@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from pahna.grants import process
-from pahna.grants.documents import DocumentStore, attach
+from pahna.grants.documents import DocumentStore, attach, document_id
 from pahna.grants.history import Author
 from pahna.grants.models import (
     Agreement,
@@ -117,15 +117,16 @@ async def apply(caller: Applying, portal: PortalDep,
     if mine is None:
         raise Problem(403, "this account acts for no applicant")
     app_id = process.application_id(call.id, mine.id)
+    application = Application(
+        id=app_id, call_id=call.id, applicant_id=mine.id, requested_rial=requested_rial,
+        summary=summary, documents=(document_id(app_id, "proposal"),),
+        declarations=tuple(declarations))
+    process.check_application(caller.board, application, grantviews.now_ms())
     limit = portal.workspace.config.grants.upload_max_bytes
     content = await proposal.read(limit + 1)
-    store = DocumentStore(portal.workspace.documents_dir)
-    document = attach(portal.engine, store, app_id, "proposal", proposal.filename or "",
-                      content, limit, author(caller))
-    process.submit(portal.engine, Application(
-        id=app_id, call_id=call.id, applicant_id=mine.id, requested_rial=requested_rial,
-        summary=summary, documents=(document.id,), declarations=tuple(declarations)),
-        author(caller))
+    attach(portal.engine, DocumentStore(portal.workspace.documents_dir), app_id, "proposal",
+           proposal.filename or "", content, limit, author(caller))
+    process.submit(portal.engine, application, author(caller))
     return back(f"/grants/applications/{app_id}")
 
 
