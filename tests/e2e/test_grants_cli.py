@@ -12,6 +12,7 @@ from sqlalchemy import text
 from tests.e2e.test_settle_cli import PERIOD, TARIFF, build_month
 
 from pahna.grants import process
+from pahna.grants.board import load_board
 from pahna.grants.history import Author
 from pahna.grants.models import Report
 from pahna.registry.database import open_registry
@@ -128,3 +129,10 @@ def test_an_accepted_tranche_goes_into_the_next_payment_batch(
     again = tmp_path / "again.csv"
     pahna_cli("payments", "export", "--period", PERIOD, "--out", str(again), *home)
     assert "-pay-" not in again.read_text(encoding="utf-8")  # a tranche is batched once
+
+    paid = pahna_cli("settle", "pay", "--period", PERIOD, "--reference", "BANK-77", *home)
+    assert "1 grant tranches paid" in paid.stdout
+    payment = load_board(engine).payments("agr-rayan-soft")
+    assert [(p.milestone_id, p.status, p.batch) for p in payment] == [
+        ("m1", "batched", "GRANTS-DEMO-1"), ("m2", "batched", "GRANTS-DEMO-1"),
+        ("m3", "paid", f"PAHNA-{PERIOD}-R1")]

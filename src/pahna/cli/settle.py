@@ -12,8 +12,11 @@ import click
 from pahna.calendar import JalaliMonth
 from pahna.cli.options import engine_option, home_option, json_option, workspace_from
 from pahna.errors import TariffError, VerificationError
+from pahna.grants.history import Author
+from pahna.grants.payments import mark_paid as mark_tranches_paid
 from pahna.ledger.book import Ledger
 from pahna.pipeline import finalize, load_tariffs, settle, verify
+from pahna.registry.database import open_registry
 from pahna.settle.adjustments import Adjustment
 from pahna.settle.costs import parse_costs
 from pahna.settle.document import from_document, to_document
@@ -135,10 +138,14 @@ def void_command(period: str, reason: str, home: str | None) -> None:
 @click.option("--reference", required=True, help="The payment batch's bank reference.")
 @home_option
 def pay_command(period: str, reference: str, home: str | None) -> None:
-    """Record that the month's final was paid."""
-    revision = Ledger(workspace_from(home).home).mark_paid(str(JalaliMonth.parse(period)),
-                                                           reference)
-    click.echo(f"{period} r{revision} marked paid ({reference})")
+    """Record that the month's final was paid (and the grant tranches its batch carried)."""
+    workspace = workspace_from(home)
+    period = str(JalaliMonth.parse(period))
+    revision = Ledger(workspace.home).mark_paid(period, reference)
+    tranches = mark_tranches_paid(open_registry(workspace.registry_url),
+                                  f"PAHNA-{period}-R{revision}", Author("cli"))
+    click.echo(f"{period} r{revision} marked paid ({reference}); "
+               f"{len(tranches)} grant tranches paid")
 
 
 @settle_command.command("adjust")
