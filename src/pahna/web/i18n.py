@@ -151,6 +151,21 @@ _WORDS: dict[str, tuple[str, str]] = {
     "open_data": ("داده باز (OCDS)", "Open data (OCDS)"),
     "tranche": ("قسط (ریال)", "Tranche (rials)"),
     "due": ("موعد", "Due"),
+    "flag_single_applicant": ("تنها یک متقاضی", "Single applicant"),
+    "flag_short_window": ("مهلت کوتاه", "Short window"),
+    "flag_concentration": ("تمرکز اعطاها", "Awards concentrated"),
+    "flag_shared_identity": ("شبا یا مالک مشترک", "Shared IBAN or owner"),
+    "flag_split_award": ("تقسیم زیر سقف", "Split under a threshold"),
+    "flag_reviewer_outlier": ("داور ناهمسو", "Outlying reviewer"),
+    "state_scheduled": ("در برنامه", "scheduled"),
+    "state_pending": ("در بررسی", "pending"),
+    "state_accepted": ("پذیرفته", "accepted"),
+    "state_rejected": ("رد شده", "rejected"),
+    "state_batched": ("در فهرست پرداخت", "batched"),
+    "state_paid": ("پرداخت شده", "paid"),
+    "state_active": ("جاری", "active"),
+    "state_completed": ("تکمیل", "completed"),
+    "state_terminated": ("خاتمه", "terminated"),
 }
 
 

@@ -66,6 +66,7 @@ def test_the_public_board_shows_each_step(client: TestClient) -> None:
     persian = client.get("/grants")
     assert persian.status_code == 200
     assert 'id="students-funded">۵<' in persian.text and "۶٬۵۰۰٬۰۰۰٬۰۰۰" in persian.text
+    assert "تنها یک متقاضی" in persian.text and "پذیرفته" in persian.text
     client.cookies.set("pahna_lang", "en")
     html = client.get("/grants").text
     for text in ("Open now", "6,500,000,000", "GRANTS-DEMO-1", 'data-code="short_window"',
