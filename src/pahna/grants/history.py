@@ -6,18 +6,23 @@ reordering or removing any stored revision breaks the chain and `verify` says wh
 Every revision also writes pahna's one audit record (`registry/audit.py`) in the same
 transaction, carrying the revision's hash: a chain cut short at its end no longer covers
 what the audit log says was written.
+
+Two writers cannot both follow the same revision (`prev_hash` is unique): on PostgreSQL
+appenders take the table's write lock in turn; on SQLite the loser retries after the
+winner commits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import random
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import BigInteger, Engine, Integer, String, Text, func, select
+from sqlalchemy import BigInteger, Engine, Integer, String, Text, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -28,7 +33,8 @@ from pahna.registry.models import Base
 GENESIS = "0" * 64
 """The previous hash of the first revision."""
 AUDIT_PREFIX = "grant."
-RETRIES = 5
+RETRIES = 20
+"""Attempts at the end of the chain (SQLite; PostgreSQL appenders wait in turn)."""
 
 
 class GrantRevisionRow(Base):
@@ -77,9 +83,9 @@ def canonical(data: object) -> str:
 def revision_hash(prev_hash: str, kind: str, entity_id: str, revision: int, at_ms: int,
                   actor: str, credential: str | None, reason: str, body: str) -> str:
     """SHA-256 over the previous hash and everything the revision says."""
-    text = canonical([prev_hash, kind, entity_id, revision, at_ms, actor, credential, reason,
-                      body])
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    covered = canonical([prev_hash, kind, entity_id, revision, at_ms, actor, credential,
+                         reason, body])
+    return hashlib.sha256(covered.encode("utf-8")).hexdigest()
 
 
 def append(engine: Engine, kind: str, item: BaseModel, author: Author, reason: str
@@ -87,11 +93,11 @@ def append(engine: Engine, kind: str, item: BaseModel, author: Author, reason: s
     """Add the next revision of `item` (its id from `item.id`) at the end of the chain."""
     entity_id = str(getattr(item, "id"))  # noqa: B009 - every record has an id
     body = canonical(item.model_dump(mode="json"))
-    for _attempt in range(RETRIES):
+    for attempt in range(RETRIES):
         try:
             return _append_once(engine, kind, entity_id, body, author, reason)
-        except IntegrityError:
-            continue  # another writer took the same place in the chain: read it again
+        except IntegrityError:  # another writer took the same place in the chain
+            time.sleep(random.uniform(0, 0.005) * (attempt + 1))
     raise GrantError(f"{kind} {entity_id}: the history is busy; try again")
 
 
@@ -99,6 +105,8 @@ def _append_once(engine: Engine, kind: str, entity_id: str, body: str, author: A
                  reason: str) -> Revision:
     at_ms = author.at_ms if author.at_ms is not None else time.time_ns() // 1_000_000
     with Session(engine) as session, session.begin():
+        if engine.dialect.name == "postgresql":  # one appender at a time; readers go on
+            session.execute(text("LOCK TABLE grant_revisions IN SHARE ROW EXCLUSIVE MODE"))
         last = session.scalars(select(GrantRevisionRow).order_by(
             GrantRevisionRow.seq.desc()).limit(1)).first()
         prev = last.hash if last else GENESIS
