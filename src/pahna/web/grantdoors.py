@@ -1,7 +1,8 @@
 """Who may pass the grant board's doors, declared once per route through `grant_door`.
 
 The rule says the roles a route serves, whether it writes (then a session needs the CSRF
-token and a bearer token the `grants:write` scope) and what it touches. The dependency
+token and a bearer token the `grants:write` scope; a read by token needs `read`) and what
+it touches. The dependency
 enforces it in one order: CSRF on writes; public routes pass; no account 401; a token
 without the scope 403; a role the route does not serve 403; then the target:
 
@@ -33,6 +34,7 @@ from pahna.web.problems import Problem
 
 Target = Literal["call", "form-programme", "application", "agreement"]
 WRITE_SCOPE = "grants:write"
+READ_SCOPE = "read"
 MINISTRY = ("admin", "auditor")
 FORM_OVERHEAD = 64 * 1024
 """Room for a form's other fields around the largest upload."""
@@ -104,8 +106,9 @@ class GrantDoor:
             if who.account is None:
                 raise Problem(401, "log in or send an API token",
                               headers={"WWW-Authenticate": "Bearer"})
-            if rule.write and WRITE_SCOPE not in who.scopes:
-                raise Problem(403, f"this token lacks the scope {WRITE_SCOPE!r}")
+            needed = WRITE_SCOPE if rule.write else READ_SCOPE
+            if needed not in who.scopes:
+                raise Problem(403, f"this token lacks the scope {needed!r}")
             if who.role not in rule.roles:
                 raise Problem(403, "this is not open to your role")
         if rule.target == "form-programme":

@@ -222,9 +222,11 @@ def test_a_whole_call_in_the_browser(grant_portal: LivePortal, browser) -> None:
         ("300000000", "PAHNA-1404-08-R1-pay-agr-award-qom-walk-rayan-soft-m1")]
     context, page = open_as(browser, grant_portal, None)
     page.goto(f"{url}/grants")
-    shot(page, "grants")
     agreements = page.locator("#agreements").inner_text()
     assert "Design: 300,000,000 — accepted · batched PAHNA-1404-08-R1" in agreements
+    page.goto(f"{url}/lang/fa?next=/grants")
+    assert "پذیرفته" in page.locator("#agreements").inner_text()
+    shot(page, "grants")
     context.close()
     with urllib.request.urlopen(f"{url}/api/grants/records.json") as response:
         records = json.loads(response.read())

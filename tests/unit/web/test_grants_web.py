@@ -261,3 +261,14 @@ def test_a_malformed_step_is_refused_not_crashed(own_client: TestClient) -> None
     home = own_client.app.state.portal.workspace.home  # type: ignore[attr-defined]
     board = load_board(open_registry(f"sqlite:///{home / 'registry.sqlite'}"))
     assert board.documents(process.application_id("qom-open", "rayan-soft")) == []
+
+
+def test_a_token_reads_only_with_the_read_scope(own_client: TestClient) -> None:
+    home = own_client.app.state.portal.workspace.home  # type: ignore[attr-defined]
+    engine = open_registry(f"sqlite:///{home / 'registry.sqlite'}")
+    bare = TestClient(own_client.app, raise_server_exceptions=False)
+    writer = issue_token(engine, "qom", ("grants:write",))
+    reader = issue_token(engine, "qom", ("read",))
+    page = f"/grants/applications/{RAYAN_APP}"
+    assert bare.get(page, headers={"Authorization": f"Bearer {writer}"}).status_code == 403
+    assert bare.get(page, headers={"Authorization": f"Bearer {reader}"}).status_code == 200
