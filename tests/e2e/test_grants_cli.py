@@ -71,6 +71,14 @@ APPLICANTS = (
     "Zahra Amini,,\n")
 
 
+def test_an_empty_board_exports_nothing(pahna_cli, tmp_path: Path) -> None:
+    pahna_cli("init", "--home", str(tmp_path / "home"))
+    refused = pahna_cli("grants", "export", "--to", str(tmp_path / "out"), "--home",
+                        str(tmp_path / "home"), check=False)
+    assert refused.returncode == 65 and "no release yet" in refused.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_import_applicants(pahna_cli, tmp_path: Path) -> None:
     home = ["--home", str(tmp_path / "home")]
     pahna_cli("grants", "demo", *home)

@@ -90,13 +90,15 @@ def export_command(folder: str, home: str | None) -> None:
     engine = open_registry(workspace.registry_url)
     settings = workspace.config.grants
     releases = board_releases(engine, settings)
-    target = Path(folder)
-    (target / "months").mkdir(parents=True, exist_ok=True)
-    _write(target / "releases.json", release_package(releases, settings))
-    _write(target / "records.json", record_package(releases, settings))
+    packages = {"releases.json": release_package(releases, settings),
+                "records.json": record_package(releases, settings)}
     for period in months(releases):
         name = f"months/{period}.json"
-        _write(target / name, release_package(in_month(releases, period), settings, name))
+        packages[name] = release_package(in_month(releases, period), settings, name)
+    target = Path(folder)
+    (target / "months").mkdir(parents=True, exist_ok=True)
+    for name, package in packages.items():
+        _write(target / name, package)
     (target / "awards.csv").write_text(awards_csv(load_board(engine), settings),
                                        encoding="utf-8")
     click.echo(f"{len(releases)} releases, {len(months(releases))} months, in {target}")

@@ -45,3 +45,11 @@ def test_names_are_cleaned_for_display_only(name: str, shown: str) -> None:
 def test_a_hash_that_is_not_one_cannot_name_a_path(tmp_path: Path) -> None:
     with pytest.raises(UploadError):
         DocumentStore(tmp_path).path("../../../etc/passwd")
+
+
+@pytest.mark.parametrize(("content", "kind"), [
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01", "image/png"),
+    (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00", "image/jpeg"),
+    (PDF, "application/pdf")])
+def test_pdf_png_and_jpeg_are_accepted(content: bytes, kind: str) -> None:
+    assert check_upload(content, 1024)[0] == kind

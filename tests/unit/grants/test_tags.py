@@ -57,3 +57,23 @@ def test_awards_csv_cells_never_start_a_formula(tmp_path: Path) -> None:
     names = [r["Recipient Org:Name"] for r in rows]
     assert "'=HYPERLINK(\"http://evil.example\",\"x\")" in names
     assert all(not cell.startswith(("=", "+", "-", "@")) for r in rows for cell in r.values())
+
+
+def test_amendments_and_cancellations(tmp_path: Path) -> None:
+    engine = open_registry(f"sqlite:///{tmp_path / 'r.sqlite'}")
+    run_grants_demo(engine, DocumentStore(tmp_path / "documents"))
+    board = load_board(engine)
+    agreement = board.agreement("agr-kavir-data")
+    later = tuple(m.model_copy(update={"due_ms": m.due_ms + 86_400_000})
+                  for m in agreement.milestones)
+    process.sign(engine, agreement.model_copy(update={"milestones": later}), Author(),
+                 "pilot moved a day")
+    assert board_releases(engine, SETTINGS)[-1]["tag"] == ["contractAmendment"]
+    call = board.call("pardisan-datacentre")
+    process.put_call(engine, call.model_copy(update={"status": "cancelled"}), Author(),
+                     "the zone's data centre is not built")
+    last = board_releases(engine, SETTINGS)[-1]
+    assert last["tag"] == ["tenderCancellation"] and last["tender"]["status"] == "cancelled"
+    tags = {t for r in board_releases(engine, SETTINGS) for t in r["tag"]}
+    assert {"planning", "tender", "tenderUpdate", "award", "awardUpdate", "contract",
+            "implementation", "implementationUpdate"} <= tags
