@@ -22,12 +22,13 @@ def board_page(board: Board, settings: GrantSettings) -> dict[str, Any]:
     """The public board: calls, awards, agreements, payments, flags and figures."""
     now = now_ms()
     awards = [a for a in board.awards() if a.status == "active"]
-    by_place: dict[tuple[str, str], int] = defaultdict(int)
+    by_place: dict[tuple[str, str, str], int] = defaultdict(int)
     students = 0
     for award in awards:
         applicant = board.applicant(board.application(award.application_id).applicant_id)
         province = board.province_of_call(award.call_id)
-        by_place[(BY_CODE[province].name_en, applicant.zone or "")] += award.amount_rial
+        place = BY_CODE[province]
+        by_place[(place.name_fa, place.name_en, applicant.zone or "")] += award.amount_rial
         students += applicant.students or 0
     agreements = [(a, board.applicant_of_agreement(a), {r.milestone_id: r.decision for r in
                                                         board.reports(a.id)},
