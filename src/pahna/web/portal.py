@@ -10,6 +10,7 @@ from fastapi import Request
 from sqlalchemy import Engine
 
 from pahna.grants.board import BoardCache
+from pahna.grants.ocds.packages import PackageCache
 from pahna.parties import Producer
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
@@ -62,6 +63,8 @@ class Portal:
     secure_cookies: bool = False
     grants: BoardCache | None = None
     """The grant board, kept up to date from its history."""
+    open_data: PackageCache | None = None
+    """The board's OCDS packages, made once per revision."""
     sessions: dict[str, tuple[float, Account | None]] = field(default_factory=dict)
     """Session lookups held for SESSION_MEMO_S seconds (cleared at log-out)."""
 
@@ -71,7 +74,8 @@ class Portal:
         create_tables(engine)
         return cls(workspace, engine, Directory(engine), ClaimBook(engine),
                    SnapshotCache(workspace),
-                   LoginThrottle(), secure_cookies, BoardCache(engine))
+                   LoginThrottle(), secure_cookies, BoardCache(engine),
+                   PackageCache(engine, workspace.config.grants))
 
     @staticmethod
     def province(code: str) -> Province | None:

@@ -230,9 +230,12 @@ def test_writes_need_csrf_and_the_scope(own_client: TestClient) -> None:
 
 
 def test_releases_follow_portal_steps(own_client: TestClient) -> None:
+    before = own_client.get("/api/grants/releases.json").json()["releases"]
+    assert own_client.get("/api/grants/releases.json").json()["releases"] == before
     log_in(own_client, "rayan")
     apply(own_client)
     releases = own_client.get("/api/grants/releases.json").json()["releases"]
+    assert releases[:-1] == before and len(releases) == len(before) + 1
     last = releases[-1]
     assert last["ocid"] == "ocds-pahna0-qom-open" and last["tag"] == ["tenderUpdate"]
     assert last["bids"]["statistics"][0]["value"] == 1 and "details" not in last["bids"]

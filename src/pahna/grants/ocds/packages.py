@@ -5,6 +5,7 @@ handed out. Bulk files are cut per Jalali month of the releases' dates."""
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import Engine
 from pahna.calendar import JalaliMonth
 from pahna.errors import GrantNotFoundError
 from pahna.grants.config import GrantSettings
-from pahna.grants.history import revisions
+from pahna.grants.history import head_seq, revisions
 from pahna.grants.ocds.releases import all_releases, iso
 from pahna.grants.ocds.schema import extension_urls, patched_release_schema, validate
 
@@ -73,3 +74,41 @@ def months(releases: list[dict[str, Any]]) -> list[str]:
     found = {str(JalaliMonth.containing(int(datetime.fromisoformat(
         r["date"].replace("Z", "+00:00")).timestamp() * 1000))) for r in releases}
     return sorted(found)
+
+
+class PackageCache:
+    """The board's releases and packages as of its newest revision, computed once per
+    revision (a portal serves them to anyone, as often as asked)."""
+
+    def __init__(self, engine: Engine, settings: GrantSettings) -> None:
+        self.engine, self.settings = engine, settings
+        self._seq = -1
+        self._made: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _fresh(self) -> dict[str, Any]:
+        with self._lock:
+            seq = head_seq(self.engine)
+            if seq != self._seq:
+                self._made = {"releases": board_releases(self.engine, self.settings)}
+                self._seq = seq
+            return self._made
+
+    def releases(self) -> list[dict[str, Any]]:
+        return list(self._fresh()["releases"])
+
+    def package(self, name: str) -> dict[str, Any]:
+        """`releases.json`, `records.json` or `months/YYYY-MM.json`, made at most once."""
+        made = self._fresh()
+        with self._lock:
+            if name not in made:
+                made[name] = self._make(name, made["releases"])
+            return dict(made[name])
+
+    def _make(self, name: str, releases: list[dict[str, Any]]) -> dict[str, Any]:
+        if name == "records.json":
+            return record_package(releases, self.settings)
+        if name.startswith("months/"):
+            period = name.removeprefix("months/").removesuffix(".json")
+            return release_package(in_month(releases, period), self.settings, name)
+        return release_package(releases, self.settings)

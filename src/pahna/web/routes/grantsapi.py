@@ -9,12 +9,7 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import JSONResponse, Response
 
 from pahna.grants.giving import awards_csv
-from pahna.grants.ocds.packages import (
-    board_releases,
-    in_month,
-    record_package,
-    release_package,
-)
+from pahna.grants.ocds.packages import PackageCache, in_month
 from pahna.web import grantviews
 from pahna.web.grantdoors import GrantCaller, grant_door
 from pahna.web.portal import Portal, portal_of
@@ -33,29 +28,27 @@ def _json(data: Any, name: str) -> JSONResponse:
 @router.get("/releases.json")
 def releases(caller: Anyone, portal: PortalDep) -> JSONResponse:
     """A release package of every release the board has published."""
-    settings = portal.workspace.config.grants
-    return _json(release_package(board_releases(portal.engine, settings), settings),
-                 "releases.json")
+    return _json(open_data(portal).package("releases.json"), "releases.json")
 
 
 @router.get("/records.json")
 def records(caller: Anyone, portal: PortalDep) -> JSONResponse:
     """A record package: one record per call, compiled from its releases."""
-    settings = portal.workspace.config.grants
-    return _json(record_package(board_releases(portal.engine, settings), settings),
-                 "records.json")
+    return _json(open_data(portal).package("records.json"), "records.json")
 
 
 @router.get("/months/{period}.json")
 def month(caller: Anyone, portal: PortalDep,
           period: Annotated[str, Path(pattern=PERIOD_PATTERN)]) -> JSONResponse:
     """The releases dated in one Jalali month, as a release package (bulk download)."""
-    settings = portal.workspace.config.grants
-    chosen = in_month(board_releases(portal.engine, settings), period)
-    if not chosen:
+    cache = open_data(portal)
+    if not in_month(cache.releases(), period):
         raise Problem(404, f"no release in {period}")
-    name = f"months/{period}.json"
-    return _json(release_package(chosen, settings, name), f"{period}.json")
+    return _json(cache.package(f"months/{period}.json"), f"{period}.json")
+
+
+def open_data(portal: Portal) -> PackageCache:
+    return portal.open_data or PackageCache(portal.engine, portal.workspace.config.grants)
 
 
 @router.get("/awards.csv")
