@@ -36,6 +36,8 @@ criteria = [{id = "impact", name = "Impact", weight = 60},
 def test_demo_export_validate_verify(pahna_cli, tmp_path: Path) -> None:
     home = ["--home", str(tmp_path / "home")]
     assert "4 awards" in pahna_cli("grants", "demo", *home).stdout
+    again = pahna_cli("grants", "demo", *home, check=False)
+    assert again.returncode == 65 and "already holds records" in again.stderr
     out = tmp_path / "open-data"
     assert "34 releases" in pahna_cli("grants", "export", "--to", str(out), *home).stdout
     for name in ("releases.json", "records.json", "months/1404-07.json"):

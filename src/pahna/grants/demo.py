@@ -17,10 +17,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from pahna.calendar import JalaliMonth
+from pahna.errors import GrantRuleError
 from pahna.grants import process
 from pahna.grants.board import load_board
 from pahna.grants.documents import DocumentStore, attach
-from pahna.grants.history import Author
+from pahna.grants.history import Author, head_seq
 from pahna.grants.models import (
     Agreement,
     Applicant,
@@ -87,7 +88,10 @@ class Clock:
 
 def run_grants_demo(engine: Engine, store: DocumentStore) -> dict[str, int]:
     """Fill the board with the round above (proposals stored in `store`); returns how many
-    of each record the board holds."""
+    of each record the board holds. Refused on a board that already holds records."""
+    if head_seq(engine):
+        raise GrantRuleError("the grant board already holds records; the demo fills an "
+                             "empty one (use a new workspace)")
     if not any(z.id == ZONE.id for z in list_zones(engine)):
         with Session(engine) as session, session.begin():
             put_zone(session, ZONE, "grants-demo")
