@@ -51,7 +51,8 @@ def open_data(portal: Portal) -> PackageCache:
     return portal.open_data or PackageCache(portal.engine, portal.workspace.config.grants)
 
 
-@router.get("/awards.csv")
+@router.get("/awards.csv", response_class=Response,
+            responses={200: {"content": {"text/csv": {}}}})
 def awards(caller: Anyone, portal: PortalDep) -> Response:
     """Awards as a 360Giving-style CSV."""
     return Response(awards_csv(caller.board, portal.workspace.config.grants),
