@@ -1,7 +1,7 @@
 """`pahna grants ...` end to end through the real command: the demo round, its OCDS
 export validated offline, a broken file refused, tampering found by `verify`, a call
 imported from TOML, and an accepted milestone's tranche in the next payment batch, paid
-when the bank confirms its line (due again when the bank rejects it)."""
+when the bank confirms its line (a rejected line: tests/unit/grants/test_payments.py)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from pahna.grants import process
 from pahna.grants.board import load_board
 from pahna.grants.history import Author
 from pahna.grants.models import Report
-from pahna.grants.payments import due_tranches
 from pahna.registry.database import open_registry
 from pahna.workspace import Workspace
 
@@ -157,33 +156,3 @@ def test_an_accepted_tranche_goes_into_the_next_payment_batch(
     assert "paid in full" in pahna_cli("payments", "confirm", str(bank), *home).stdout
     assert load_board(engine).entry("payment", payment[2].id).last.revision == 2
 
-
-def test_a_tranche_the_bank_rejects_is_due_again(
-        workspace: Workspace, pahna_cli, tmp_path: Path) -> None:
-    build_month(workspace)
-    home = ["--home", str(workspace.home)]
-    tariff = tmp_path / "tariff.toml"
-    tariff.write_text(TARIFF, encoding="utf-8")
-    pahna_cli("tariff", "import", str(tariff), *home)
-    pahna_cli("settle", "finalize", "--period", PERIOD, *home)
-    pahna_cli("grants", "demo", *home)
-    engine = open_registry(workspace.registry_url)
-    key = process.report_id("agr-rayan-soft", "m3")
-    process.put_report(engine, Report(id=key, agreement_id="agr-rayan-soft",
-                                      milestone_id="m3", text="Roll-out done"), Author())
-    process.decide_report(engine, key, True, "all municipalities live", Author("web:qom"))
-    batch = tmp_path / "batch.csv"
-    pahna_cli("payments", "export", "--period", PERIOD, "--out", str(batch), *home)
-    reference = f"PAHNA-{PERIOD}-R1-pay-agr-rayan-soft-m3"
-    (line,) = [r for r in csv.DictReader(batch.open(encoding="utf-8"))
-               if r["reference"] == reference]
-    bank = tmp_path / "bank.csv"
-    bank.write_text(f"reference,amount,status\n{reference},{line['amount']},rejected\n",
-                    encoding="utf-8")
-    assert "lines still open or rejected" in pahna_cli("payments", "confirm", str(bank),
-                                                       *home).stdout
-    board = load_board(engine)
-    assert [p.status for p in board.payments("agr-rayan-soft")][-1] == "rejected"
-    assert [t.payment_id for t in due_tranches(board)] == ["pay-agr-rayan-soft-m3"]
-    paid = pahna_cli("settle", "pay", "--period", PERIOD, "--reference", "BANK-77", *home)
-    assert "0 grant tranches paid" in paid.stdout  # a rejected line stays rejected
