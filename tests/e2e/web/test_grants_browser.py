@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 from tests.e2e.web.conftest import LivePortal, pahna, serving
-from tests.e2e.web.test_web_browser import CHROMIUM, FLAGS, shot
+from tests.e2e.web.test_web_browser import shot
 from tests.ibans import iban_with_check_digits
 
 from pahna.calendar import jalali_date_text
@@ -62,16 +62,6 @@ def give_ibans(home: Path) -> None:
             iban = iban_with_check_digits(f"017{number:019d}")
             put_producer(session, replace(producer, iban=iban), "test")
     engine.dispose()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright import sync_api
-
-    with sync_api.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def open_as(browser, portal: LivePortal, username: str | None):  # type: ignore[no-untyped-def]
