@@ -8,10 +8,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from pahna.grants import process
-from pahna.grants.history import Author
 from pahna.grants.models import Agreement, Award, Call, Milestone, Programme
 from pahna.ids import check_id
 from pahna.registry.instants import parse_instant
@@ -19,7 +18,7 @@ from pahna.web import grantviews
 from pahna.web.permissions import Caller, allow
 from pahna.web.portal import Portal, portal_of
 from pahna.web.problems import Problem
-from pahna.web.routes.grants import milestone_of
+from pahna.web.routes.grants import author, back, milestone_of
 
 router = APIRouter(include_in_schema=False)
 PortalDep = Annotated[Portal, Depends(portal_of)]
@@ -34,14 +33,6 @@ Deciding = Annotated[Caller, allow(*OFFICERS, scope="grants:write", target="agre
 Text = Annotated[str, Form(max_length=5000)]
 Slug = Annotated[str, Form(max_length=64)]
 Title = Annotated[str, Form(max_length=300)]
-
-
-def author(caller: Caller) -> Author:
-    return Author(caller.actor, caller.credential)
-
-
-def back(path: str) -> Response:
-    return RedirectResponse(path, status_code=303)
 
 
 @router.post("/grants/provinces/{code}/programmes")
