@@ -4,7 +4,9 @@ confirmation of each line (ledger.payments keeps both).
 A batch also carries every grant tranche due (`pahna.grants.payments`: accepted
 milestones no batch carries yet), with the same IBAN check, the same reference format
 (`PAHNA-PERIOD-RN-pay-AGREEMENT-MILESTONE`) and the same confirmation import: the bank's
-`paid` marks the tranche paid, `rejected` makes it due again in a later batch.
+`paid` marks the tranche paid, `rejected` makes it due again in a later batch. A tranche
+is tied to its batch before the file is written; one tied to a batch that can no longer
+reach the bank (never exported, its revision no longer in force) is due again.
 
 Amounts come from the sealed final (its payable column: the positive balance of each
 active producer, docs/settlement.md); IBANs and statuses from the registry as it is when
@@ -17,12 +19,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from collections import Counter
 from pathlib import Path
 
 from pahna.calendar import JalaliMonth
 from pahna.errors import ImmutableStatementError, PaymentError, SettlementError
-from pahna.grants.board import load_board
+from pahna.grants.board import Board, load_board
 from pahna.grants.history import Author
 from pahna.grants.payments import Tranche, confirm_lines, due_tranches, record_batched
 from pahna.iban import iban_problem, normalize_iban
@@ -73,9 +76,30 @@ def _payable_lines(workspace: Workspace, ledger: Ledger, period: str, revision: 
              ln.name) for ln in payable]
 
 
+_BATCH = re.compile(r"^PAHNA-(\d{4}-\d{2})-R(\d+)$")
+
+
 def batch_name(period: str, revision: int) -> str:
     """The payment batch of a final revision, as grant payments name it."""
     return f"PAHNA-{period}-R{revision}"
+
+
+def _unsent_batches(ledger: Ledger, board: Board, batch: str) -> set[str]:
+    """`batch`, and the ledger batches grant payments were tied to that can never reach
+    the bank: never exported, of a revision no longer in force (voided, or an export
+    that stopped before its final existed). Their tranches are due again. A batch of a
+    revision in force is another export's (it holds its period's lock): never taken.
+    Batches not of the ledger's form (the demo's) are left alone."""
+    unsent = {batch}
+    for payment in board.payments():
+        match = _BATCH.match(payment.batch)
+        if payment.status != "batched" or match is None:
+            continue
+        period, revision = match.group(1), int(match.group(2))
+        if exported(ledger, period, revision) is None and (
+                ledger.active_revision(period) != revision):
+            unsent.add(payment.batch)
+    return unsent
 
 
 def _tranche_lines(tranches: list[Tranche], ledger: Ledger, period: str, revision: int,
@@ -121,11 +145,12 @@ def export_payments(workspace: Workspace, period: str, target: Path | None = Non
         settlement = from_document(record["settlement"])
         lines = _payable_lines(workspace, ledger, period, revision, settlement, actor)
         engine = open_registry(workspace.registry_url)
-        tranches = due_tranches(load_board(engine), batch_name(period, revision))
+        unsent = _unsent_batches(ledger, load_board(engine), batch_name(period, revision))
+        tranches = due_tranches(load_board(engine), unsent)
         lines += _tranche_lines(tranches, ledger, period, revision, settlement, actor)
         _one_reference_each(lines, period)
         # the tranches are tied to this batch first: no crash lets one into two batches
-        record_batched(engine, tranches, batch_name(period, revision), Author(actor))
+        record_batched(engine, tranches, batch_name(period, revision), Author(actor), unsent)
         text = payment_csv(lines, Currency(settlement.currency, settlement.minor_units))
         target = target or workspace.home / "exports" / period / f"payments-r{revision}.csv"
         write_atomic(target, text)

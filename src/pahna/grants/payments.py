@@ -1,12 +1,14 @@
 """Tranche payments through the ledger's payment batches (`pahna.payouts` does the
 wiring). `due_tranches` says what an accepted milestone makes payable (with each payee's
 IBAN checked by `pahna.iban`); `record_batched` records which batch carries each tranche
-(before the batch file is written, so a crash never lets a tranche into two batches);
+(before the batch file is written, so a crash never lets a tranche into two batches
+that both reach the bank);
 `confirm_lines` applies the bank's confirmation of a tranche's line: paid, or rejected,
 and then the tranche is due again in a later batch. A tranche is paid once."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -40,12 +42,12 @@ def payment_id(agreement_id: str, milestone_id: str) -> str:
     return f"pay-{agreement_id}-{milestone_id}"
 
 
-def due_tranches(board: Board, batch: str | None = None) -> list[Tranche]:
+def due_tranches(board: Board, unsent: Collection[str] = ()) -> list[Tranche]:
     """Accepted milestones whose tranche no batch carries yet (or only a line the bank
-    rejected), oldest acceptance first; with `batch`, also those recorded in that batch
-    and not yet paid (an export that stopped after recording them, run again)."""
+    rejected), oldest acceptance first; also those recorded in a batch of `unsent`, the
+    batches never handed to the bank (an export that stopped after recording them)."""
     batched = {(p.agreement_id, p.milestone_id) for p in board.payments()
-               if p.status == "paid" or (p.status == "batched" and p.batch != batch)}
+               if p.status == "paid" or (p.status == "batched" and p.batch not in unsent)}
     accepted = sorted((r for r in board.all(Report, "report") if r.decision == "accepted"),
                       key=lambda r: board.entry("report", r.id).last.seq)
     due = []
@@ -62,12 +64,12 @@ def due_tranches(board: Board, batch: str | None = None) -> list[Tranche]:
     return due
 
 
-def record_batched(engine: Engine, tranches: list[Tranche], batch: str, author: Author
-                   ) -> list[Payment]:
+def record_batched(engine: Engine, tranches: list[Tranche], batch: str, author: Author,
+                   unsent: Collection[str] = ()) -> list[Payment]:
     """Record that `batch` carries each tranche (call before the batch file is written:
     a tranche recorded in a batch is no longer due in any other)."""
     board = load_board(engine)
-    still_due = {t.payment_id for t in due_tranches(board, batch)}
+    still_due = {t.payment_id for t in due_tranches(board, {batch, *unsent})}
     held = {p.id: p for p in board.payments()}
     payments = []
     for tranche in tranches:

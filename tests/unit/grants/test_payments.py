@@ -35,7 +35,7 @@ def test_a_rejected_tranche_is_due_again_and_paid_once(tmp_path: Path) -> None:
 
     record_batched(engine, due, FIRST, Author())
     assert due_tranches(load_board(engine)) == []  # in one batch at a time
-    assert [t.payment_id for t in due_tranches(load_board(engine), FIRST)] == [M3]
+    assert [t.payment_id for t in due_tranches(load_board(engine), {FIRST})] == [M3]
     assert record_batched(engine, due, FIRST, Author())[0].batch == FIRST  # a rerun
     assert load_board(engine).entry("payment", M3).last.revision == 1  # adds nothing
 
