@@ -13,12 +13,14 @@ import csv
 import hashlib
 import io
 from pathlib import Path
+from typing import Any
 
 from pahna.calendar import JalaliMonth
 from pahna.errors import ImmutableStatementError, PaymentError, SettlementError
 from pahna.iban import iban_problem, normalize_iban
 from pahna.ledger.book import Ledger
 from pahna.ledger.durable import write_atomic
+from pahna.ledger.holds import hold_states
 from pahna.ledger.payments import (
     STATUSES,
     PaymentLine,
@@ -43,9 +45,11 @@ def _refuse(ledger: Ledger, period: str, attempt: str, actor: str, **details: ob
 
 
 def _payable_lines(workspace: Workspace, ledger: Ledger, period: str, revision: int,
-                   settlement: Settlement, actor: str) -> list[tuple[PaymentLine, str]]:
+                   settlement: Settlement, actor: str, scope: set[str] | None = None
+                   ) -> list[tuple[PaymentLine, str]]:
     producers = {p.id: p for p in list_producers(open_registry(workspace.registry_url))}
-    payable = [ln for ln in settlement.lines if ln.payable_minor > 0]
+    payable = [ln for ln in settlement.lines if ln.payable_minor > 0
+               and (scope is None or ln.producer_id in scope)]
     inactive = [f"{ln.producer_id} is {producers[ln.producer_id].status}" for ln in payable
                 if ln.producer_id in producers and producers[ln.producer_id].status != "active"]
     if inactive:
@@ -64,28 +68,49 @@ def _payable_lines(workspace: Workspace, ledger: Ledger, period: str, revision: 
              ln.name) for ln in payable]
 
 
+def _batch_scope(ledger: Ledger, period: str, record: dict[str, Any], actor: str
+                 ) -> tuple[int, set[str] | None]:
+    """(batch number, the producers it may pay; None: every line not held). The first
+    batch leaves held lines out; a later one holds the lines released since. Refused
+    (and logged): a paid revision, and one with nothing left to export."""
+    revision = int(record["revision"])
+    states = hold_states(ledger, period, revision, record)
+    done = exported(ledger, period, revision)
+    if ledger.paid(period, revision) is None and done is None:
+        return 1, {ln["producer_id"] for ln in record["settlement"]["lines"]
+                   if states.get(ln["producer_id"]) in (None, "released")}
+    what = "paid" if ledger.paid(period, revision) is not None else "exported"
+    paid_out = {line["producer_id"] for line in (done or {}).get("lines", ())}
+    released = {pid for pid, state in states.items()
+                if state == "released" and pid not in paid_out}
+    if what == "paid" or not released:
+        attempt = f"exporting revision {revision} for payment again (it was {what})"
+        _refuse(ledger, period, attempt, actor)
+        raise ImmutableStatementError(f"{period}: {attempt}; refused")
+    return int((done or {}).get("batches", 1)) + 1, released
+
+
 def export_payments(workspace: Workspace, period: str, target: Path | None = None,
                     actor: str = "cli") -> tuple[Path, list[PaymentLine], Settlement]:
-    """Write the final's payment batch (CSV) and record it; a revision already exported
-    or paid is refused (and the refusal logged)."""
+    """Write the final's payment batch (CSV) and record it. The first batch pays every
+    line that is not held; a later one pays the held lines a reviewer released since.
+    A revision paid, or with nothing left to export, is refused (and logged)."""
     period = str(JalaliMonth.parse(period))
     ledger = Ledger(workspace.home)
     with ledger.lock(period, "payments export"):
         record = ledger.final(period)
         revision = int(record["revision"])
-        for done, what in ((ledger.paid(period, revision), "paid"),
-                           (exported(ledger, period, revision), "exported")):
-            if done is not None:
-                attempt = f"exporting revision {revision} for payment again (it was {what})"
-                _refuse(ledger, period, attempt, actor)
-                raise ImmutableStatementError(f"{period}: {attempt}; refused")
+        number, scope = _batch_scope(ledger, period, record, actor)
         settlement = from_document(record["settlement"])
-        lines = _payable_lines(workspace, ledger, period, revision, settlement, actor)
+        lines = [(line, name) for line, name in _payable_lines(
+            workspace, ledger, period, revision, settlement, actor, scope)]
         text = payment_csv(lines, Currency(settlement.currency, settlement.minor_units))
-        target = target or workspace.home / "exports" / period / f"payments-r{revision}.csv"
+        suffix = "" if number == 1 else f"-b{number}"
+        target = target or (workspace.home / "exports" / period /
+                            f"payments-r{revision}{suffix}.csv")
         write_atomic(target, text)
         record_export(ledger, period, revision, [line for line, _ in lines],
-                      hashlib.sha256(text.encode("utf-8")).hexdigest(), actor)
+                      hashlib.sha256(text.encode("utf-8")).hexdigest(), actor, number)
     return target, [line for line, _ in lines], settlement
 
 

@@ -16,6 +16,14 @@ from pahna.aggregate.queries import (
     usage_schema,
     usage_sql,
 )
+from pahna.aggregate.signals import (
+    SIGNAL_INPUT_COLUMNS,
+    SIGNAL_ROWS_SCHEMA,
+    SIGNAL_SCHEMAS,
+    SignalRules,
+    signal_queries,
+    signal_rows,
+)
 from pahna.errors import CounterOverflowError, EngineError
 
 __all__ = ["MAX_FLOW_MS", "DuckDbEngine"]
@@ -48,6 +56,47 @@ class DuckDbEngine:
             raise EngineError(f"duckdb: usage for {query.period}: {exc}") from exc
         finally:
             con.close()
+
+    def signals(self, files: list[Path], query: UsageQuery, rules: SignalRules,
+                min_repeats: int) -> dict[str, pa.Table]:
+        """The rows are kept in a temporary table (spilled past the memory limit), read
+        once, and summed by each query."""
+        con = duckdb.connect()
+        try:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            rows = pa.RecordBatchReader.from_batches(
+                SIGNAL_ROWS_SCHEMA, self._signal_rows(con, files, query, rules))
+            agg = con.cursor()
+            agg.register("signal_rows_in", rows)
+            agg.execute("CREATE TEMP TABLE signal_rows AS SELECT * FROM signal_rows_in")
+            return {name: agg.sql(sql).to_arrow_table().cast(SIGNAL_SCHEMAS[name])
+                    for name, sql in signal_queries(query, "signal_rows", min_repeats).items()}
+        except (duckdb.ConversionException, duckdb.OutOfRangeException) as exc:
+            raise CounterOverflowError(
+                f"{query.period}: an integrity sum of bytes does not fit 64 bits, so the "
+                "store holds an absurd counter: find its batch with `pahna store batches` "
+                f"and take it out with `pahna store retract` (duckdb: {exc})") from exc
+        except duckdb.Error as exc:
+            raise EngineError(f"duckdb: integrity signals for {query.period}: {exc}") from exc
+        finally:
+            con.close()
+
+    def _signal_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path],
+                     query: UsageQuery, rules: SignalRules) -> Iterator[pa.RecordBatch]:
+        for batch in self._scan(con, files, query, SIGNAL_INPUT_COLUMNS):
+            yield signal_rows(batch, rules)
+
+    def _scan(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
+              columns: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
+        if not files:
+            return
+        scan = con.cursor().sql(
+            f"SELECT {', '.join(columns)} FROM read_parquet(?) WHERE {scan_predicate(query)}",
+            params=[[str(f) for f in files]],
+        )
+        for batch in scan.to_arrow_reader(BATCH_ROWS):
+            if batch.num_rows:
+                yield batch
 
     def _rows(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
               rules: Rules) -> Iterator[pa.RecordBatch]:
