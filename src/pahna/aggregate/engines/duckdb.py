@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -38,22 +39,30 @@ class DuckDbEngine:
         self.memory_limit = memory_limit
 
     def usage(self, files: list[Path], query: UsageQuery, rules: Rules) -> pa.Table:
-        con = duckdb.connect()
-        try:
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+        with self._connection(query, "usage", "a sum of bytes or packets") as con:
             rows = pa.RecordBatchReader.from_batches(
                 ROWS_SCHEMA, self._rows(con, files, query, rules))
             agg = con.cursor()
             agg.register("usage_rows", rows)
             return agg.sql(usage_sql(query, "usage_rows")).to_arrow_table().cast(
                 usage_schema(query))
+
+    @contextmanager
+    def _connection(self, query: UsageQuery, what: str, sums: str
+                    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection under the memory limit; DuckDB's errors as pahna's, an overflow
+        of `sums` naming the way out."""
+        con = duckdb.connect()
+        try:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            yield con
         except (duckdb.ConversionException, duckdb.OutOfRangeException) as exc:
             raise CounterOverflowError(
-                f"{query.period}: a sum of bytes or packets does not fit 64 bits, so the "
+                f"{query.period}: {sums} does not fit 64 bits, so the "
                 "store holds an absurd counter: find its batch with `pahna store batches` "
                 f"and take it out with `pahna store retract` (duckdb: {exc})") from exc
         except duckdb.Error as exc:
-            raise EngineError(f"duckdb: usage for {query.period}: {exc}") from exc
+            raise EngineError(f"duckdb: {what} for {query.period}: {exc}") from exc
         finally:
             con.close()
 
@@ -61,9 +70,7 @@ class DuckDbEngine:
                 min_repeats: int) -> dict[str, pa.Table]:
         """The rows are kept in a temporary table (spilled past the memory limit), read
         once, and summed by each query."""
-        con = duckdb.connect()
-        try:
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+        with self._connection(query, "integrity signals", "an integrity sum of bytes") as con:
             rows = pa.RecordBatchReader.from_batches(
                 SIGNAL_ROWS_SCHEMA, self._signal_rows(con, files, query, rules))
             agg = con.cursor()
@@ -71,15 +78,6 @@ class DuckDbEngine:
             agg.execute("CREATE TEMP TABLE signal_rows AS SELECT * FROM signal_rows_in")
             return {name: agg.sql(sql).to_arrow_table().cast(SIGNAL_SCHEMAS[name])
                     for name, sql in signal_queries(query, "signal_rows", min_repeats).items()}
-        except (duckdb.ConversionException, duckdb.OutOfRangeException) as exc:
-            raise CounterOverflowError(
-                f"{query.period}: an integrity sum of bytes does not fit 64 bits, so the "
-                "store holds an absurd counter: find its batch with `pahna store batches` "
-                f"and take it out with `pahna store retract` (duckdb: {exc})") from exc
-        except duckdb.Error as exc:
-            raise EngineError(f"duckdb: integrity signals for {query.period}: {exc}") from exc
-        finally:
-            con.close()
 
     def _signal_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path],
                      query: UsageQuery, rules: SignalRules) -> Iterator[pa.RecordBatch]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,40 +68,37 @@ SPARK_SIGNAL_SCHEMA = pa.schema([(f.name, spark_arrow_type(f.type))
 SIGNAL_DDL = ", ".join(f"{f.name} {_ddl_type(f.type)}" for f in SPARK_SIGNAL_SCHEMA)
 
 
+def _through(batches: Iterator[pa.RecordBatch], rules: Any, columns: tuple[str, ...],
+             run: Callable[[pa.RecordBatch, Any], pa.RecordBatch], schema: pa.Schema
+             ) -> Iterator[pa.RecordBatch]:
+    """mapInArrow's body: Spark's flow batches (cast back to the flow schema's types)
+    through `run` with the broadcast `rules`, out as batches of `schema`."""
+    value = getattr(rules, "value", rules)
+    flow_types = {name: FLOW_SCHEMA.field(name).type for name in columns}
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        flows = pa.RecordBatch.from_arrays(
+            [batch.column(name).cast(flow_types[name]) for name in columns],
+            names=list(columns))
+        rows = run(flows, value)
+        yield pa.RecordBatch.from_arrays(
+            [rows.column(f.name).cast(f.type) for f in schema], schema=schema)
+
+
 def kernel_batches(batches: Iterator[pa.RecordBatch], rules: Any) -> Iterator[pa.RecordBatch]:
     """mapInArrow body: Spark's flow batches -> the kernel -> Spark's row batches.
 
     `rules` is a Spark broadcast of a Rules (or a Rules itself, outside Spark).
     """
-    value: Rules = getattr(rules, "value", rules)
-    flow_types = {name: FLOW_SCHEMA.field(name).type for name in INPUT_COLUMNS}
-    for batch in batches:
-        if not batch.num_rows:
-            continue
-        flows = pa.RecordBatch.from_arrays(
-            [batch.column(name).cast(flow_types[name]) for name in INPUT_COLUMNS],
-            names=list(INPUT_COLUMNS))
-        rows = usage_rows(flows, value)
-        yield pa.RecordBatch.from_arrays(
-            [rows.column(f.name).cast(f.type) for f in SPARK_ROWS_SCHEMA],
-            schema=SPARK_ROWS_SCHEMA)
+    yield from _through(batches, rules, INPUT_COLUMNS, usage_rows, SPARK_ROWS_SCHEMA)
 
 
 def signal_batches(batches: Iterator[pa.RecordBatch], rules: Any
                    ) -> Iterator[pa.RecordBatch]:
     """mapInArrow body for integrity: Spark's flow batches -> signal rows."""
-    value: SignalRules = getattr(rules, "value", rules)
-    flow_types = {name: FLOW_SCHEMA.field(name).type for name in SIGNAL_INPUT_COLUMNS}
-    for batch in batches:
-        if not batch.num_rows:
-            continue
-        flows = pa.RecordBatch.from_arrays(
-            [batch.column(name).cast(flow_types[name]) for name in SIGNAL_INPUT_COLUMNS],
-            names=list(SIGNAL_INPUT_COLUMNS))
-        rows = signal_rows(flows, value)
-        yield pa.RecordBatch.from_arrays(
-            [rows.column(f.name).cast(f.type) for f in SPARK_SIGNAL_SCHEMA],
-            schema=SPARK_SIGNAL_SCHEMA)
+    yield from _through(batches, rules, SIGNAL_INPUT_COLUMNS, signal_rows,
+                        SPARK_SIGNAL_SCHEMA)
 
 
 def spark_session(settings: SparkSettings) -> SparkSession:
