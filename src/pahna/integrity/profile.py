@@ -4,10 +4,13 @@
                        quiet ones as 0): near 1 for a flat 24/7 pull, far below for people
     daily_correlation  Pearson correlation of the producer's bytes per hour of the day
                        (Tehran time) with the national profile (every producer's)
-    change_points      step changes in daily bytes: the weekly cycle is taken out by a
-                       robust seasonal decomposition (statsmodels STL, period 7 days),
-                       the rest, over its mean, is cut by PELT (ruptures, l2 cost)
-    step_ratio         the largest rise at a change point: mean daily bytes after it over
+    change_points      step changes in the daily level (the mean of the day's hours
+                       without its 3 busiest and 3 quietest, so a few huge transfers do
+                       not make a step), over its mean, divided by the weekly cycle
+                       (each weekday's median), is cut by PELT (ruptures, l2 cost) with
+                       a penalty of PELT_PENALTY x the day-to-day noise variance (MAD of
+                       differences) x ln(days)
+    step_ratio         the largest rise at a change point: mean daily level after it over
                        the mean before it (1 without change points)
 """
 
@@ -20,10 +23,14 @@ import numpy as np
 from pahna.settle.pricing import tehran_minutes
 
 HOUR_MS = 3_600_000
-PELT_PENALTY = 0.3
-"""PELT's penalty per change point, on daily bytes over their mean: a split must explain
-more than this much squared deviation (a 40% step over half a month explains about 1.2;
-day-to-day noise of 6% about 0.01)."""
+PELT_PENALTY = 5.0
+"""PELT's penalty per change point, in units of the day-to-day noise variance times
+ln(days). On synthetic months with 3% daily noise and a weekly cycle (40 seeds), 5 cut
+2 of 40 steady months and found every step of +10%, +20% and +50% half way through."""
+MIN_NOISE = 0.01
+"""The least noise assumed (of the level over its mean), so a perfectly even series is
+not cut at every wobble of its last digits."""
+TRIM_HOURS = 0.125
 MIN_SEGMENT_DAYS = 3
 SEASON_DAYS = 7
 
@@ -69,33 +76,50 @@ def daily_correlation(hourly: np.ndarray, national: np.ndarray, month_start_ms: 
     return rounded(float(np.corrcoef(own, national)[0, 1]))
 
 
-def daily_volume(hourly: np.ndarray) -> np.ndarray:
-    """Bytes per day of the month (the month starts at Tehran midnight: 24 hours a day)."""
+def daily_level(hourly: np.ndarray) -> np.ndarray:
+    """Each day's level: the mean of its 24 hours without the 3 busiest and the 3
+    quietest (scipy's trimmed mean; the month starts at Tehran midnight)."""
+    from scipy.stats import trim_mean
+
     days = len(hourly) // 24
-    return hourly[:days * 24].reshape(days, 24).sum(axis=1).astype(np.float64)
+    hours = hourly[:days * 24].reshape(days, 24).astype(np.float64)
+    return np.asarray(trim_mean(hours, TRIM_HOURS, axis=1), dtype=np.float64)
 
 
-def deseasonalised(daily: np.ndarray) -> np.ndarray:
-    """Daily bytes over their mean, less the weekly cycle (robust STL)."""
-    from statsmodels.tsa.seasonal import STL
+def noise(series: np.ndarray) -> float:
+    """Robust day-to-day noise of a series: the MAD of its differences as a standard
+    deviation (1.4826 MAD / sqrt 2, scipy), which one step barely moves."""
+    from scipy.stats import median_abs_deviation
 
+    steps = np.diff(series)
+    return max(float(median_abs_deviation(steps, scale="normal")) / math.sqrt(2), MIN_NOISE)
+
+
+def weekly_adjusted(daily: np.ndarray) -> np.ndarray:
+    """The daily level over its mean, divided by the weekly cycle: each weekday's median
+    level over the mean of the seven (a robust seasonal profile; weekdays with no
+    traffic are left as they are)."""
     level = daily / daily.mean()
-    if len(level) < 2 * SEASON_DAYS + 1:
+    weekday = np.arange(len(level)) % SEASON_DAYS
+    profile = np.array([np.median(level[weekday == k]) for k in range(SEASON_DAYS)])
+    if profile.mean() <= 0:
         return level
-    fitted = STL(level, period=SEASON_DAYS, robust=True).fit()
-    return np.asarray(level - fitted.seasonal, dtype=np.float64)
+    profile = profile / profile.mean()
+    return np.where(profile[weekday] > 0, level / np.where(profile[weekday] > 0,
+                                                           profile[weekday], 1), level)
 
 
 def change_points(hourly: np.ndarray) -> tuple[int, float]:
-    """(number of change points, the largest rise at one) in daily bytes."""
-    daily = daily_volume(hourly)
+    """(number of change points, the largest rise at one) in the daily level."""
+    daily = daily_level(hourly)
     if len(daily) < 2 * MIN_SEGMENT_DAYS or daily.mean() <= 0:
         return 0, 1.0
     import ruptures
 
-    series = deseasonalised(daily)
+    series = weekly_adjusted(daily)
+    penalty = PELT_PENALTY * noise(series) ** 2 * math.log(len(series))
     ends = ruptures.Pelt(model="l2", min_size=MIN_SEGMENT_DAYS, jump=1).fit(
-        series.reshape(-1, 1)).predict(pen=PELT_PENALTY)
+        series.reshape(-1, 1)).predict(pen=penalty)
     cuts = [int(e) for e in ends[:-1]]
     bounds = [0, *cuts, len(daily)]
     rises = [daily[b:c].mean() / daily[a:b].mean()

@@ -73,9 +73,17 @@ def test_a_steady_month_has_no_change_point(seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(5))
-def test_a_step_up_mid_month_is_found(seed: int) -> None:
+@pytest.mark.parametrize("step", [1.2, 1.5])
+def test_a_step_up_mid_month_is_found(seed: int, step: float) -> None:
     daily = weekly(DAYS, np.random.default_rng(seed))
-    daily[15:] *= 1.5
+    daily[15:] *= step
     count, rise = change_points(hourly_from(daily))
     assert count == 1
-    assert 1.4 < rise < 1.6
+    assert step - 0.1 < rise < step + 0.1
+
+
+def test_a_few_huge_hours_do_not_make_a_step() -> None:
+    hourly = hourly_from(weekly(DAYS, np.random.default_rng(9)))
+    hourly[24 * 20 + 3] *= 50  # one hour of one day, fifty times its size
+    hourly[24 * 21 + 4] *= 50
+    assert change_points(hourly) == (0, 1.0)
