@@ -3,14 +3,16 @@
 `signal_rows` takes an Arrow batch of raw flows and returns one row per (flow, 5-minute
 bin) piece of every attributed flow, as `kernel.usage_rows` does (the same attribution,
 metering points, traffic class and spreading), plus what integrity asks of the client
-side: the client network (/24 of IPv4, /48 of IPv6), the producer that claims the client
-address (itself, another producer, or none), whether the client is in hosting space,
-and the flow's raw size. `SIGNAL_QUERIES` sums those rows; DuckDB and Spark run the same
-text over the same rows, so they give the same integers (tests/unit/aggregate).
+side: the client network (/24 of IPv4, /48 of IPv6, as one int64 key), the producer that
+claims the client address (itself, another producer, or none), whether the client is in
+hosting space, and the flow's raw size. `signal_queries` sums those rows; DuckDB and
+Spark run the same text over the same rows, and `named` puts names on the codes and
+orders the result, so both give the same tables (tests/unit/aggregate).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +23,6 @@ from pahna.aggregate.queries import UsageQuery
 from pahna.attribute.addresses import address_matrix
 from pahna.attribute.bins import spread_bins
 from pahna.attribute.hosting import HostingIndex
-from pahna.intake.records import binary16_array
 from pahna.schema import TRAFFIC_CLASSES
 
 SIGNAL_INPUT_COLUMNS = ("src_addr", "dst_addr", "start_ms", "end_ms", "bytes", "packets",
@@ -29,18 +30,21 @@ SIGNAL_INPUT_COLUMNS = ("src_addr", "dst_addr", "start_ms", "end_ms", "bytes", "
                         "src_as", "dst_as")
 
 SIGNAL_ROWS_SCHEMA = pa.schema([
-    ("producer_id", pa.string()),
-    ("traffic_class", pa.string()),
+    ("producer_id", pa.int32()),
+    ("traffic_class", pa.int32()),
     ("bin_start_ms", pa.int64()),
-    ("client_net", pa.binary()),
-    ("peer_id", pa.string()),
+    ("client_net", pa.int64()),
+    ("peer_id", pa.int32()),
     ("hosting", pa.bool_()),
     ("flow_bytes", pa.uint64()),
     ("first_piece", pa.int64()),
     ("bytes", pa.uint64()),
     ("sampling_rate", pa.uint32()),
 ])
-"""Unscaled bytes per piece; `peer_id` is null when no producer claims the client."""
+"""Unscaled bytes per piece. Producers (the flow's and the client's, null when no producer
+claims the client) are indices into the rules' owners and classes into TRAFFIC_CLASSES:
+integers sum and group much faster than strings; `named` turns the sums' codes into
+names."""
 
 
 @dataclass(frozen=True)
@@ -52,13 +56,25 @@ class SignalRules:
     hosting: HostingIndex
 
 
+V4_NETWORKS = 1 << 48
+"""Client network keys: an IPv6 /48 is its 48 bits; an IPv4 /24 is V4_NETWORKS + its 24."""
+
+
 def client_networks(addresses: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """(n, 16) uint8: each address cut to its client network, /24 (IPv4) or /48 (IPv6)."""
-    matrix = address_matrix(addresses).copy()
+    """int64: each address's client network, /24 (IPv4) or /48 (IPv6), as one key."""
+    matrix = address_matrix(addresses)
     v4 = (matrix[:, :10] == 0).all(axis=1) & (matrix[:, 10] == 255) & (matrix[:, 11] == 255)
-    matrix[v4, 15] = 0
-    matrix[~v4, 6:] = 0
-    return matrix
+    weights = np.array([1 << 40, 1 << 32, 1 << 24, 1 << 16, 1 << 8, 1], np.int64)
+    v6_key = matrix[:, :6].astype(np.int64) @ weights
+    v4_key = V4_NETWORKS + matrix[:, 12:15].astype(np.int64) @ weights[3:]
+    return np.where(v4, v4_key, v6_key)
+
+
+def network_text(key: int) -> str:
+    """A client network key as text: '2.176.1.0/24' or '2a01:5ec0:1::/48'."""
+    if key >= V4_NETWORKS:
+        return f"{ipaddress.IPv4Address((key - V4_NETWORKS) << 8)}/24"
+    return f"{ipaddress.IPv6Address(key << 80)}/48"
 
 
 def _metered(batch: pa.RecordBatch, rules: Rules, owner: np.ndarray, start: np.ndarray
@@ -93,16 +109,14 @@ def signal_rows(batch: pa.RecordBatch, signal_rules: SignalRules) -> pa.RecordBa
     rows, bins, (spread,) = spread_bins(start, end, [raw])
     first = np.ones(len(rows), dtype=np.int64)
     first[1:] = rows[1:] != rows[:-1]
-    owners = pa.array(rules.claims.owners or [""], pa.string())
-    nets = client_networks(dst)[rows]
     peers = peer[rows]
     sampling = batch.column("sampling_rate").to_numpy(zero_copy_only=False)[rows]
     return pa.RecordBatch.from_arrays([
-        owners.take(pa.array(owner[rows], pa.int32())),
-        pa.array(TRAFFIC_CLASSES, pa.string()).take(pa.array(klass[rows], pa.int32())),
+        pa.array(owner[rows], pa.int32()),
+        pa.array(klass[rows], pa.int32()),
         pa.array(bins, pa.int64()),
-        binary16_array(nets).cast(pa.binary()),
-        owners.take(pa.array(np.maximum(peers, 0), pa.int32(), mask=peers < 0)),
+        pa.array(client_networks(dst)[rows], pa.int64()),
+        pa.array(peers, pa.int32(), mask=peers < 0),
         pa.array(hosting[rows], pa.bool_()),
         pa.array(raw[rows], pa.uint64()),
         pa.array(first, pa.int64()),
@@ -115,7 +129,7 @@ SCALED = "SUM(bytes * GREATEST(sampling_rate, 1))"
 
 
 def signal_queries(query: UsageQuery, table: str, min_repeats: int) -> dict[str, str]:
-    """SQL over signal rows, by name. Every result is ordered by all its keys.
+    """SQL over signal rows, by name (codes, not names: see `named`).
 
     networks   bytes per (producer, client network)
     peers      bytes per (producer, producer claiming the client), itself included
@@ -129,26 +143,41 @@ def signal_queries(query: UsageQuery, table: str, min_repeats: int) -> dict[str,
     total = f"CAST({SCALED} AS BIGINT) AS bytes"
     return {
         "networks": f"SELECT producer_id, client_net, {total} FROM {table} {where} "
-                    "GROUP BY producer_id, client_net ORDER BY producer_id, client_net",
+                    "GROUP BY producer_id, client_net",
         "peers": f"SELECT producer_id, peer_id, {total} FROM {table} {where} "
-                 "AND peer_id IS NOT NULL GROUP BY producer_id, peer_id "
-                 "ORDER BY producer_id, peer_id",
+                 "AND peer_id IS NOT NULL GROUP BY producer_id, peer_id",
         "excludable": f"SELECT producer_id, traffic_class, bin_start_ms, peer_id, hosting, "
                       f"{total} FROM {table} {where} AND (peer_id IS NOT NULL OR hosting) "
-                      "GROUP BY producer_id, traffic_class, bin_start_ms, peer_id, hosting "
-                      "ORDER BY producer_id, traffic_class, bin_start_ms, peer_id NULLS "
-                      "FIRST, hosting",
+                      "GROUP BY producer_id, traffic_class, bin_start_ms, peer_id, hosting",
         "repeats": "SELECT producer_id, CAST(SUM(bytes) AS BIGINT) AS bytes FROM ("
                    "SELECT producer_id, CAST(SUM(flow_bytes * GREATEST(sampling_rate, 1)) "
                    f"AS BIGINT) AS bytes FROM {table} {where} AND first_piece = 1 "
                    "GROUP BY producer_id, client_net, flow_bytes "
                    f"HAVING COUNT(*) >= {int(min_repeats)}) AS repeated "
-                   "GROUP BY producer_id ORDER BY producer_id",
+                   "GROUP BY producer_id",
     }
 
 
+def named(name: str, sums: pa.Table, owners: list[str]) -> pa.Table:
+    """A query's result with names for codes, ordered by all its keys (null peers
+    last): the same table whichever engine summed it."""
+    schema = SIGNAL_SCHEMAS[name]
+    names = {"producer_id": pa.array(owners or [""], pa.string()),
+             "peer_id": pa.array(owners or [""], pa.string()),
+             "traffic_class": pa.array(TRAFFIC_CLASSES, pa.string())}
+    columns = []
+    for field in schema:
+        column = sums.column(field.name)
+        if field.name in names:
+            column = names[field.name].take(column.cast(pa.int32()))
+        columns.append(column.cast(field.type))
+    table = pa.Table.from_arrays(columns, schema=schema)
+    keys = [(f.name, "ascending") for f in schema if f.name != "bytes"]
+    return table.sort_by(keys) if table.num_rows else table
+
+
 SIGNAL_SCHEMAS = {
-    "networks": pa.schema([("producer_id", pa.string()), ("client_net", pa.binary()),
+    "networks": pa.schema([("producer_id", pa.string()), ("client_net", pa.int64()),
                            ("bytes", pa.int64())]),
     "peers": pa.schema([("producer_id", pa.string()), ("peer_id", pa.string()),
                         ("bytes", pa.int64())]),

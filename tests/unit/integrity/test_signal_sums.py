@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 
 import pyarrow as pa
 from tests.unit.integrity.conftest import QUERY, signal_rules
 
 from pahna.aggregate.engines import get_engine
-
-
-def network_text(key: bytes) -> str:
-    address = ipaddress.IPv6Address(key)
-    return str(address.ipv4_mapped or address)
+from pahna.aggregate.signals import network_text
 
 
 def sums(files: list[Path], min_repeats: int = 3) -> dict[str, pa.Table]:
@@ -26,11 +21,11 @@ def test_bytes_per_client_network_are_cut_at_24_and_scaled(month_files: list[Pat
         table["producer_id"].to_pylist(), table["client_net"].to_pylist(),
         table["bytes"].to_pylist(), strict=True)}
     assert got == {
-        ("alpha", "2.176.1.0"): 2000, ("alpha", "5.112.3.0"): 2000,
-        ("alpha", "10.1.9.0"): 500, ("alpha", "10.2.0.0"): 300,
-        ("alpha", "198.51.100.0"): 300, ("alpha", "203.0.113.0"): 200,
-        ("beta", "10.1.0.0"): 150, ("beta", "2.176.2.0"): 850,
-        ("gamma", "2.176.3.0"): 800}
+        ("alpha", "2.176.1.0/24"): 2000, ("alpha", "5.112.3.0/24"): 2000,
+        ("alpha", "10.1.9.0/24"): 500, ("alpha", "10.2.0.0/24"): 300,
+        ("alpha", "198.51.100.0/24"): 300, ("alpha", "203.0.113.0/24"): 200,
+        ("beta", "10.1.0.0/24"): 150, ("beta", "2.176.2.0/24"): 850,
+        ("gamma", "2.176.3.0/24"): 800}
     assert table["producer_id"].to_pylist() == sorted(table["producer_id"].to_pylist())
 
 
@@ -56,6 +51,21 @@ def test_repeated_sizes_count_from_the_threshold(month_files: list[Path]) -> Non
         {"producer_id": "alpha", "bytes": 2300},  # + the two 1,000-byte flows to 2.176.1/24
         {"producer_id": "gamma", "bytes": 800}]
     assert sums(month_files, 4)["repeats"].num_rows == 0
+
+
+def test_client_network_keys_cut_both_families() -> None:
+    import pyarrow as pa
+
+    from pahna.aggregate.signals import client_networks
+    from pahna.schema import address_to_bytes
+
+    addresses = pa.array([address_to_bytes(a) for a in (
+        "2.176.1.5", "2.176.1.250", "2.176.2.1", "2a01:5ec0:1:ff::1", "2a01:5ec0:1::9",
+        "2a01:5ec0:2::1")], pa.binary(16))
+    keys = client_networks(addresses).tolist()
+    assert [network_text(k) for k in keys] == [
+        "2.176.1.0/24", "2.176.1.0/24", "2.176.2.0/24", "2a01:5ec0:1::/48",
+        "2a01:5ec0:1::/48", "2a01:5ec0:2::/48"]
 
 
 def test_no_files_gives_empty_sums() -> None:

@@ -20,8 +20,8 @@ from pahna.aggregate.queries import (
 from pahna.aggregate.signals import (
     SIGNAL_INPUT_COLUMNS,
     SIGNAL_ROWS_SCHEMA,
-    SIGNAL_SCHEMAS,
     SignalRules,
+    named,
     signal_queries,
     signal_rows,
 )
@@ -76,7 +76,8 @@ class DuckDbEngine:
             agg = con.cursor()
             agg.register("signal_rows_in", rows)
             agg.execute("CREATE TEMP TABLE signal_rows AS SELECT * FROM signal_rows_in")
-            return {name: agg.sql(sql).to_arrow_table().cast(SIGNAL_SCHEMAS[name])
+            owners = rules.rules.claims.owners
+            return {name: named(name, agg.sql(sql).to_arrow_table(), owners)
                     for name, sql in signal_queries(query, "signal_rows", min_repeats).items()}
 
     def _signal_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path],

@@ -28,8 +28,8 @@ from pahna.aggregate.queries import UsageQuery, scan_predicate, usage_schema, us
 from pahna.aggregate.signals import (
     SIGNAL_INPUT_COLUMNS,
     SIGNAL_ROWS_SCHEMA,
-    SIGNAL_SCHEMAS,
     SignalRules,
+    named,
     signal_queries,
     signal_rows,
 )
@@ -55,7 +55,7 @@ def scan_columns(columns: tuple[str, ...] = INPUT_COLUMNS) -> list[str]:
 
 def _ddl_type(arrow_type: pa.DataType) -> str:
     names = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int",
-             pa.binary(): "binary", pa.bool_(): "boolean"}
+             pa.bool_(): "boolean"}
     if arrow_type not in names:
         raise EngineError(f"spark: no mapping for Arrow type {arrow_type}")
     return names[arrow_type]
@@ -179,7 +179,8 @@ class SparkEngine:
         view = f"signal_rows_{uuid.uuid4().hex}"
         rows.createOrReplaceTempView(view)
         try:
-            return {name: spark.sql(sql).toArrow().cast(SIGNAL_SCHEMAS[name])
+            owners = rules.rules.claims.owners
+            return {name: named(name, spark.sql(sql).toArrow(), owners)
                     for name, sql in signal_queries(query, view, min_repeats).items()}
         finally:
             spark.catalog.dropTempView(view)
