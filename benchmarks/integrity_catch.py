@@ -57,7 +57,7 @@ above = "0.05"
 
 [[integrity.holds]]
 signal = "flatness"
-score_above = "3.5"
+above = "0.02"
 
 [[integrity.holds]]
 signal = "top10_share"
@@ -65,7 +65,7 @@ score_above = "3.5"
 
 [[integrity.holds]]
 signal = "step_ratio"
-above = "1.15"
+above = "1.3"
 """
 TARIFF = f"""\
 id = "bench-integrity"

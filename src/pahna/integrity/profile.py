@@ -109,8 +109,11 @@ def weekly_adjusted(daily: np.ndarray) -> np.ndarray:
                                                            profile[weekday], 1), level)
 
 
-def change_points(hourly: np.ndarray) -> tuple[int, float]:
-    """(number of change points, the largest rise at one) in the daily level."""
+def change_points(hourly: np.ndarray, explained: frozenset[int] = frozenset()
+                  ) -> tuple[int, float]:
+    """(number of change points, the largest rise at one) in the daily level. A cut
+    within two days of a day in `explained` (a claim on the producer's addresses began or
+    ended then) is a change of ownership, not of traffic: it is left out."""
     daily = daily_level(hourly)
     if len(daily) < 2 * MIN_SEGMENT_DAYS or daily.mean() <= 0:
         return 0, 1.0
@@ -120,7 +123,8 @@ def change_points(hourly: np.ndarray) -> tuple[int, float]:
     penalty = PELT_PENALTY * noise(series) ** 2 * math.log(len(series))
     ends = ruptures.Pelt(model="l2", min_size=MIN_SEGMENT_DAYS, jump=1).fit(
         series.reshape(-1, 1)).predict(pen=penalty)
-    cuts = [int(e) for e in ends[:-1]]
+    cuts = [int(e) for e in ends[:-1]
+            if not explained & set(range(int(e) - 2, int(e) + 3))]
     bounds = [0, *cuts, len(daily)]
     rises = [daily[b:c].mean() / daily[a:b].mean()
              for a, b, c in zip(bounds, bounds[1:], bounds[2:], strict=False)

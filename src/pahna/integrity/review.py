@@ -19,7 +19,7 @@ from pahna.integrity.decisions import exclusions, holds, remove_excluded
 from pahna.integrity.policy import IntegrityPolicy
 from pahna.integrity.records import Exclusion, Hold
 from pahna.integrity.scores import Baseline, baselines, scores
-from pahna.integrity.signals import MonthFrame, Signals, compute_signals
+from pahna.integrity.signals import MonthFrame, Signals, claim_change_days, compute_signals
 from pahna.ledger.basis import Basis
 from pahna.registry.rules import rules_from_snapshot
 from pahna.schema import BIN_MS
@@ -76,7 +76,8 @@ def review_basis(engine: Engine, files: list[Path], month: JalaliMonth, basis: B
     under_review = MonthUnderReview(
         files, UsageQuery(str(month), month.start_ms, month.end_ms, GROUP_KEYS),
         SignalRules(rules_from_snapshot(basis.rules), HostingIndex(basis.hosting)),
-        MonthFrame(month.start_ms, (month.end_ms - month.start_ms) // BIN_MS),
+        MonthFrame(month.start_ms, (month.end_ms - month.start_ms) // BIN_MS,
+                   claim_change_days(basis.rules["claims"], month.start_ms, month.days)),
         basis.previous_sent)
     report, usage = review_month(engine, under_review, basis.tariff.integrity, counted,
                                  usage_table)

@@ -9,9 +9,10 @@ engine, and `verify` compares them bit for bit.
 
 from __future__ import annotations
 
+import ipaddress
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -29,6 +30,7 @@ from pahna.integrity.profile import (
 from pahna.settle.usage import ProducerUsage
 
 TOP_NETWORKS = 10
+DAY_MS = 86_400_000
 
 
 def ratio(part: int, whole: int) -> float:
@@ -145,10 +147,30 @@ def hosting_bytes(excludable: pa.Table) -> dict[str, int]:
 
 @dataclass(frozen=True)
 class MonthFrame:
-    """The month's bins: its first instant and its number of 5-minute bins."""
+    """The month's bins (its first instant, its number of 5-minute bins) and, per
+    producer, the days on which a claim on its addresses began or ended."""
 
     start_ms: int
     samples: int
+    claim_days: Mapping[str, frozenset[int]] = field(default_factory=dict)
+
+
+def claim_change_days(claims: Sequence[Sequence[Any]], start_ms: int, days: int
+                      ) -> dict[str, frozenset[int]]:
+    """Per producer, the days of the month on which a prefix claim overlapping one of
+    its prefixes began or ended (its own, or one nested in or around it). Claims are
+    rules-snapshot rows [producer, kind, value, valid_from_ms, valid_to_ms]."""
+    prefixes = [(c[0], ipaddress.ip_network(c[2]), c[3], c[4]) for c in claims
+                if c[1] == "prefix"]
+    changes = [(net, (t - start_ms) // DAY_MS) for _, net, begin, end in prefixes
+               for t in (begin, end) if t is not None and start_ms <= t < start_ms
+               + days * DAY_MS]
+    out: dict[str, set[int]] = {}
+    for owner, net, _, _ in prefixes:
+        for other, day in changes:
+            if net.version == other.version and (net.overlaps(other)):
+                out.setdefault(owner, set()).add(int(day))
+    return {owner: frozenset(found) for owner, found in out.items()}
 
 
 def compute_signals(usage: Sequence[ProducerUsage], tables: Mapping[str, pa.Table],
@@ -174,7 +196,7 @@ def compute_signals(usage: Sequence[ProducerUsage], tables: Mapping[str, pa.Tabl
         conc = concentration(networks.get(pid, np.zeros(0, np.int64)))
         best, peer = strongest_pair(pairs, pid, near.get(pid, set()))
         own, others = pairs.get((pid, pid), 0), to_peers.get(pid, 0)
-        points, step = change_points(hourly[pid])
+        points, step = change_points(hourly[pid], month.claim_days.get(pid, frozenset()))
         before = previous_sent.get(pid, 0)
         out[pid] = Signals(
             pid, u.producer.type, sent, own, others, hosting.get(pid, 0), machine.get(pid, 0),

@@ -87,3 +87,22 @@ def test_a_few_huge_hours_do_not_make_a_step() -> None:
     hourly[24 * 20 + 3] *= 50  # one hour of one day, fifty times its size
     hourly[24 * 21 + 4] *= 50
     assert change_points(hourly) == (0, 1.0)
+
+
+def test_a_step_where_a_claim_changed_hands_is_explained() -> None:
+    daily = weekly(DAYS, np.random.default_rng(4))
+    daily[15:] *= 1.5
+    assert change_points(hourly_from(daily), frozenset({15})) == (0, 1.0)
+    assert change_points(hourly_from(daily), frozenset({25}))[0] == 1
+
+
+def test_claim_change_days_reach_nested_and_enclosing_claims() -> None:
+    from pahna.integrity.signals import claim_change_days
+
+    start, day = MONTH.start_ms, 86_400_000
+    claims = [["parent", "prefix", "10.0.0.0/16", 0, None],
+              ["child", "prefix", "10.0.5.0/24", start + 3 * day + 7, start + 20 * day],
+              ["other", "prefix", "10.9.0.0/16", start + 9 * day, None],
+              ["asn", "asn", "64500", start + 4 * day, None]]
+    assert claim_change_days(claims, start, DAYS) == {
+        "parent": frozenset({3, 20}), "child": frozenset({3, 20}), "other": frozenset({9})}
