@@ -18,6 +18,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pahna.aggregate.base import Engine
 from pahna.aggregate.engines import get_engine
 from pahna.aggregate.kernel import Rules
 from pahna.aggregate.profiles import producer_profiles
@@ -30,6 +31,9 @@ from pahna.errors import (
     SettlementError,
     TariffError,
 )
+from pahna.integrity.history import previous_sent
+from pahna.integrity.review import review_basis
+from pahna.integrity.versions import versions_in
 from pahna.ledger.basis import Basis
 from pahna.ledger.book import Ledger
 from pahna.ledger.seal import Seal, period_manifests, registry_version, seal_inputs
@@ -96,8 +100,10 @@ def current_basis(workspace: Workspace, period: str) -> Basis:
     rules = rules_snapshot(open_registry(workspace.registry_url), month_window(month))
     costs = {pid: sum(parts) for pid, parts in ledger.costs(period).items()}
     adjustments = tuple(a for a in ledger.adjustments() if a.period == period)
+    previous = previous_sent(ledger, month) if tariff.integrity is not None else {}
     return Basis(rules, _producers(workspace), tariff, costs, adjustments,
-                 ledger.carried_into(period))
+                 ledger.carried_into(period), versions_in(workspace, month_window(month)),
+                 previous)
 
 
 def _legacy_basis(workspace: Workspace, period: str, record: dict[str, Any]) -> Basis:
@@ -146,15 +152,18 @@ def final_in_force(workspace: Workspace, period: str) -> dict[str, Any] | None:
 # -- usage and settlement inputs --------------------------------------------------------
 
 
+def month_engine(workspace: Workspace, engine_name: str | None = None) -> Engine:
+    settings = workspace.config.aggregate
+    return get_engine(engine_name or settings.engine, settings.memory_limit,
+                      spark=settings.spark, store_dir=workspace.store_dir)
+
+
 def month_usage(workspace: Workspace, period: str, files: list[Path], rules: Rules,
                 engine_name: str | None = None,
                 group_by: tuple[str, ...] = ("producer_id",)) -> pa.Table:
     month = JalaliMonth.parse(period)
-    settings = workspace.config.aggregate
-    engine = get_engine(engine_name or settings.engine, settings.memory_limit,
-                        spark=settings.spark, store_dir=workspace.store_dir)
-    return engine.usage(files, UsageQuery(str(month), month.start_ms, month.end_ms, group_by),
-                        rules)
+    return month_engine(workspace, engine_name).usage(
+        files, UsageQuery(str(month), month.start_ms, month.end_ms, group_by), rules)
 
 
 def period_inputs(workspace: Workspace, period: str) -> tuple[list[Path], Rules]:
@@ -189,11 +198,18 @@ def settlement_inputs(workspace: Workspace, period: str, basis: Basis, files: li
     profiles = producer_profiles(files, (month.start_ms, month.end_ms),
                                  claim_index_from_snapshot(basis.rules),
                                  {p.id: p.province for p in producers})
+    samples = (month.end_ms - month.start_ms) // BIN_MS
+    reviewed = None
+    if basis.tariff.integrity is not None:  # integrity: signals, exclusions, holds
+        counted = assemble_usage(producers, usage, profiles.received,
+                                 profiles.client_networks, profiles.intra_province_bytes)
+        reviewed, usage = review_basis(month_engine(workspace, engine_name), files, month,
+                                       basis, counted, usage)
     inputs = SettlementInputs(
-        str(month), (month.end_ms - month.start_ms) // BIN_MS,
+        str(month), samples,
         tuple(assemble_usage(producers, usage, profiles.received, profiles.client_networks,
                              profiles.intra_province_bytes)),
-        basis.tariff, currency, basis.costs, basis.adjustments, basis.carried)
+        basis.tariff, currency, basis.costs, basis.adjustments, basis.carried, reviewed)
     return inputs, usage
 
 

@@ -13,6 +13,7 @@ import pyarrow as pa
 from pahna.aggregate.profiles import largest_flows
 from pahna.calendar import JalaliMonth
 from pahna.errors import NotFoundError, PahnaError
+from pahna.integrity.versions import changed_versions
 from pahna.ledger.book import Ledger
 from pahna.ledger.seal import damaged_files, registry_version, seal_inputs
 from pahna.ledger.verify import (
@@ -64,6 +65,7 @@ def _verify_record(workspace: Workspace, period: str, record: dict[str, Any],
                    engine_name: str | None = None) -> tuple[list[str], list[str]]:
     sealed = record["seal"]["inputs"]
     problems = check_record(record) + damaged_files(workspace.store_dir, sealed["manifests"])
+    problems += changed_versions(workspace, record.get("basis", {}).get("hosting", []))
     changed, late = compare_inputs(sealed, seal_inputs(_as_sealed(workspace, period, sealed),
                                                        "", {}))
     try:

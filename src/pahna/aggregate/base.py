@@ -12,8 +12,9 @@ import pyarrow as pa
 
 from pahna.aggregate.kernel import Rules
 from pahna.aggregate.queries import UsageQuery
+from pahna.aggregate.signals import SignalRules
 
-__all__ = ["Engine", "Rules", "UsageQuery"]
+__all__ = ["Engine", "Rules", "SignalRules", "UsageQuery"]
 
 
 class Engine(Protocol):
@@ -21,4 +22,10 @@ class Engine(Protocol):
 
     def usage(self, files: list[Path], query: UsageQuery, rules: Rules) -> pa.Table:
         """Usage summed over query.group_by, plus period, bytes, packets and flows."""
+        ...
+
+    def signals(self, files: list[Path], query: UsageQuery, rules: SignalRules,
+                min_repeats: int) -> dict[str, pa.Table]:
+        """The integrity sums of `signals.signal_queries` over the query's bins, by name
+        (each with the schema in signals.SIGNAL_SCHEMAS)."""
         ...

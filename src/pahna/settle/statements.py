@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from pahna.errors import SettlementError
+from pahna.integrity.records import Exclusion, Hold
 from pahna.settle.adjustments import Adjustment, adjustments_for
 from pahna.settle.balances import ACTIVE, Carry, payable
 from pahna.settle.costs import coverage_ratio
@@ -46,6 +48,13 @@ class StatementLine:
     cost_minor: int | None
     status: str = ACTIVE  # the producer's status when settled: active, suspended, closed
     carried: tuple[Carry, ...] = ()  # balances carried into this statement
+    exclusions: tuple[Exclusion, ...] = ()  # bytes taken out before pricing (integrity)
+    holds: tuple[Hold, ...] = ()  # why the payable amount is held for review (integrity)
+
+    @property
+    def held(self) -> bool:
+        """The line is held: payment batches leave it out until a reviewer releases it."""
+        return bool(self.holds)
 
     @property
     def bytes(self) -> int:
@@ -105,6 +114,7 @@ class Settlement:
     samples: int  # 5-minute bins in the month
     rounding_rule: str
     lines: tuple[StatementLine, ...]
+    integrity: dict[str, Any] | None = None  # signals, scores and baselines, when reviewed
 
     @property
     def total_minor(self) -> int:
@@ -132,6 +142,16 @@ class SettlementInputs:
     costs: Mapping[str, int]  # producer id -> total cost in minor units
     adjustments: tuple[Adjustment, ...] = ()
     carried: Mapping[str, tuple[Carry, ...]] = field(default_factory=dict)
+    integrity: Reviewed | None = None
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """What integrity found (integrity.review): its document and each line's decisions."""
+
+    document: dict[str, Any]
+    exclusions: Mapping[str, tuple[Exclusion, ...]]
+    holds: Mapping[str, tuple[Hold, ...]]
 
 
 def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: SettlementInputs
@@ -146,7 +166,9 @@ def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: Sett
         pricing.lines, round_minor(pricing.claim), pid in pool.held_at_cap,
         decimal_text(pool.exact[pid]), pool.amounts[pid],
         adjustments_for(inputs.adjustments, inputs.period, pid), inputs.costs.get(pid),
-        p.status, tuple(inputs.carried.get(pid, ())))
+        p.status, tuple(inputs.carried.get(pid, ())),
+        inputs.integrity.exclusions.get(pid, ()) if inputs.integrity else (),
+        inputs.integrity.holds.get(pid, ()) if inputs.integrity else ())
 
 
 def settle_period(inputs: SettlementInputs) -> Settlement:
@@ -164,7 +186,8 @@ def settle_period(inputs: SettlementInputs) -> Settlement:
     return Settlement(inputs.period, inputs.currency.code, inputs.currency.minor_units,
                       tariff.id, tariff.version, tariff.digest, tariff.pool_minor,
                       tariff.pool_rule, tariff.cap_minor, pool.scaled, inputs.samples,
-                      ROUNDING_RULE, lines)
+                      ROUNDING_RULE, lines,
+                      inputs.integrity.document if inputs.integrity else None)
 
 
 def province_totals(lines: Iterable[StatementLine]) -> dict[str, tuple[int, int, int]]:

@@ -26,6 +26,7 @@ from pahna.web.routes import (
     grantoffice,
     grants,
     grantsapi,
+    integrity,
     pages,
     session,
 )
@@ -66,8 +67,8 @@ def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
     if proxies:  # outermost: the client's address, from X-Forwarded-For of these only
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(proxies))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (session, pages, forms, accounts, grants, grantoffice, grantsapi,
-                   api):
+    for module in (session, pages, forms, accounts, integrity, grants, grantoffice,
+                   grantsapi, api):
         app.include_router(module.router)
     missing = undeclared_routes(app)
     if missing:

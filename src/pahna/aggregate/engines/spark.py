@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,14 @@ import pyarrow as pa
 
 from pahna.aggregate.kernel import INPUT_COLUMNS, ROWS_SCHEMA, Rules, usage_rows
 from pahna.aggregate.queries import UsageQuery, scan_predicate, usage_schema, usage_sql
+from pahna.aggregate.signals import (
+    SIGNAL_INPUT_COLUMNS,
+    SIGNAL_ROWS_SCHEMA,
+    SignalRules,
+    named,
+    signal_queries,
+    signal_rows,
+)
 from pahna.config import SparkSettings
 from pahna.errors import CounterOverflowError, EngineError
 from pahna.schema import FLOW_SCHEMA
@@ -38,15 +46,16 @@ def spark_arrow_type(arrow_type: pa.DataType) -> pa.DataType:
     return pa.int64() if pa.types.is_unsigned_integer(arrow_type) else arrow_type
 
 
-def scan_columns() -> list[str]:
+def scan_columns(columns: tuple[str, ...] = INPUT_COLUMNS) -> list[str]:
     """The kernel's input columns; uint64 ones cast to BIGINT (ANSI: overflow fails)."""
     return [f"CAST({name} AS BIGINT) AS {name}"
             if pa.types.is_uint64(FLOW_SCHEMA.field(name).type) else name
-            for name in INPUT_COLUMNS]
+            for name in columns]
 
 
 def _ddl_type(arrow_type: pa.DataType) -> str:
-    names = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int"}
+    names = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int",
+             pa.bool_(): "boolean"}
     if arrow_type not in names:
         raise EngineError(f"spark: no mapping for Arrow type {arrow_type}")
     return names[arrow_type]
@@ -54,6 +63,27 @@ def _ddl_type(arrow_type: pa.DataType) -> str:
 
 SPARK_ROWS_SCHEMA = pa.schema([(f.name, spark_arrow_type(f.type)) for f in ROWS_SCHEMA])
 ROWS_DDL = ", ".join(f"{f.name} {_ddl_type(f.type)}" for f in SPARK_ROWS_SCHEMA)
+SPARK_SIGNAL_SCHEMA = pa.schema([(f.name, spark_arrow_type(f.type))
+                                 for f in SIGNAL_ROWS_SCHEMA])
+SIGNAL_DDL = ", ".join(f"{f.name} {_ddl_type(f.type)}" for f in SPARK_SIGNAL_SCHEMA)
+
+
+def _through(batches: Iterator[pa.RecordBatch], rules: Any, columns: tuple[str, ...],
+             run: Callable[[pa.RecordBatch, Any], pa.RecordBatch], schema: pa.Schema
+             ) -> Iterator[pa.RecordBatch]:
+    """mapInArrow's body: Spark's flow batches (cast back to the flow schema's types)
+    through `run` with the broadcast `rules`, out as batches of `schema`."""
+    value = getattr(rules, "value", rules)
+    flow_types = {name: FLOW_SCHEMA.field(name).type for name in columns}
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        flows = pa.RecordBatch.from_arrays(
+            [batch.column(name).cast(flow_types[name]) for name in columns],
+            names=list(columns))
+        rows = run(flows, value)
+        yield pa.RecordBatch.from_arrays(
+            [rows.column(f.name).cast(f.type) for f in schema], schema=schema)
 
 
 def kernel_batches(batches: Iterator[pa.RecordBatch], rules: Any) -> Iterator[pa.RecordBatch]:
@@ -61,18 +91,14 @@ def kernel_batches(batches: Iterator[pa.RecordBatch], rules: Any) -> Iterator[pa
 
     `rules` is a Spark broadcast of a Rules (or a Rules itself, outside Spark).
     """
-    value: Rules = getattr(rules, "value", rules)
-    flow_types = {name: FLOW_SCHEMA.field(name).type for name in INPUT_COLUMNS}
-    for batch in batches:
-        if not batch.num_rows:
-            continue
-        flows = pa.RecordBatch.from_arrays(
-            [batch.column(name).cast(flow_types[name]) for name in INPUT_COLUMNS],
-            names=list(INPUT_COLUMNS))
-        rows = usage_rows(flows, value)
-        yield pa.RecordBatch.from_arrays(
-            [rows.column(f.name).cast(f.type) for f in SPARK_ROWS_SCHEMA],
-            schema=SPARK_ROWS_SCHEMA)
+    yield from _through(batches, rules, INPUT_COLUMNS, usage_rows, SPARK_ROWS_SCHEMA)
+
+
+def signal_batches(batches: Iterator[pa.RecordBatch], rules: Any
+                   ) -> Iterator[pa.RecordBatch]:
+    """mapInArrow body for integrity: Spark's flow batches -> signal rows."""
+    yield from _through(batches, rules, SIGNAL_INPUT_COLUMNS, signal_rows,
+                        SPARK_SIGNAL_SCHEMA)
 
 
 def spark_session(settings: SparkSettings) -> SparkSession:
@@ -124,6 +150,41 @@ class SparkEngine:
                     f"batches` and take it out with `pahna store retract` (spark: {exc})"
                 ) from exc
             raise EngineError(f"spark: usage for {query.period}: {exc}") from exc
+
+    def signals(self, files: list[Path], query: UsageQuery, rules: SignalRules,
+                min_repeats: int) -> dict[str, pa.Table]:
+        from py4j.protocol import Py4JError
+        from pyspark.errors import PySparkException
+
+        try:
+            return self._signals(spark_session(self.settings), files, query, rules,
+                                 min_repeats)
+        except (PySparkException, Py4JError) as exc:
+            if "OVERFLOW" in str(exc):
+                raise CounterOverflowError(
+                    f"{query.period}: an integrity sum of bytes does not fit 64 bits "
+                    f"(spark: {exc})") from exc
+            raise EngineError(f"spark: integrity signals for {query.period}: {exc}") from exc
+
+    def _signals(self, spark: SparkSession, files: list[Path], query: UsageQuery,
+                 rules: SignalRules, min_repeats: int) -> dict[str, pa.Table]:
+        if files:
+            flows = (spark.read.parquet(*self.locations(files)).where(scan_predicate(query))
+                     .selectExpr(*scan_columns(SIGNAL_INPUT_COLUMNS)))
+            shared = spark.sparkContext.broadcast(rules)
+            rows = flows.mapInArrow(partial(signal_batches, rules=shared), SIGNAL_DDL)
+        else:
+            rows = spark.createDataFrame([], SIGNAL_DDL)
+        rows = rows.persist()
+        view = f"signal_rows_{uuid.uuid4().hex}"
+        rows.createOrReplaceTempView(view)
+        try:
+            owners = rules.rules.claims.owners
+            return {name: named(name, spark.sql(sql).toArrow(), owners)
+                    for name, sql in signal_queries(query, view, min_repeats).items()}
+        finally:
+            spark.catalog.dropTempView(view)
+            rows.unpersist()
 
     def _usage(self, spark: SparkSession, files: list[Path], query: UsageQuery,
                rules: Rules) -> pa.Table:
