@@ -133,6 +133,24 @@ class PortalSettings(_Section):
         return value
 
 
+class RetentionSettings(_Section):
+    raw_action: Literal["keep", "archive", "delete"] = Field(
+        "keep", description="What `pahna store prune` does with raw flow files once kept "
+        "long enough: keep them (never prune), archive them (copied into archive_dir, "
+        "checked, and the store's file replaced by a link to the copy), or delete them "
+        "(the store's file freed the same way, only where archive_dir already holds a copy "
+        "with the same sha256; never the only copy).")
+    raw_keep_months_after_final: int = Field(
+        12, ge=0, description="Whole Jalali months a raw flow file is kept after the last "
+        "month it holds flows of ends, every such month being final.")
+    archive_dir: str = Field(
+        "", description="Folder raw flow files are archived into (same layout as the "
+        "store); needed by raw_action = \"archive\" and \"delete\".")
+    quarantine_keep_days: int = Field(
+        0, ge=0, description="Days a quarantine day-folder is kept after its UTC day; 0: "
+        "kept for ever.")
+
+
 class PahnaConfig(_Section):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
@@ -140,6 +158,7 @@ class PahnaConfig(_Section):
     settle: SettleSettings = Field(default_factory=SettleSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
 def load_config(path: Path) -> PahnaConfig:

@@ -11,7 +11,7 @@ from pahna.cli.domestic import domestic
 from pahna.cli.errors import PahnaGroup
 from pahna.cli.flows import flows
 from pahna.cli.intake import collect, ingest
-from pahna.cli.ops import backup_command, restore_command
+from pahna.cli.ops import backup_command, prune_command, restore_command
 from pahna.cli.registry import registry
 from pahna.cli.serve import serve, users
 from pahna.cli.settle import costs, settle_command, tariff
@@ -41,3 +41,4 @@ COMMANDS = (
 )
 for command in COMMANDS:
     main.add_command(command)
+store.add_command(prune_command)

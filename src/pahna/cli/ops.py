@@ -8,6 +8,7 @@ import click
 
 from pahna.cli.options import home_option, workspace_from
 from pahna.ops.backup import backup, restore
+from pahna.ops.prune import plan_prune, prune
 from pahna.workspace import resolve_home
 
 
@@ -43,3 +44,25 @@ def restore_command(source: str, registry_url: str | None, store_flows: str | No
                         Path(store_flows).resolve() if store_flows else None)
     click.echo(f"restored into {workspace.home}; check it with `pahna config check` and "
                "`pahna settle verify --period ...`")
+
+
+@click.command("prune")
+@click.option("--dry-run", is_flag=True, help="Say what would be done; touch nothing.")
+@home_option
+def prune_command(dry_run: bool, home: str | None) -> None:
+    """Apply [retention] of pahna.toml: archive (or free) raw flow files of months final
+    long enough, drop old quarantine days. Months that are not final are never touched."""
+    workspace = workspace_from(home)
+    plan = plan_prune(workspace)
+    verb = "would " if dry_run else ""
+    for relative in plan.archived:
+        click.echo(f"{verb}archive store/{relative}")
+    for name in plan.quarantine:
+        click.echo(f"{verb}delete quarantine/{name}")
+    for reason in plan.refused:
+        click.echo(f"left: store/{reason}")
+    if not dry_run:
+        prune(workspace, plan)
+    click.echo(f"prune{' (dry run)' if dry_run else ''}: {len(plan.archived)} raw files "
+               f"archived, {len(plan.quarantine)} quarantine days deleted, "
+               f"{len(plan.refused)} raw files left")
