@@ -104,7 +104,14 @@ class SettleSettings(_Section):
 class RegistrySettings(_Section):
     url: str = Field(
         "", description="SQLAlchemy URL of the registry (e.g. postgresql+psycopg://user:pw@"
-        "host/db); empty means registry.sqlite in the workspace.")
+        "host/db); empty means registry.sqlite in the workspace. $PAHNA_REGISTRY_URL, "
+        "when set, wins.")
+    url_file: str = Field(
+        "", description="A file holding the registry's URL (relative to the workspace "
+        "unless absolute), used instead of url, to keep a password out of pahna.toml.")
+    password_file: str = Field(
+        "", description="A file holding only the registry's password, put into the URL "
+        "($PAHNA_REGISTRY_PASSWORD, when set, wins).")
 
 
 class PortalSettings(_Section):

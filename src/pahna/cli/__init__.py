@@ -11,7 +11,7 @@ from pahna.cli.domestic import domestic
 from pahna.cli.errors import PahnaGroup
 from pahna.cli.flows import flows
 from pahna.cli.intake import collect, ingest
-from pahna.cli.ops import backup_command, prune_command, restore_command
+from pahna.cli.ops import backup_command, config_group, prune_command, restore_command
 from pahna.cli.registry import registry
 from pahna.cli.serve import serve, users
 from pahna.cli.settle import costs, settle_command, tariff
@@ -37,7 +37,7 @@ def main(home: str | None) -> None:
 COMMANDS = (
     init, demo, ingest, collect, flows, store, registry, domestic, usage, settle_command,
     tariff, costs, statements, payments, explain_command, serve, users, bench,
-    backup_command, restore_command,
+    backup_command, restore_command, config_group,
 )
 for command in COMMANDS:
     main.add_command(command)

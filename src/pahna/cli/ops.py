@@ -8,6 +8,7 @@ import click
 
 from pahna.cli.options import home_option, workspace_from
 from pahna.ops.backup import backup, restore
+from pahna.ops.check import check_workspace
 from pahna.ops.prune import plan_prune, prune
 from pahna.workspace import resolve_home
 
@@ -66,3 +67,20 @@ def prune_command(dry_run: bool, home: str | None) -> None:
     click.echo(f"prune{' (dry run)' if dry_run else ''}: {len(plan.archived)} raw files "
                f"archived, {len(plan.quarantine)} quarantine days deleted, "
                f"{len(plan.refused)} raw files left")
+
+
+@click.group("config")
+def config_group() -> None:
+    """The workspace's settings."""
+
+
+@config_group.command("check")
+@home_option
+def config_check_command(home: str | None) -> None:
+    """Check settings, registry (connection, schema revision), raw store and retention
+    archive; changes nothing. Exits 78 when one fails."""
+    checks = check_workspace(resolve_home(home))
+    for check in checks:
+        click.echo(f"{'ok' if check.ok else 'FAILED':6} {check.what:10} {check.detail}")
+    if not all(check.ok for check in checks):
+        raise SystemExit(78)  # EX_CONFIG
