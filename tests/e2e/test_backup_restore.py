@@ -96,3 +96,16 @@ def test_a_damaged_backup_is_refused_naming_the_file(tmp_path: Path,
     assert result.returncode != 0
     assert f"damaged backup: {final.relative_to(backup).as_posix()}" in result.stderr
     assert not (tmp_path / "new").exists()
+
+
+def test_restoring_into_a_registry_in_use_is_refused_and_leaves_nothing(
+        tmp_path: Path, pahna_cli: CliRunner) -> None:
+    workspace = final_workspace(tmp_path / "home")
+    backup = tmp_path / "backup"
+    pahna_cli("backup", "--to", str(backup), "--home", str(workspace.home))
+    new = tmp_path / "new"
+    new.mkdir()
+    result = pahna_cli("restore", "--from", str(backup), "--home", str(new),
+                       "--registry-url", workspace.registry_url, check=False)
+    assert result.returncode != 0 and "is not empty: restore needs an empty" in result.stderr
+    assert list(new.iterdir()) == []

@@ -106,15 +106,27 @@ def restore(source: Path, home: Path, registry_url: str | None = None,
     if home.exists() and any(home.iterdir()):
         raise WorkspaceError(f"{home}: not empty; restore needs a new or empty folder")
     flows = _flows_source(record, store_flows)
-    shutil.copytree(source / "files", home, dirs_exist_ok=True)
-    if registry_url is not None:
-        _set_registry_url(home, registry_url)
-    if flows is not None:
-        (home / "store").mkdir(exist_ok=True)
-        os.symlink(flows, home / "store" / "flows", target_is_directory=True)
-    workspace = open_workspace(home)
-    load_registry(source / record["registry"], workspace.registry_url)
+    try:
+        shutil.copytree(source / "files", home, dirs_exist_ok=True)
+        if registry_url is not None:
+            _set_registry_url(home, registry_url)
+        if flows is not None:
+            (home / "store").mkdir(exist_ok=True)
+            os.symlink(flows, home / "store" / "flows", target_is_directory=True)
+        workspace = open_workspace(home)
+        load_registry(source / record["registry"], workspace.registry_url)
+    except BaseException:
+        _empty(home)  # no half-restored workspace is left behind
+        raise
     return workspace
+
+
+def _empty(home: Path) -> None:
+    for path in home.iterdir() if home.is_dir() else ():
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
 
 
 def _flows_source(record: dict[str, Any], store_flows: Path | None) -> Path | None:
