@@ -42,17 +42,18 @@ LOCKS = ("ledger/locks",)
 
 
 def _workspace_files(home: Path, with_store: bool) -> list[Path]:
+    """Files to copy, relative to `home`; the skipped folders are not even walked (the
+    raw flows may be millions of files)."""
+    skipped = {home / name for name in (*SKIPPED, *LOCKS)}
+    if not with_store:
+        skipped.add(home / "store" / "flows")
     files = []
-    for path in sorted(home.rglob("*")):
-        relative = path.relative_to(home)
-        top = relative.parts[0]
-        if top in SKIPPED or any(relative.as_posix().startswith(x) for x in LOCKS):
-            continue
-        if relative.parts[:2] == ("store", "flows") and not with_store:
-            continue
-        if path.is_file():
-            files.append(relative)
-    return files
+    for folder, subfolders, names in os.walk(home, followlinks=True):
+        here = Path(folder)
+        subfolders[:] = sorted(d for d in subfolders if here / d not in skipped)
+        files += [(here / n).relative_to(home) for n in sorted(names)
+                  if here / n not in skipped and (here / n).is_file()]
+    return sorted(files)
 
 
 def backup(workspace: Workspace, target: Path, with_store: bool = False) -> dict[str, Any]:
