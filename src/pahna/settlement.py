@@ -18,9 +18,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from pahna.aggregate.base import Engine
 from pahna.aggregate.engines import get_engine
 from pahna.aggregate.kernel import Rules
-from pahna.aggregate.profiles import producer_profiles
 from pahna.aggregate.queries import MAX_FLOW_MS, UsageQuery
 from pahna.calendar import JalaliMonth
 from pahna.errors import (
@@ -41,7 +41,7 @@ from pahna.registry.closures import close_period, closed_periods, reopen_period
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
 from pahna.registry.renames import refuse_invalid_ids
-from pahna.registry.rules import claim_index_from_snapshot, rules_from_snapshot, rules_snapshot
+from pahna.registry.rules import province_codes, rules_from_snapshot, rules_snapshot
 from pahna.report.statements import publish_statements, write_statements
 from pahna.schema import BIN_MS
 from pahna.settle.document import from_document, settlement_digest, to_document
@@ -146,15 +146,19 @@ def final_in_force(workspace: Workspace, period: str) -> dict[str, Any] | None:
 # -- usage and settlement inputs --------------------------------------------------------
 
 
+def month_engine(workspace: Workspace, engine_name: str | None = None) -> Engine:
+    """The aggregation engine a run uses: `engine_name`, else the workspace's."""
+    settings = workspace.config.aggregate
+    return get_engine(engine_name or settings.engine, settings.memory_limit,
+                      spark=settings.spark, store_dir=workspace.store_dir)
+
+
 def month_usage(workspace: Workspace, period: str, files: list[Path], rules: Rules,
                 engine_name: str | None = None,
                 group_by: tuple[str, ...] = ("producer_id",)) -> pa.Table:
     month = JalaliMonth.parse(period)
-    settings = workspace.config.aggregate
-    engine = get_engine(engine_name or settings.engine, settings.memory_limit,
-                        spark=settings.spark, store_dir=workspace.store_dir)
-    return engine.usage(files, UsageQuery(str(month), month.start_ms, month.end_ms, group_by),
-                        rules)
+    return month_engine(workspace, engine_name).usage(
+        files, UsageQuery(str(month), month.start_ms, month.end_ms, group_by), rules)
 
 
 def period_inputs(workspace: Workspace, period: str) -> tuple[list[Path], Rules]:
@@ -177,24 +181,30 @@ def usage_for_period(workspace: Workspace, period: str, engine_name: str | None 
     return month_usage(workspace, period, files, rules, engine_name, group_by)
 
 
+def settlement_rules(basis: Basis) -> Rules:
+    """The basis' attribution rules, with each owner's province (for intra-province
+    bytes: same code, same province)."""
+    rules = rules_from_snapshot(basis.rules)
+    return replace(rules, provinces=province_codes(rules.claims.owners, basis.producers))
+
+
 def settlement_inputs(workspace: Workspace, period: str, basis: Basis, files: list[Path],
                       currency: Currency, engine_name: str | None = None
                       ) -> tuple[SettlementInputs, pa.Table]:
-    """Everything settlement needs for a month: usage of `files` under the basis' rules,
-    the producers' profiles, and the basis' tariff, costs, adjustments and carries."""
+    """Everything settlement needs for a month, from one pass of the engine over `files`
+    under the basis' rules (usage, received bytes, client networks, intra-province
+    bytes), and the basis' tariff, costs, adjustments and carries."""
     month = JalaliMonth.parse(period)
-    usage = month_usage(workspace, period, files, rules_from_snapshot(basis.rules),
-                        engine_name, ("producer_id", "traffic_class", "bin_start_ms"))
-    producers = list(basis.producers)
-    profiles = producer_profiles(files, (month.start_ms, month.end_ms),
-                                 claim_index_from_snapshot(basis.rules),
-                                 {p.id: p.province for p in producers})
+    query = UsageQuery(str(month), month.start_ms, month.end_ms,
+                       ("producer_id", "traffic_class", "bin_start_ms"))
+    tables = month_engine(workspace, engine_name).settlement(files, query,
+                                                             settlement_rules(basis))
     inputs = SettlementInputs(
         str(month), (month.end_ms - month.start_ms) // BIN_MS,
-        tuple(assemble_usage(producers, usage, profiles.received, profiles.client_networks,
-                             profiles.intra_province_bytes)),
+        tuple(assemble_usage(list(basis.producers), tables.usage, tables.received,
+                             tables.client_networks, tables.intra_province_bytes)),
         basis.tariff, currency, basis.costs, basis.adjustments, basis.carried)
-    return inputs, usage
+    return inputs, tables.usage
 
 
 # -- drafts and finals --------------------------------------------------------------------

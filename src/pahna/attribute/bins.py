@@ -40,15 +40,18 @@ def spread_bins(start_ms: np.ndarray, end_ms: np.ndarray, values: list[np.ndarra
     rows = np.repeat(np.arange(len(start)), pieces)
     offset = np.arange(len(rows)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
     bins = (first[rows] + offset) * BIN_MS
-    lo = np.maximum(bins, start[rows]) - start[rows]
-    hi = np.minimum(bins + BIN_MS, end[rows]) - start[rows]
-    d = duration[rows].astype(np.uint64)
+    # a flow in one bin keeps its value whole; only the others are cut (most flows are
+    # shorter than a bin, so the divisions below run on a few pieces)
+    cut = np.flatnonzero(pieces[rows] > 1)
+    at = rows[cut]
+    lo = (np.maximum(bins[cut], start[at]) - start[at]).astype(np.uint64)
+    hi = (np.minimum(bins[cut] + BIN_MS, end[at]) - start[at]).astype(np.uint64)
+    d = duration[at].astype(np.uint64)
     spread = []
     for value in values:
-        v = value.astype(np.uint64)[rows]
-        single = d == 0
-        safe_d = np.where(single, np.uint64(1), d)
-        piece = (_cumulative(v, hi.astype(np.uint64), safe_d)
-                 - _cumulative(v, lo.astype(np.uint64), safe_d))
-        spread.append(np.where(single, v, piece))
+        whole = value.astype(np.uint64)
+        piece = whole[rows]
+        v = whole[at]
+        piece[cut] = _cumulative(v, hi, d) - _cumulative(v, lo, d)
+        spread.append(piece)
     return rows, bins, spread
