@@ -59,15 +59,18 @@ def timed(command: list[str]) -> tuple[float, int]:
     return seconds, usage.ru_maxrss * 1024
 
 
-def steps(home: Path) -> dict[str, list[str]]:
-    pahna = [sys.executable, "-m", "pahna"]
-    return {
-        "floor: DuckDB alone, one thread, 64 keys x 5-minute bin":
-            [sys.executable, "-c", FLOOR.format(period=PERIOD), str(home)],
-        "`pahna usage --by producer`":
-            [*pahna, "usage", "--period", PERIOD, "--by", "producer", "--home", str(home)],
-        "`pahna settle` (draft)": [*pahna, "settle", "--period", PERIOD, "--home", str(home)],
-    }
+def steps(home: Path, baseline: str | None) -> dict[str, list[str]]:
+    out = {"floor: DuckDB alone, one thread, 64 keys x 5-minute bin":
+           [sys.executable, "-c", FLOOR.format(period=PERIOD), str(home)]}
+    for label, python in (("", sys.executable), (" (baseline)", baseline)):
+        if python is None:
+            continue
+        pahna = [python, "-m", "pahna"]
+        out[f"`pahna usage --by producer`{label}"] = [
+            *pahna, "usage", "--period", PERIOD, "--by", "producer", "--home", str(home)]
+        out[f"`pahna settle` (draft){label}"] = [
+            *pahna, "settle", "--period", PERIOD, "--home", str(home)]
+    return out
 
 
 def main() -> None:
@@ -75,12 +78,16 @@ def main() -> None:
     parser.add_argument("--flows", type=int, action="append", required=True)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--data", type=Path, default=Path("/tmp/pahna-bench"))
+    parser.add_argument("--baseline-python", default=None,
+                        help="An interpreter with another pahna installed (e.g. the "
+                        "previous version's virtual environment): its usage and settle "
+                        "run in the same rounds")
     args = parser.parse_args()
     for flows in args.flows:
         home = prepare(args.data, flows)
         runs: dict[str, list[tuple[float, int]]] = {}
         for _ in range(args.rounds):
-            for name, command in steps(home).items():
+            for name, command in steps(home, args.baseline_python).items():
                 runs.setdefault(name, []).append(timed(command))
                 print(f"  {name}: {runs[name][-1][0]:.2f} s", file=sys.stderr, flush=True)
         floor = statistics.median(s for s, _ in next(iter(runs.values())))

@@ -67,13 +67,14 @@ def _rules(rules: Any) -> Rules:
     return value
 
 
-def pieces_batches(batches: Iterator[pa.RecordBatch], rules: Any
+def pieces_batches(batches: Iterator[pa.RecordBatch], rules: Any, receivers: bool = True
                    ) -> Iterator[pa.RecordBatch]:
     """mapInArrow body: Spark's flow batches (INPUT_COLUMNS) -> the kernel's pieces."""
     value = _rules(rules)
     for batch in batches:
         if batch.num_rows:
-            yield _to_spark(flow_pieces(_flows(batch), value), SPARK_PIECES_SCHEMA)
+            for pieces in flow_pieces(_flows(batch), value, receivers).to_batches():
+                yield _to_spark(pieces, SPARK_PIECES_SCHEMA)
 
 
 def producer_flows_batches(batches: Iterator[pa.RecordBatch], rules: Any, producer: int,

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from pahna.attribute.addresses import address_matrix, client_keys
 from pahna.attribute.asns import AsnIndex
-from pahna.attribute.bins import spread_bins
+from pahna.attribute.bins import split_bins
 from pahna.attribute.claims import ClaimIndex
 from pahna.attribute.domestic import DomesticIndex
 from pahna.attribute.hosts import HostIndex
@@ -31,8 +31,11 @@ from pahna.sums import scaled
 INPUT_COLUMNS = ("src_addr", "dst_addr", "start_ms", "end_ms", "bytes", "packets",
                  "sampling_rate", "exporter", "input_if", "output_if", "direction", "src_as",
                  "dst_as")
-"""Engines select these; the last six (metering points, AS numbers) may be absent from
-a batch, and then no flow is seen at a metering point and none carries an AS."""
+"""What the kernel may read; the last six (metering points, AS numbers) may be absent
+from a batch, and then no flow is seen at a metering point and none carries an AS."""
+
+METERING_COLUMNS = ("exporter", "input_if", "output_if", "direction")
+AS_COLUMNS = ("src_as", "dst_as")
 
 FLOW_COLUMNS = ("src_addr", "dst_addr", "src_port", "dst_port", "protocol", "bytes",
                 "packets", "start_ms", "end_ms", "sampling_rate")
@@ -78,6 +81,14 @@ class Rules:
     provinces: np.ndarray | None = None
 
 
+def input_columns(rules: Rules) -> tuple[str, ...]:
+    """The columns engines read for these rules: metering and AS columns only when
+    there are metering points or AS claims (reading fewer columns is most of a scan)."""
+    skip = (() if rules.metering is not None else METERING_COLUMNS) + (
+        () if rules.asns is not None else AS_COLUMNS)
+    return tuple(name for name in INPUT_COLUMNS if name not in skip)
+
+
 def attribute_flows(batch: pa.RecordBatch, rules: Rules, start: np.ndarray) -> np.ndarray:
     """Owner index per flow (into rules.claims.owners, -1 when unattributed): a host
     claim on `host` (web logs), else the longest valid prefix claim on src_addr, else
@@ -116,36 +127,72 @@ def counted_owners(batch: pa.RecordBatch, rules: Rules, owner: np.ndarray,
     return np.where(kept, owner, NOT_COUNTED).astype(np.int32)
 
 
-def flow_pieces(batch: pa.RecordBatch, rules: Rules) -> pa.RecordBatch:
-    """The batch's pieces (PIECES_SCHEMA), in one pass over its flows."""
+def flow_pieces(batch: pa.RecordBatch, rules: Rules, receivers: bool = True) -> pa.Table:
+    """The batch's pieces (PIECES_SCHEMA), in one pass over its flows: a table of two
+    chunks, every flow's first piece (in flow order) then the further pieces of flows
+    spanning bins. Without `receivers` (usage alone needs no more) the receiving side is
+    not attributed: receiver NOBODY, same_province false and client null throughout."""
     start = batch.column("start_ms").to_numpy(zero_copy_only=False).astype(np.int64)
     sender = counted_owners(batch, rules, attribute_flows(batch, rules, start), start)
-    holder = attribute_receivers(batch, rules, start)
-    receiver = counted_owners(batch, rules, holder.copy(), start, count=False)
-    receiver = np.maximum(receiver, NOBODY)
+    if receivers:
+        holder = attribute_receivers(batch, rules, start)
+        receiver = counted_owners(batch, rules, holder.copy(), start, count=False)
+        receiver = np.maximum(receiver, NOBODY)
+    else:
+        holder = receiver = np.full(len(sender), NOBODY, dtype=np.int32)
     wanted = (sender != NOT_COUNTED) | (receiver >= 0)
     if not wanted.all():
         keep = np.flatnonzero(wanted)
         batch, start = batch.take(pa.array(keep)), start[keep]
         sender, holder, receiver = sender[keep], holder[keep], receiver[keep]
     end = batch.column("end_ms").to_numpy(zero_copy_only=False).astype(np.int64)
-    klass = rules.domestic.classify(batch.column("dst_addr"), start).astype(np.int32)
     counters = [batch.column(c).to_numpy(zero_copy_only=False) for c in ("bytes", "packets")]
-    rows, bins, (spread_bytes, spread_packets) = spread_bins(start, end, counters)
-    first_piece = np.ones(len(rows), dtype=np.int64)
-    first_piece[1:] = rows[1:] != rows[:-1]
-    same = _same_province(rules, sender, holder)
-    client = client_keys(address_matrix(batch.column("dst_addr")))
-    sampling = batch.column("sampling_rate").to_numpy(zero_copy_only=False)
+    pieces = split_bins(start, end, counters)
+    flows = Flows(sender, holder, receiver,
+                  rules.domestic.classify(batch.column("dst_addr"), start).astype(np.int32),
+                  batch.column("sampling_rate").to_numpy(zero_copy_only=False),
+                  client_keys(address_matrix(batch.column("dst_addr"))) if receivers else None,
+                  _same_province(rules, sender, holder) if receivers else None)
+    first = _piece_batch(flows, None, pieces.first_bins, pieces.first_values, 1)
+    rest = _piece_batch(flows, pieces.rows, pieces.bins, pieces.values, 0)
+    return pa.Table.from_batches([first, rest], schema=PIECES_SCHEMA)
+
+
+@dataclass(frozen=True)
+class Flows:
+    """Per-flow columns of a batch, as the kernel found them."""
+
+    sender: np.ndarray
+    holder: np.ndarray
+    receiver: np.ndarray
+    klass: np.ndarray
+    sampling: np.ndarray
+    client: np.ndarray | None  # None: receivers not attributed
+    same: np.ndarray | None
+
+
+def _piece_batch(flows: Flows, rows: np.ndarray | None, bins: np.ndarray,
+                 values: list[np.ndarray], first: int) -> pa.RecordBatch:
+    """Pieces of `flows` (each flow once when `rows` is None, else the flows `rows`
+    names) as a PIECES_SCHEMA batch; `first` is their `flows` counter."""
+    def per(column: np.ndarray) -> np.ndarray:
+        return column if rows is None else column[rows]
+
+    n = len(bins)
+    sent = per(flows.sender)
+    if flows.client is None or flows.same is None:
+        receiving = [pa.array(np.full(n, NOBODY, np.int32)), pa.array(np.zeros(n, bool)),
+                     pa.nulls(n, pa.int64())]
+    else:
+        receiving = [pa.array(per(flows.receiver), pa.int32()),
+                     pa.array(per(flows.same), pa.bool_()),
+                     pa.array(per(flows.client), pa.int64(), mask=sent < 0)]
     return pa.RecordBatch.from_arrays(
-        [pa.array(sender[rows], pa.int32()), pa.array(receiver[rows], pa.int32()),
-         pa.array(klass[rows], pa.int32()), pa.array(bins, pa.int64()),
-         pa.array(spread_bytes, pa.uint64()), pa.array(spread_packets, pa.uint64()),
-         pa.array(first_piece), pa.array(sampling[rows], pa.uint32()),
-         pa.array(same[rows], pa.bool_()),
-         pa.array(client[rows], pa.int64(), mask=sender[rows] < 0)],
-        schema=PIECES_SCHEMA,
-    )
+        [pa.array(sent, pa.int32()), receiving[0], pa.array(per(flows.klass), pa.int32()),
+         pa.array(bins, pa.int64()), pa.array(values[0], pa.uint64()),
+         pa.array(values[1], pa.uint64()), pa.array(np.full(n, first, np.int64)),
+         pa.array(per(flows.sampling), pa.uint32()), receiving[1], receiving[2]],
+        schema=PIECES_SCHEMA)
 
 
 def _same_province(rules: Rules, sender: np.ndarray, holder: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from pahna.aggregate.kernel import (
     PIECES_SCHEMA,
     Rules,
     flow_pieces,
+    input_columns,
     producer_flows,
 )
 from pahna.aggregate.queries import (
@@ -43,12 +44,12 @@ class DuckDbEngine:
         self.memory_limit = memory_limit
 
     def usage(self, files: list[Path], query: UsageQuery, rules: Rules) -> pa.Table:
-        codes = self._sum(files, query, rules, usage_sql(query, "pieces"))
+        codes = self._sum(files, query, rules, usage_sql(query, "pieces"), receivers=False)
         return usage_table(codes.cast(usage_codes_schema(query)), query, rules.claims.owners)
 
     def settlement(self, files: list[Path], query: UsageQuery, rules: Rules
                    ) -> SettlementTables:
-        codes = self._sum(files, query, rules, settlement_sql(query, "pieces"))
+        codes = self._sum(files, query, rules, settlement_sql(query, "pieces"), receivers=True)
         return settlement_tables(codes.cast(SETTLEMENT_CODES_SCHEMA), query,
                                  rules.claims.owners)
 
@@ -73,12 +74,13 @@ class DuckDbEngine:
     def file_digests(self, files: list[Path]) -> dict[Path, str | None]:
         return {f: file_sha256(f) if f.is_file() else None for f in files}
 
-    def _sum(self, files: list[Path], query: UsageQuery, rules: Rules, sql: str) -> pa.Table:
+    def _sum(self, files: list[Path], query: UsageQuery, rules: Rules, sql: str,
+             receivers: bool) -> pa.Table:
         con = duckdb.connect()
         try:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
             pieces = pa.RecordBatchReader.from_batches(
-                PIECES_SCHEMA, self._pieces(con, files, query, rules))
+                PIECES_SCHEMA, self._pieces(con, files, query, rules, receivers))
             agg = con.cursor()
             agg.register("pieces", pieces)
             return agg.sql(sql).to_arrow_table()
@@ -93,14 +95,14 @@ class DuckDbEngine:
             con.close()
 
     def _pieces(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
-                rules: Rules) -> Iterator[pa.RecordBatch]:
+                rules: Rules, receivers: bool) -> Iterator[pa.RecordBatch]:
         if not files:
             return
         scan = con.cursor().sql(
-            f"SELECT {', '.join(INPUT_COLUMNS)} FROM read_parquet(?) "
+            f"SELECT {', '.join(input_columns(rules))} FROM read_parquet(?) "
             f"WHERE {scan_predicate(query)}",
             params=[[str(f) for f in files]],
         )
         for batch in scan.to_arrow_reader(BATCH_ROWS):
             if batch.num_rows:
-                yield flow_pieces(batch, rules)
+                yield from flow_pieces(batch, rules, receivers).to_batches()

@@ -36,7 +36,7 @@ from pahna.aggregate.executors import (
     pieces_batches,
     producer_flows_batches,
 )
-from pahna.aggregate.kernel import FLOW_COLUMNS, INPUT_COLUMNS, Rules
+from pahna.aggregate.kernel import FLOW_COLUMNS, INPUT_COLUMNS, Rules, input_columns
 from pahna.aggregate.queries import (
     SETTLEMENT_CODES_SCHEMA,
     UsageQuery,
@@ -172,13 +172,13 @@ class SparkEngine:
 
     def usage(self, files: list[Path], query: UsageQuery, rules: Rules) -> pa.Table:
         codes = self._run(query.period, lambda spark: self._sum(
-            spark, files, query, rules, partial(usage_sql, query)))
+            spark, files, query, rules, partial(usage_sql, query), receivers=False))
         return usage_table(codes.cast(usage_codes_schema(query)), query, rules.claims.owners)
 
     def settlement(self, files: list[Path], query: UsageQuery, rules: Rules
                    ) -> SettlementTables:
         codes = self._run(query.period, lambda spark: self._sum(
-            spark, files, query, rules, partial(settlement_sql, query)))
+            spark, files, query, rules, partial(settlement_sql, query), receivers=True))
         return settlement_tables(codes.cast(SETTLEMENT_CODES_SCHEMA), query,
                                  rules.claims.owners)
 
@@ -241,8 +241,8 @@ class SparkEngine:
             raise EngineError(f"spark: {what}: {exc}") from exc
 
     def _sum(self, spark: SparkSession, files: list[Path], query: UsageQuery, rules: Rules,
-             sql: Callable[[str], str]) -> pa.Table:
-        pieces = self._pieces(spark, files, query, rules)
+             sql: Callable[[str], str], receivers: bool) -> pa.Table:
+        pieces = self._pieces(spark, files, query, rules, receivers)
         view = f"pieces_{uuid.uuid4().hex}"
         pieces.createOrReplaceTempView(view)
         try:
@@ -251,13 +251,14 @@ class SparkEngine:
             spark.catalog.dropTempView(view)
 
     def _pieces(self, spark: SparkSession, files: list[Path], query: UsageQuery,
-                rules: Rules) -> DataFrame:
+                rules: Rules, receivers: bool) -> DataFrame:
         if not files:
             return spark.createDataFrame([], PIECES_DDL)
         flows = (spark.read.parquet(*self.locations(files))
-                 .where(scan_predicate(query)).selectExpr(*read_columns(INPUT_COLUMNS)))
+                 .where(scan_predicate(query)).selectExpr(*read_columns(input_columns(rules))))
         shared = spark.sparkContext.broadcast(rules)
-        return flows.mapInArrow(partial(pieces_batches, rules=shared), PIECES_DDL)
+        return flows.mapInArrow(partial(pieces_batches, rules=shared, receivers=receivers),
+                                PIECES_DDL)
 
     def locations(self, files: list[Path]) -> list[str]:
         """Where Spark reads each committed file: under `store` when set, else in place."""
