@@ -31,12 +31,13 @@ from engines_usage import prepare
 PERIOD = "1404-08"
 FLOOR = """
 import duckdb, sys
+from pathlib import Path
 from pahna.aggregate.queries import MAX_FLOW_MS
 from pahna.calendar import JalaliMonth
 from pahna.store.manifests import committed_files
 from pahna.workspace import open_workspace
 month = JalaliMonth.parse("{period}")
-files = committed_files(open_workspace(sys.argv[1]).store_dir,
+files = committed_files(open_workspace(Path(sys.argv[1])).store_dir,
                         month.start_ms - MAX_FLOW_MS, month.end_ms)
 con = duckdb.connect()
 con.execute("SET threads = 1")
@@ -65,7 +66,8 @@ def steps(home: Path, baseline: str | None) -> dict[str, list[str]]:
     for label, python in (("", sys.executable), (" (baseline)", baseline)):
         if python is None:
             continue
-        pahna = [python, "-m", "pahna"]
+        pahna = [python, "-m", "pahna"] if python == sys.executable else [
+            "env", "-u", "PYTHONPATH", python, "-m", "pahna"]  # its own pahna, not ours
         out[f"`pahna usage --by producer`{label}"] = [
             *pahna, "usage", "--period", PERIOD, "--by", "producer", "--home", str(home)]
         out[f"`pahna settle` (draft){label}"] = [
