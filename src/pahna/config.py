@@ -76,6 +76,11 @@ class SparkSettings(_Section):
         "folder, else a local path or a URI (hdfs://NN/pahna/store, s3a://BUCKET/store) "
         "holding the same layout; manifests are always read from the workspace."
     )
+    python: str = Field(
+        "", description="The Python interpreter the executors run (PYSPARK_PYTHON), as a "
+        "path on the workers; it needs NumPy and pyarrow, pahna ships its own modules. "
+        "Empty: this interpreter in local mode, else PYSPARK_PYTHON or python3."
+    )
     shuffle_partitions: int = Field(8, ge=1, description="spark.sql.shuffle.partitions.")
     arrow_batch_rows: int = Field(
         1 << 18, ge=1024, description="Rows per Arrow batch handed to the attribution kernel."

@@ -21,7 +21,6 @@ import pyarrow as pa
 from pahna.aggregate.base import Engine
 from pahna.aggregate.engines import get_engine
 from pahna.aggregate.kernel import Rules
-from pahna.aggregate.profiles import producer_profiles
 from pahna.aggregate.queries import MAX_FLOW_MS, UsageQuery
 from pahna.calendar import JalaliMonth
 from pahna.errors import (
@@ -45,7 +44,7 @@ from pahna.registry.closures import close_period, closed_periods, reopen_period
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
 from pahna.registry.renames import refuse_invalid_ids
-from pahna.registry.rules import claim_index_from_snapshot, rules_from_snapshot, rules_snapshot
+from pahna.registry.rules import province_codes, rules_from_snapshot, rules_snapshot
 from pahna.report.statements import publish_statements, write_statements
 from pahna.schema import BIN_MS
 from pahna.settle.document import from_document, settlement_digest, to_document
@@ -153,6 +152,7 @@ def final_in_force(workspace: Workspace, period: str) -> dict[str, Any] | None:
 
 
 def month_engine(workspace: Workspace, engine_name: str | None = None) -> Engine:
+    """The aggregation engine a run uses: `engine_name`, else the workspace's."""
     settings = workspace.config.aggregate
     return get_engine(engine_name or settings.engine, settings.memory_limit,
                       spark=settings.spark, store_dir=workspace.store_dir)
@@ -186,29 +186,36 @@ def usage_for_period(workspace: Workspace, period: str, engine_name: str | None 
     return month_usage(workspace, period, files, rules, engine_name, group_by)
 
 
+def settlement_rules(basis: Basis) -> Rules:
+    """The basis' attribution rules, with each owner's province (for intra-province
+    bytes: same code, same province)."""
+    rules = rules_from_snapshot(basis.rules)
+    return replace(rules, provinces=province_codes(rules.claims.owners, basis.producers))
+
+
 def settlement_inputs(workspace: Workspace, period: str, basis: Basis, files: list[Path],
                       currency: Currency, engine_name: str | None = None
                       ) -> tuple[SettlementInputs, pa.Table]:
-    """Everything settlement needs for a month: usage of `files` under the basis' rules,
-    the producers' profiles, and the basis' tariff, costs, adjustments and carries."""
+    """Everything settlement needs for a month, from one pass of the engine over `files`
+    under the basis' rules (usage, received bytes, client networks, intra-province
+    bytes), and the basis' tariff, costs, adjustments and carries. When the tariff has
+    [integrity], the month is reviewed too (exclusions reduce the usage priced, holds
+    come back as `reviewed`)."""
     month = JalaliMonth.parse(period)
-    usage = month_usage(workspace, period, files, rules_from_snapshot(basis.rules),
-                        engine_name, ("producer_id", "traffic_class", "bin_start_ms"))
+    query = UsageQuery(str(month), month.start_ms, month.end_ms,
+                       ("producer_id", "traffic_class", "bin_start_ms"))
+    engine = month_engine(workspace, engine_name)
+    tables = engine.settlement(files, query, settlement_rules(basis))
     producers = list(basis.producers)
-    profiles = producer_profiles(files, (month.start_ms, month.end_ms),
-                                 claim_index_from_snapshot(basis.rules),
-                                 {p.id: p.province for p in producers})
-    samples = (month.end_ms - month.start_ms) // BIN_MS
-    reviewed = None
+    usage, reviewed = tables.usage, None
     if basis.tariff.integrity is not None:  # integrity: signals, exclusions, holds
-        counted = assemble_usage(producers, usage, profiles.received,
-                                 profiles.client_networks, profiles.intra_province_bytes)
-        reviewed, usage = review_basis(month_engine(workspace, engine_name), files, month,
-                                       basis, counted, usage)
+        counted = assemble_usage(producers, usage, tables.received, tables.client_networks,
+                                 tables.intra_province_bytes)
+        reviewed, usage = review_basis(engine, files, month, basis, counted, usage)
     inputs = SettlementInputs(
-        str(month), samples,
-        tuple(assemble_usage(producers, usage, profiles.received, profiles.client_networks,
-                             profiles.intra_province_bytes)),
+        str(month), (month.end_ms - month.start_ms) // BIN_MS,
+        tuple(assemble_usage(producers, usage, tables.received, tables.client_networks,
+                             tables.intra_province_bytes)),
         basis.tariff, currency, basis.costs, basis.adjustments, basis.carried, reviewed)
     return inputs, usage
 

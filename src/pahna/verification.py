@@ -10,7 +10,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from pahna.aggregate.profiles import largest_flows
 from pahna.calendar import JalaliMonth
 from pahna.errors import NotFoundError, PahnaError
 from pahna.integrity.versions import changed_versions
@@ -24,7 +23,6 @@ from pahna.ledger.verify import (
     version_notes,
 )
 from pahna.registry.database import open_registry
-from pahna.registry.rules import claim_index_from_snapshot
 from pahna.settle.document import from_document, to_document
 from pahna.settle.money import Currency
 from pahna.settle.statements import Settlement, settle_period
@@ -33,10 +31,12 @@ from pahna.settlement import (
     current_basis,
     final_basis,
     final_in_force,
+    month_engine,
     month_files,
     month_manifests,
     sealed_files,
     settlement_inputs,
+    settlement_rules,
     workspace_currency,
 )
 from pahna.store.lineage import as_sealed
@@ -64,13 +64,16 @@ def _sealed_currency(record: dict[str, Any]) -> Currency:
 def _verify_record(workspace: Workspace, period: str, record: dict[str, Any],
                    engine_name: str | None = None) -> tuple[list[str], list[str]]:
     sealed = record["seal"]["inputs"]
-    problems = check_record(record) + damaged_files(workspace.store_dir, sealed["manifests"])
+    files = sealed_files(workspace, record)
+    found = month_engine(workspace, engine_name).file_digests(files)
+    digests = {p.relative_to(workspace.store_dir).as_posix(): d for p, d in found.items()}
+    problems = check_record(record) + damaged_files(sealed["manifests"], digests)
     problems += changed_versions(workspace, record.get("basis", {}).get("hosting", []))
     changed, late = compare_inputs(sealed, seal_inputs(_as_sealed(workspace, period, sealed),
                                                        "", {}))
     try:
         basis = final_basis(workspace, record)
-        inputs, _ = settlement_inputs(workspace, period, basis, sealed_files(workspace, record),
+        inputs, _ = settlement_inputs(workspace, period, basis, files,
                                       _sealed_currency(record), engine_name)
         settlement = settle_period(inputs)
     except PahnaError as exc:
@@ -111,6 +114,6 @@ def explain(workspace: Workspace, period: str, producer_id: str, limit: int = 10
         raise NotFoundError(f"no producer {producer_id!r} on the {period} statement")
     month = JalaliMonth.parse(period)
     usage = next(u for u in inputs.usage if u.producer.id == producer_id)
-    flows = largest_flows(files, (month.start_ms, month.end_ms),
-                          claim_index_from_snapshot(basis.rules), producer_id, limit)
+    flows = month_engine(workspace).largest_flows(
+        files, (month.start_ms, month.end_ms), settlement_rules(basis), producer_id, limit)
     return settlement, daily_bytes(usage), flows

@@ -1,7 +1,7 @@
 """The rows integrity signals are summed from, and the SQL both engines sum them with.
 
 `signal_rows` takes an Arrow batch of raw flows and returns one row per (flow, 5-minute
-bin) piece of every attributed flow, as `kernel.usage_rows` does (the same attribution,
+bin) piece of every attributed flow, as `kernel.flow_pieces` does (the same attribution,
 metering points, traffic class and spreading), plus what integrity asks of the client
 side: the client network (/24 of IPv4, /48 of IPv6, as one int64 key), the producer that
 claims the client address (itself, another producer, or none), whether the client is in
@@ -79,7 +79,7 @@ def network_text(key: int) -> str:
 
 def _metered(batch: pa.RecordBatch, rules: Rules, owner: np.ndarray, start: np.ndarray
              ) -> tuple[pa.RecordBatch, np.ndarray, np.ndarray]:
-    """Only the flows usage counts: those a metering point sees (kernel.usage_rows), and
+    """Only the flows usage counts: those a metering point sees (kernel.flow_pieces), and
     of them the attributed ones."""
     keep = owner >= 0
     if rules.metering is not None:

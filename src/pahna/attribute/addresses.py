@@ -32,3 +32,19 @@ def ipv6_rows(matrix: np.ndarray) -> np.ndarray:
     quads = matrix.view(np.uint64)
     words = matrix.view(np.uint32)
     return np.flatnonzero((quads[:, 0] != 0) | (words[:, 2] != _MAPPED_WORD))
+
+
+IPV4_CLIENT_FLAG = 1 << 56
+"""Set on the client key of an IPv4 network, above any IPv6 /48 key (48 bits)."""
+
+
+def client_keys(matrix: np.ndarray) -> np.ndarray:
+    """The client network of every address as an int64 key: its /24 for IPv4 (the
+    flag IPV4_CLIENT_FLAG plus the first 24 bits), its /48 for IPv6 (the first 48 bits),
+    so two addresses share a key exactly when they share that network."""
+    v6_key = (matrix.view(">u8")[:, 0] >> np.uint64(16)).astype(np.int64)
+    v4_key = (ipv4_keys(matrix) >> np.uint32(8)).astype(np.int64) | IPV4_CLIENT_FLAG
+    keys = v4_key
+    rows = ipv6_rows(matrix)
+    keys[rows] = v6_key[rows]
+    return keys

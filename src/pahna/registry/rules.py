@@ -15,8 +15,10 @@ so it replays to the same attribution whatever the registry holds later.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine
 
 from pahna.aggregate.kernel import Rules
@@ -25,6 +27,7 @@ from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.attribute.domestic import DomesticIndex
 from pahna.attribute.hosts import HostIndex, TimedHost
 from pahna.attribute.metering import EGRESS, INGRESS, MeteringFilter, TimedPoint
+from pahna.parties import Producer
 from pahna.registry.claims import list_claims
 from pahna.registry.domestic import domestic_lists
 from pahna.registry.metering import list_points
@@ -79,9 +82,13 @@ def _prefixes(snapshot: dict[str, Any]) -> list[TimedPrefix]:
             for c in snapshot["claims"] if c[1] == "prefix"]
 
 
-def claim_index_from_snapshot(snapshot: dict[str, Any]) -> ClaimIndex:
-    """Prefix claims alone (who holds a destination address, for profiles)."""
-    return ClaimIndex.build(_prefixes(snapshot))
+def province_codes(owners: list[str], producers: Iterable[Producer]) -> np.ndarray:
+    """A code per owner for the kernel's same-province flag (Rules.provinces): equal
+    codes for producers of the same province, -1 for an owner without one."""
+    province = {p.id: p.province for p in producers}
+    names = sorted({v for v in province.values() if v})
+    return np.array([names.index(province[o]) if province.get(o) else -1 for o in owners],
+                    dtype=np.int32)
 
 
 def domestic_from_snapshot(snapshot: dict[str, Any]) -> DomesticIndex:

@@ -9,6 +9,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from tests.exchange import AS_RECEIVER, AS_SENDER, METERED
 
 from pahna.aggregate.engines import get_engine
 from pahna.aggregate.kernel import Rules
@@ -119,3 +120,39 @@ def test_a_counter_spark_cannot_hold_fails_loudly(
         spark.usage([path], FULL, bench_rules)
     with pytest.raises(CounterOverflowError, match=r"(?i)pahna store retract.*out of range"):
         get_engine("duckdb").usage([path], FULL, bench_rules)
+
+
+def test_settlement_tables_are_identical_and_exercised(
+        bench_month: Workspace, bench_rules: Rules, spark_settings: SparkSettings) -> None:
+    """One pass gives usage, received bytes, client networks and intra-province bytes,
+    the same on both engines, with received-side attribution through prefixes, AS
+    numbers (dst_as) and metering points."""
+    files = sorted((bench_month.store_dir / "flows").glob("day=*/*.parquet"))
+    duck = get_engine("duckdb").settlement(files, FULL, bench_rules)
+    spark = get_engine("spark", spark=spark_settings, store_dir=bench_month.store_dir
+                       ).settlement(files, FULL, bench_rules)
+    assert spark.usage.equals(duck.usage)
+    assert spark.received.equals(duck.received)
+    assert spark.client_networks == duck.client_networks
+    assert spark.intra_province_bytes == duck.intra_province_bytes
+    # the settlement's usage is the usage query's
+    assert duck.usage.equals(get_engine("duckdb").usage(files, FULL, bench_rules))
+    receivers = set(duck.received["producer_id"].to_pylist())
+    assert {AS_RECEIVER[0], METERED} <= receivers and len(receivers) > 10
+    assert duck.client_networks[AS_SENDER[0]] > 0 and duck.intra_province_bytes
+
+
+def test_largest_flows_and_file_digests_are_identical(
+        bench_month: Workspace, bench_rules: Rules, spark_settings: SparkSettings) -> None:
+    files = sorted((bench_month.store_dir / "flows").glob("day=*/*.parquet"))
+    duck = get_engine("duckdb")
+    spark = get_engine("spark", spark=spark_settings, store_dir=bench_month.store_dir)
+    window = (MONTH.start_ms, MONTH.end_ms)
+    for producer in (METERED, AS_SENDER[0], "teh-aparat", "nobody"):
+        expected = duck.largest_flows(files, window, bench_rules, producer, 7)
+        assert spark.largest_flows(files, window, bench_rules, producer, 7).equals(expected)
+        assert expected.num_rows == (0 if producer == "nobody" else 7)
+    missing = bench_month.store_dir / "flows" / "day=1999-01-01" / "gone.parquet"
+    digests = duck.file_digests([*files, missing])
+    assert spark.file_digests([*files, missing]) == digests
+    assert digests[missing] is None and all(digests[f] for f in files)

@@ -8,16 +8,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from tests.unit.integrity.conftest import MONTH, PRODUCERS, QUERY, SNAPSHOT, rules, signal_rules
+from tests.unit.integrity.conftest import MONTH, PRODUCERS, QUERY, rules, signal_rules
 
 from pahna.aggregate.engines import get_engine
-from pahna.aggregate.profiles import producer_profiles
 from pahna.integrity.decisions import exclusions, holds, remove_excluded
 from pahna.integrity.policy import IntegrityPolicy
 from pahna.integrity.records import Exclusion, Hold
 from pahna.integrity.scores import baselines, scores
 from pahna.integrity.signals import MonthFrame, Signals, compute_signals
-from pahna.registry.rules import claim_index_from_snapshot
 from pahna.schema import BIN_MS
 from pahna.settle.usage import ProducerUsage, assemble_usage
 
@@ -26,13 +24,11 @@ FRAME = MonthFrame(MONTH.start_ms, (MONTH.end_ms - MONTH.start_ms) // BIN_MS)
 
 def month(files: list[Path], min_repeats: int = 3):  # type: ignore[no-untyped-def]
     engine = get_engine("duckdb")
-    usage = engine.usage(files, QUERY, rules())
-    profiles = producer_profiles(files, (MONTH.start_ms, MONTH.end_ms),
-                                 claim_index_from_snapshot(SNAPSHOT), {})
-    counted = assemble_usage(PRODUCERS, usage, profiles.received, profiles.client_networks,
-                             profiles.intra_province_bytes)
+    sums = engine.settlement(files, QUERY, rules())
+    counted = assemble_usage(PRODUCERS, sums.usage, sums.received, sums.client_networks,
+                             sums.intra_province_bytes)
     tables = engine.signals(files, QUERY, signal_rules(), min_repeats)
-    return counted, usage, tables
+    return counted, sums.usage, tables
 
 
 def signals_of(files: list[Path]) -> dict[str, Signals]:

@@ -9,14 +9,26 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pahna.aggregate.kernel import INPUT_COLUMNS, ROWS_SCHEMA, Rules, usage_rows
+from pahna.aggregate.kernel import (
+    FLOW_COLUMNS,
+    INPUT_COLUMNS,
+    PIECES_SCHEMA,
+    Rules,
+    flow_pieces,
+    input_columns,
+    producer_flows,
+)
 from pahna.aggregate.queries import (
     MAX_FLOW_MS,
+    SETTLEMENT_CODES_SCHEMA,
     UsageQuery,
+    flows_predicate,
     scan_predicate,
-    usage_schema,
+    settlement_sql,
+    usage_codes_schema,
     usage_sql,
 )
+from pahna.aggregate.results import SettlementTables, settlement_tables, usage_table
 from pahna.aggregate.signals import (
     SIGNAL_INPUT_COLUMNS,
     SIGNAL_ROWS_SCHEMA,
@@ -25,7 +37,9 @@ from pahna.aggregate.signals import (
     signal_queries,
     signal_rows,
 )
+from pahna.aggregate.topflows import top_flows
 from pahna.errors import CounterOverflowError, EngineError
+from pahna.store.manifests import file_sha256
 
 __all__ = ["MAX_FLOW_MS", "DuckDbEngine"]
 
@@ -39,13 +53,58 @@ class DuckDbEngine:
         self.memory_limit = memory_limit
 
     def usage(self, files: list[Path], query: UsageQuery, rules: Rules) -> pa.Table:
-        with self._connection(query, "usage", "a sum of bytes or packets") as con:
+        codes = self._sum(files, query, rules, usage_sql(query, "pieces"), receivers=False)
+        return usage_table(codes.cast(usage_codes_schema(query)), query, rules.claims.owners)
+
+    def settlement(self, files: list[Path], query: UsageQuery, rules: Rules
+                   ) -> SettlementTables:
+        codes = self._sum(files, query, rules, settlement_sql(query, "pieces"), receivers=True)
+        return settlement_tables(codes.cast(SETTLEMENT_CODES_SCHEMA), query,
+                                 rules.claims.owners)
+
+    def largest_flows(self, files: list[Path], window: tuple[int, int], rules: Rules,
+                      producer_id: str, limit: int) -> pa.Table:
+        if producer_id not in rules.claims.owners or not files:
+            return top_flows([], limit)
+        producer = rules.claims.owners.index(producer_id)
+        con = duckdb.connect()
+        try:
+            scan = con.sql(f"SELECT {', '.join(sorted({*INPUT_COLUMNS, *FLOW_COLUMNS}))} "
+                           f"FROM read_parquet(?) WHERE {flows_predicate(window)}",
+                           params=[[str(f) for f in files]])
+            return top_flows([top_flows([producer_flows(batch, rules, producer, window)],
+                                        limit)
+                              for batch in scan.to_arrow_reader(BATCH_ROWS)], limit)
+        except duckdb.Error as exc:
+            raise EngineError(f"duckdb: largest flows of {producer_id}: {exc}") from exc
+        finally:
+            con.close()
+
+    def file_digests(self, files: list[Path]) -> dict[Path, str | None]:
+        return {f: file_sha256(f) if f.is_file() else None for f in files}
+
+    def signals(self, files: list[Path], query: UsageQuery, rules: SignalRules,
+                min_repeats: int) -> dict[str, pa.Table]:
+        """The rows are kept in a temporary table (spilled past the memory limit), read
+        once, and summed by each query."""
+        with self._connection(query, "integrity signals", "an integrity sum of bytes") as con:
             rows = pa.RecordBatchReader.from_batches(
-                ROWS_SCHEMA, self._rows(con, files, query, rules))
+                SIGNAL_ROWS_SCHEMA, self._signal_rows(con, files, query, rules))
             agg = con.cursor()
-            agg.register("usage_rows", rows)
-            return agg.sql(usage_sql(query, "usage_rows")).to_arrow_table().cast(
-                usage_schema(query))
+            agg.register("signal_rows_in", rows)
+            agg.execute("CREATE TEMP TABLE signal_rows AS SELECT * FROM signal_rows_in")
+            owners = rules.rules.claims.owners
+            return {name: named(name, agg.sql(sql).to_arrow_table(), owners)
+                    for name, sql in signal_queries(query, "signal_rows", min_repeats).items()}
+
+    def _sum(self, files: list[Path], query: UsageQuery, rules: Rules, sql: str,
+             receivers: bool) -> pa.Table:
+        with self._connection(query, "usage", "a sum of bytes or packets") as con:
+            pieces = pa.RecordBatchReader.from_batches(
+                PIECES_SCHEMA, self._pieces(con, files, query, rules, receivers))
+            agg = con.cursor()
+            agg.register("pieces", pieces)
+            return agg.sql(sql).to_arrow_table()
 
     @contextmanager
     def _connection(self, query: UsageQuery, what: str, sums: str
@@ -66,24 +125,15 @@ class DuckDbEngine:
         finally:
             con.close()
 
-    def signals(self, files: list[Path], query: UsageQuery, rules: SignalRules,
-                min_repeats: int) -> dict[str, pa.Table]:
-        """The rows are kept in a temporary table (spilled past the memory limit), read
-        once, and summed by each query."""
-        with self._connection(query, "integrity signals", "an integrity sum of bytes") as con:
-            rows = pa.RecordBatchReader.from_batches(
-                SIGNAL_ROWS_SCHEMA, self._signal_rows(con, files, query, rules))
-            agg = con.cursor()
-            agg.register("signal_rows_in", rows)
-            agg.execute("CREATE TEMP TABLE signal_rows AS SELECT * FROM signal_rows_in")
-            owners = rules.rules.claims.owners
-            return {name: named(name, agg.sql(sql).to_arrow_table(), owners)
-                    for name, sql in signal_queries(query, "signal_rows", min_repeats).items()}
-
     def _signal_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path],
                      query: UsageQuery, rules: SignalRules) -> Iterator[pa.RecordBatch]:
         for batch in self._scan(con, files, query, SIGNAL_INPUT_COLUMNS):
             yield signal_rows(batch, rules)
+
+    def _pieces(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
+                rules: Rules, receivers: bool) -> Iterator[pa.RecordBatch]:
+        for batch in self._scan(con, files, query, input_columns(rules)):
+            yield from flow_pieces(batch, rules, receivers).to_batches()
 
     def _scan(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
               columns: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
@@ -96,16 +146,3 @@ class DuckDbEngine:
         for batch in scan.to_arrow_reader(BATCH_ROWS):
             if batch.num_rows:
                 yield batch
-
-    def _rows(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
-              rules: Rules) -> Iterator[pa.RecordBatch]:
-        if not files:
-            return
-        scan = con.cursor().sql(
-            f"SELECT {', '.join(INPUT_COLUMNS)} FROM read_parquet(?) "
-            f"WHERE {scan_predicate(query)}",
-            params=[[str(f) for f in files]],
-        )
-        for batch in scan.to_arrow_reader(BATCH_ROWS):
-            if batch.num_rows:
-                yield usage_rows(batch, rules)
