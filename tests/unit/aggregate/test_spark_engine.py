@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -60,6 +61,9 @@ def test_usage_per_producer_class_and_bin_is_identical(
     assert {c.producer_id for c in NESTED_CLAIMS} <= producers and None in producers
     assert pc.min(duck["bin_start_ms"]).as_py() == MONTH.start_ms
     assert len(by_province(bench_month, duck)) > 10
+    # the zip shipped to executors stays off the driver's own path (a child the driver
+    # spawns, as the portal's snapshot builder, would import pahna from it)
+    assert not [p for p in sys.path if p.endswith(".zip") and "pahna-" in p]
 
 
 def test_partial_window_agrees_and_matches_the_full_month(

@@ -132,7 +132,12 @@ def spark_session(settings: SparkSettings) -> SparkSession:
     package = shipped_package()
     shipped = (session.sparkContext.applicationId, package.name)
     if shipped not in _SHIPPED:
+        driver_path = list(sys.path)
         session.sparkContext.addPyFile(str(package))
+        # addPyFile also puts the zip first on this process's path: the driver has pahna
+        # installed, and a child it spawns (the portal's snapshot builder) must not import
+        # pahna from the zip (no migrations folder inside it)
+        sys.path[:] = driver_path
         _SHIPPED.add(shipped)
     return session
 
