@@ -5,25 +5,24 @@ from __future__ import annotations
 import click
 
 from pahna import __version__
-from pahna.cli.bench import bench
-from pahna.cli.demo import demo
-from pahna.cli.domestic import domestic
-from pahna.cli.errors import PahnaGroup
-from pahna.cli.flows import flows
-from pahna.cli.grants import grants
-from pahna.cli.intake import collect, ingest
-from pahna.cli.integrity import integrity
-from pahna.cli.ops import backup_command, config_group, prune_command, restore_command
-from pahna.cli.registry import registry
-from pahna.cli.serve import serve, users
-from pahna.cli.settle import costs, settle_command, tariff
-from pahna.cli.statements import explain_command, payments, statements
-from pahna.cli.store import store
-from pahna.cli.usage import usage
-from pahna.cli.workspace import init
+from pahna.cli.lazy import LazyGroup
+
+COMMANDS = {
+    "init": "workspace:init", "demo": "demo:demo", "ingest": "intake:ingest",
+    "collect": "intake:collect", "flows": "flows:flows", "store": "store:store",
+    "registry": "registry:registry", "domestic": "domestic:domestic", "usage": "usage:usage",
+    "settle": "settle:settle_command", "tariff": "settle:tariff", "costs": "settle:costs",
+    "statements": "statements:statements", "payments": "statements:payments",
+    "explain": "statements:explain_command", "integrity": "integrity:integrity",
+    "serve": "serve:serve", "users": "serve:users", "bench": "bench:bench",
+    "grants": "grants:grants", "backup": "ops:backup_command", "restore": "ops:restore_command",
+    "config": "ops:config_group",
+}
+"""Each command and where it lives (`module:attribute` under pahna.cli), imported when run."""
 
 
-@click.group(cls=PahnaGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, lazy={name: f"pahna.cli.{where}" for name, where in COMMANDS.items()},
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pahna")
 @click.option("--home", "home", type=click.Path(file_okay=False), default=None,
               help="Workspace folder for the command (before it: pahna --home DIR usage ...).")
@@ -35,12 +34,3 @@ def main(home: str | None) -> None:
     try `pahna demo`.
     """
 
-
-COMMANDS = (
-    init, demo, ingest, collect, flows, store, registry, domestic, usage, settle_command,
-    tariff, costs, statements, payments, explain_command, integrity, serve, users, bench,
-    grants, backup_command, restore_command, config_group,
-)
-for command in COMMANDS:
-    main.add_command(command)
-store.add_command(prune_command)

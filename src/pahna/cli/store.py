@@ -6,6 +6,7 @@ import json
 
 import click
 
+from pahna.cli.lazy import LazyGroup
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.compaction import compact_store
 from pahna.registry.instants import format_instant
@@ -13,7 +14,7 @@ from pahna.settlement import retract_batch
 from pahna.store.manifests import read_manifests
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy={"prune": "pahna.cli.ops:prune_command"})
 def store() -> None:
     """The raw flow store's committed batches."""
 

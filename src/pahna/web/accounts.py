@@ -8,6 +8,7 @@ working at once (in another portal process within `auth.SESSION_MEMO_S` seconds)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import time
@@ -113,7 +114,7 @@ def check_password(engine: Engine, username: str, password: str) -> Account | No
     same work either way)."""
     with Session(engine) as session:
         row = session.get(AccountRow, username)
-        stored = row.password_hash if row else _DUMMY_HASH
+        stored = row.password_hash if row else _dummy_hash()
         try:
             _HASHER.verify(stored, password)
         except (VerificationError, InvalidHashError):
@@ -121,7 +122,12 @@ def check_password(engine: Engine, username: str, password: str) -> Account | No
         return account_of(row) if row and row.disabled_ms is None else None
 
 
-_DUMMY_HASH = _HASHER.hash(secrets.token_hex(16))
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash of a random password, verified against when the account does not exist so
+    that an unknown name costs the same as a wrong password; made on first use, not at
+    import (every CLI command imports this module)."""
+    return _HASHER.hash(secrets.token_hex(16))
 
 
 def set_disabled(engine: Engine, username: str, disabled: bool, actor: str = "cli",
