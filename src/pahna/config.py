@@ -7,6 +7,7 @@ falls back to a default. ``load_config`` names the file, the key and what is all
 from __future__ import annotations
 
 import ipaddress
+import platform
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,11 @@ class WorkspaceSettings(_Section):
 
 
 class CollectorSettings(_Section):
+    name: str = Field(
+        "", pattern=r"^[A-Za-z0-9._-]{0,64}$",
+        description="This collector's name, kept in every batch it commits (usage shows "
+        "which collectors contributed to a month); empty: the machine's host name.",
+    )
     listen: list[str] = Field(
         default_factory=lambda: ["127.0.0.1:4739"],
         description="ADDR:PORT pairs the UDP collector binds (IPv6 as [::1]:4739).",
@@ -65,6 +71,11 @@ class CollectorSettings(_Section):
     spool_fsync_interval_s: float = Field(
         1.0, gt=0, description="Seconds between fsyncs of the open spool segment."
     )
+
+    @property
+    def identity(self) -> str:
+        """The name kept in the batches this workspace commits."""
+        return self.name or platform.node() or "unnamed"
 
 
 class SparkSettings(_Section):
