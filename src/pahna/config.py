@@ -71,6 +71,26 @@ class CollectorSettings(_Section):
     spool_fsync_interval_s: float = Field(
         1.0, gt=0, description="Seconds between fsyncs of the open spool segment."
     )
+    expected_exporters: list[str] = Field(
+        default_factory=list, description="Exporter addresses this collector must hear "
+        "from: one whose data has not reached the store for silence_limit_s raises an "
+        "alarm (a log line and pahna_collector_exporter_silent).")
+    silence_limit_s: float = Field(
+        300.0, gt=0, description="Seconds without a committed batch from an expected "
+        "exporter before it counts as silent.")
+
+    @field_validator("expected_exporters")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        out = []
+        for item in value:
+            try:
+                address = ipaddress.ip_address(item)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address") from exc
+            mapped = getattr(address, "ipv4_mapped", None)
+            out.append(str(mapped or address))
+        return out
 
     @property
     def identity(self) -> str:

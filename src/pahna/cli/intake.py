@@ -18,12 +18,13 @@ from pahna.errors import PahnaError
 from pahna.intake.base import Datagram
 from pahna.intake.collector import ListenAddress, Sink, UdpCollector
 from pahna.intake.dispatch import warm_up
-from pahna.intake.metrics import MetricsServer, render
+from pahna.intake.health import ExporterHealth, watch
+from pahna.intake.metrics import CollectorView, MetricsServer, metrics_registry
 from pahna.intake.receiver import SpoolBounds
 from pahna.intake.replay import Selection
 from pahna.intake.sockets import granted_buffer
 from pahna.pipeline import Ingestor, IngestReport
-from pahna.schema import address_to_bytes
+from pahna.schema import address_to_bytes, address_to_text
 from pahna.store.state import listen_key
 
 
@@ -124,8 +125,11 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
     key = listen_key(listening) + (f"-w{index}" if worker else "")
     ingestor = Ingestor(workspace, state=f"intake-state-{key}.json")
     addresses = [ListenAddress.parse(a) for a in listening]
+    health = ExporterHealth(workspace.home, key, listen_key(listening),
+                            settings.expected_exporters, settings.silence_limit_s)
     collector = UdpCollector(
-        addresses, _sink(ingestor, lambda: collector.counters(), lambda: collector.stop),
+        addresses, _sink(ingestor, health, lambda: collector.counters(),
+                         lambda: collector.stop),
         workspace.home / "spool" / key, flush_interval or settings.flush_interval_s,
         settings.receive_buffer_bytes,
         SpoolBounds(settings.spool_segment_bytes, flush_interval or settings.flush_interval_s,
@@ -134,7 +138,11 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
     _check_buffers(collector, settings.receive_buffer_bytes)
     warm_up()
     server = _metrics_server(_worker_address(metrics or settings.metrics_listen, index),
-                             ingestor, collector)
+                             CollectorView(lambda: ingestor.counters, collector.counters,
+                                           lambda: ingestor.store_retries,
+                                           collector.spool, health))
+    if settings.expected_exporters:
+        watch(health, collector.stop, lambda text: click.echo(text, err=True))
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: collector.stop.set())
     if duration is not None:
@@ -188,11 +196,12 @@ def _worker_address(listen: str, index: int) -> str:
     return f"{host}:{address.port + index}"
 
 
-def _sink(ingestor: Ingestor, receiving: Callable[[], dict[str, int]],
+def _sink(ingestor: Ingestor, health: ExporterHealth, receiving: Callable[[], dict[str, int]],
           stop: Callable[[], threading.Event]) -> Sink:
     def sink(datagrams: list[Datagram], segments: tuple[str, ...]) -> None:
         report = ingestor.ingest_retrying(datagrams, "udp", segments, stop(),
                                           lambda text: click.echo(text, err=True))
+        health.committed({address_to_text(d.exporter) for d in datagrams})
         totals = ingestor.counters.totals()
         counts = receiving()
         click.echo(f"flushed {len(datagrams)} datagrams: {report.records} records, "
@@ -202,20 +211,10 @@ def _sink(ingestor: Ingestor, receiving: Callable[[], dict[str, int]],
     return sink
 
 
-def _metrics_server(listen: str, ingestor: Ingestor,
-                    collector: UdpCollector) -> MetricsServer | None:
+def _metrics_server(listen: str, view: CollectorView) -> MetricsServer | None:
     if not listen:
         return None
     address = ListenAddress.parse(listen)
-
-    def page() -> str:
-        extra: dict[str, float] = {f"collector_{name}": value
-                                   for name, value in collector.counters().items()}
-        extra["collector_received_total"] = extra.pop("collector_datagrams", 0)
-        extra["collector_kernel_drops_total"] = extra.pop("collector_kernel_drops", 0)
-        extra["collector_store_retries_total"] = ingestor.store_retries
-        return render(ingestor.counters, extra)
-
-    server = MetricsServer(address.host, address.port, page)
+    server = MetricsServer(address.host, address.port, metrics_registry(view))
     click.echo(f"metrics on http://{listen}/metrics (port {server.port})", err=True)
     return server
