@@ -195,6 +195,17 @@ class RetentionSettings(_Section):
         "kept for ever.")
 
 
+class LoggingSettings(_Section):
+    format: Literal["text", "logfmt", "json"] = Field(
+        "text", description="How `pahna collect` and `pahna serve` write their logs on "
+        "standard error: text (the message alone), logfmt or json (one object a line: ts, "
+        "level, logger, event, msg and the event's fields).")
+    access_log: bool = Field(
+        True, description="`pahna serve` logs every request: method, path without its "
+        "query, status, milliseconds, bytes and client address; never a header, cookie, "
+        "query string or body.")
+
+
 class PahnaConfig(_Section):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
@@ -204,6 +215,7 @@ class PahnaConfig(_Section):
     portal: PortalSettings = Field(default_factory=PortalSettings)
     grants: GrantSettings = Field(default_factory=GrantSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
 
 def load_config(path: Path) -> PahnaConfig:
