@@ -13,7 +13,13 @@ from pahna.cli.flows import flows
 from pahna.cli.grants import grants
 from pahna.cli.intake import collect, ingest
 from pahna.cli.integrity import integrity
-from pahna.cli.ops import backup_command, config_group, prune_command, restore_command
+from pahna.cli.ops import (
+    backup_command,
+    config_group,
+    migrate_command,
+    prune_command,
+    restore_command,
+)
 from pahna.cli.registry import registry
 from pahna.cli.serve import serve, users
 from pahna.cli.settle import costs, settle_command, tariff
@@ -39,7 +45,7 @@ def main(home: str | None) -> None:
 COMMANDS = (
     init, demo, ingest, collect, flows, store, registry, domestic, usage, settle_command,
     tariff, costs, statements, payments, explain_command, integrity, serve, users, bench,
-    grants, backup_command, restore_command, config_group,
+    grants, backup_command, restore_command, migrate_command, config_group,
 )
 for command in COMMANDS:
     main.add_command(command)
