@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from tests.flowgen import Flow, flow_table
 
 from pahna.cli import main
+from pahna.compaction import compact_store
 from pahna.config import CollectorSettings, PahnaConfig
 from pahna.intake.base import Datagram
 from pahna.intake.ipfix.encoder import encode_flows
@@ -226,3 +227,24 @@ def test_sync_killed_and_rerun_leaves_no_half_file_and_no_double(
                for p in (merged / "store" / "flows").rglob("*") if p.is_file()}
     assert on_disk == named
     assert len(named) == len(batches)
+
+
+def test_batches_synced_before_the_source_compacted_them_are_not_doubled(
+        tmp_path: Path) -> None:
+    one = datagrams(1, stream(1, 0, 200))
+    source = collector(tmp_path / "a", "rack-a")
+    merged = collector(tmp_path / "m", "hub").home
+    collect(source, [one[:3], one[3:6]])
+    cli("store", "sync", str(source.home), "--home", str(merged))
+    collect(source, [one[6:]])  # committed after that sync, then the day compacted
+    (compacted,) = compact_store(source).compacted
+    assert len(compacted.replaces) == 3
+    report = json.loads(cli("store", "sync", str(source.home), "--json", "--home",
+                            str(merged)))
+    assert report["conflicts"] == {} and len(report["copied"]) == 1
+    assert rows(merged) == rows(source.home) and len(rows(merged)) == 200
+    other = collector(tmp_path / "n", "hub-2").home  # a store that had none of them
+    cli("store", "sync", str(source.home), "--home", str(other))
+    assert [m.content_hash for m in read_manifests(other / "store")] == [
+        compacted.content_hash]
+    assert rows(other) == rows(source.home)

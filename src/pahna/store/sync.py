@@ -14,6 +14,8 @@ lock (store.exports), so collectors and `pahna ingest` may run meanwhile:
    messages count as stored here too (a later ingest of the same traffic stores nothing);
 4. the manifest, with the name of the collector that committed it: the commit point.
 
+A compacted batch some of whose batches were synced before the source compacted them is
+synced as those batches, while the source keeps them (an hour: store.compaction).
 A batch is skipped when this store holds it (committed, or compacted here into another),
 when it was retracted here (a retraction is not undone by a sync), or when every one of
 its export messages is already stored here under another batch (the same traffic sent to
@@ -38,6 +40,7 @@ import numpy as np
 from pahna.errors import StoreError
 from pahna.store.durable import fsync_file
 from pahna.store.exports import CHUNK, KEY, MAGIC, ExportIndex, Partition, exports_dir
+from pahna.store.layout import manifest_file
 from pahna.store.lineage import batch_committed, held_batches, lineage_file
 from pahna.store.manifests import Manifest, file_sha256, read_manifests
 from pahna.store.retraction import retracted_dir
@@ -74,7 +77,7 @@ def sync_store(source_home: Path, store: Path, quarantine: Path,
     identities = _chunks(source, {h for m in manifests for h in _held(source, m)})
     index = ExportIndex(store)
     with index.locked():
-        for manifest in manifests:
+        for manifest in _candidates(source, store, manifests):
             verdict = _verdict(store, index, manifest, source, identities)
             if verdict is not None:
                 kind, why = verdict
@@ -89,6 +92,35 @@ def sync_store(source_home: Path, store: Path, quarantine: Path,
             report.records += manifest.records
         report.quarantine_files = _copy_quarantine(source_home / "quarantine", quarantine)
     return report
+
+
+def _candidates(source: Path, store: Path, manifests: list[Manifest]) -> list[Manifest]:
+    """The batches to sync: each visible batch of the source, except a compacted batch
+    some of whose batches are here already (synced before the source compacted them):
+    then its batches themselves, while the source keeps them (store.compaction.GRACE_S
+    after compacting; a sync runs more often than that)."""
+    out: list[Manifest] = []
+    for manifest in manifests:
+        held = held_batches(source, manifest)
+        if not any(batch_committed(store, h) for h in held):
+            out.append(manifest)
+            continue
+        own = [_own(source, h) for h in held]
+        leaves = [m for m in own if m is not None and not m.replaces]
+        whole = all(m is not None for m in own) and all(
+            (source / f.path).is_file() for m in leaves for f in m.files)
+        out.extend(leaves if whole else [manifest])
+    return out
+
+
+def _own(source: Path, content_hash: str) -> Manifest | None:
+    path = manifest_file(source, content_hash)
+    try:
+        return Manifest.from_json(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (ValueError, TypeError, KeyError) as exc:
+        raise StoreError(f"{path}: unreadable manifest: {exc}") from exc
 
 
 def _held(source: Path, manifest: Manifest) -> list[str]:
