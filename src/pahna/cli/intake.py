@@ -218,7 +218,7 @@ def _sink(ingestor: Ingestor, health: ExporterHealth, receiving: Callable[[], di
     def sink(datagrams: list[Datagram], segments: tuple[str, ...]) -> None:
         report = ingestor.ingest_retrying(datagrams, "udp", segments, stop(),
                                           alarm)
-        health.committed({address_to_text(d.exporter) for d in datagrams})
+        health.committed([address_to_text(raw) for raw in {d.exporter for d in datagrams}])
         totals = ingestor.counters.totals()
         counts = receiving()
         say("flushed", f"flushed {len(datagrams)} datagrams: {report.records} records, "
