@@ -199,8 +199,8 @@ class Collector:
         with urllib.request.urlopen(url, timeout=30) as reply:
             page = reply.read().decode()
         out: Counter[str] = Counter()
-        for name, value in re.findall(r"^pahna_(\w+)(?:\{[^}]*\})? (\d+)$", page, re.M):
-            out[name] += int(value)
+        for name, value in re.findall(r"^pahna_(\w+)(?:\{[^}]*\})? (\S+)$", page, re.M):
+            out[name] += int(float(value))  # prometheus-client writes 12.0
         return dict(out)
 
     def wait_settled(self, sent: int) -> None:

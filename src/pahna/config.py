@@ -7,6 +7,7 @@ falls back to a default. ``load_config`` names the file, the key and what is all
 from __future__ import annotations
 
 import ipaddress
+import platform
 import tomllib
 from pathlib import Path
 from typing import Literal
@@ -29,6 +30,11 @@ class WorkspaceSettings(_Section):
 
 
 class CollectorSettings(_Section):
+    name: str = Field(
+        "", pattern=r"^[A-Za-z0-9._-]{0,64}$",
+        description="This collector's name, kept in every batch it commits (usage shows "
+        "which collectors contributed to a month); empty: the machine's host name.",
+    )
     listen: list[str] = Field(
         default_factory=lambda: ["127.0.0.1:4739"],
         description="ADDR:PORT pairs the UDP collector binds (IPv6 as [::1]:4739).",
@@ -65,6 +71,31 @@ class CollectorSettings(_Section):
     spool_fsync_interval_s: float = Field(
         1.0, gt=0, description="Seconds between fsyncs of the open spool segment."
     )
+    expected_exporters: list[str] = Field(
+        default_factory=list, description="Exporter addresses this collector must hear "
+        "from: one whose data has not reached the store for silence_limit_s raises an "
+        "alarm (a log line and pahna_collector_exporter_silent).")
+    silence_limit_s: float = Field(
+        300.0, gt=0, description="Seconds without a committed batch from an expected "
+        "exporter before it counts as silent.")
+
+    @field_validator("expected_exporters")
+    @classmethod
+    def _addresses(cls, value: list[str]) -> list[str]:
+        out = []
+        for item in value:
+            try:
+                address = ipaddress.ip_address(item)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not an IP address") from exc
+            mapped = getattr(address, "ipv4_mapped", None)
+            out.append(str(mapped or address))
+        return out
+
+    @property
+    def identity(self) -> str:
+        """The name kept in the batches this workspace commits."""
+        return self.name or platform.node() or "unnamed"
 
 
 class SparkSettings(_Section):
@@ -164,6 +195,17 @@ class RetentionSettings(_Section):
         "kept for ever.")
 
 
+class LoggingSettings(_Section):
+    format: Literal["text", "logfmt", "json"] = Field(
+        "text", description="How `pahna collect` and `pahna serve` write their logs on "
+        "standard error: text (the message alone), logfmt or json (one object a line: ts, "
+        "level, logger, event, msg and the event's fields).")
+    access_log: bool = Field(
+        True, description="`pahna serve` logs every request: method, path without its "
+        "query, status, milliseconds, bytes and client address; never a header, cookie, "
+        "query string or body.")
+
+
 class PahnaConfig(_Section):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
@@ -173,6 +215,7 @@ class PahnaConfig(_Section):
     portal: PortalSettings = Field(default_factory=PortalSettings)
     grants: GrantSettings = Field(default_factory=GrantSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
 
 def load_config(path: Path) -> PahnaConfig:

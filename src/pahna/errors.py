@@ -109,6 +109,10 @@ class RegistryError(PahnaError):
     """The registry refused a change or a lookup."""
 
 
+class SchemaError(RegistryError):
+    """The registry's schema is not the one this pahna expects (`pahna migrate`)."""
+
+
 class NotFoundError(RegistryError):
     """An id that the registry does not hold."""
 

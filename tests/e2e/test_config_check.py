@@ -14,8 +14,7 @@ from tests.e2e.test_backup_restore import final_workspace
 from tests.pgschema import postgres_schema
 
 from pahna.config import PahnaConfig, RegistrySettings
-from pahna.ops.check import head_revision
-from pahna.registry.database import open_registry
+from pahna.registry.database import head_revision, open_registry
 from pahna.store.manifests import read_manifests
 from pahna.workspace import init_workspace
 

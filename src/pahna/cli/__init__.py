@@ -16,7 +16,7 @@ COMMANDS = {
     "explain": "statements:explain_command", "integrity": "integrity:integrity",
     "serve": "serve:serve", "users": "serve:users", "bench": "bench:bench",
     "grants": "grants:grants", "backup": "ops:backup_command", "restore": "ops:restore_command",
-    "config": "ops:config_group",
+    "migrate": "ops:migrate_command", "config": "ops:config_group",
 }
 """Each command and where it lives (`module:attribute` under pahna.cli), imported when run."""
 
@@ -33,4 +33,3 @@ def main(home: str | None) -> None:
     it; after it wins), else $PAHNA_HOME, else ./pahna-home. Start with `pahna init` or
     try `pahna demo`.
     """
-

@@ -10,6 +10,7 @@ from pahna import errors
 
 EXIT_CODES: tuple[tuple[type[errors.PahnaError], int], ...] = (
     (errors.ConfigError, 78),  # EX_CONFIG
+    (errors.SchemaError, 78),
     (errors.WorkspaceError, 66),  # EX_NOINPUT
     (errors.DecodeError, 65),  # EX_DATAERR
     (errors.CounterOverflowError, 65),

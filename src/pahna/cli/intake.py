@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import sys
 import threading
@@ -18,13 +19,17 @@ from pahna.errors import PahnaError
 from pahna.intake.base import Datagram
 from pahna.intake.collector import ListenAddress, Sink, UdpCollector
 from pahna.intake.dispatch import warm_up
-from pahna.intake.metrics import MetricsServer, render
+from pahna.intake.health import ExporterHealth, watch
+from pahna.intake.metrics import CollectorView, MetricsServer, metrics_registry
 from pahna.intake.receiver import SpoolBounds
 from pahna.intake.replay import Selection
 from pahna.intake.sockets import granted_buffer
+from pahna.ops.logs import log, setup_logging
 from pahna.pipeline import Ingestor, IngestReport
-from pahna.schema import address_to_bytes
+from pahna.schema import address_to_bytes, address_to_text
 from pahna.store.state import listen_key
+
+LOG = logging.getLogger("pahna.collect")
 
 
 def _files(paths: tuple[str, ...]) -> list[Path]:
@@ -113,6 +118,7 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
     spool holds. Each flush prints one line of counters on stderr.
     """
     workspace = workspace_from(home)
+    setup_logging(workspace.config.logging.format)
     settings = workspace.config.collector
     listening = list(listen or settings.listen)
     count = workers or settings.workers
@@ -124,17 +130,24 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
     key = listen_key(listening) + (f"-w{index}" if worker else "")
     ingestor = Ingestor(workspace, state=f"intake-state-{key}.json")
     addresses = [ListenAddress.parse(a) for a in listening]
+    health = ExporterHealth(workspace.home, key, listen_key(listening),
+                            settings.expected_exporters, settings.silence_limit_s)
     collector = UdpCollector(
-        addresses, _sink(ingestor, lambda: collector.counters(), lambda: collector.stop),
+        addresses, _sink(ingestor, health, lambda: collector.counters(),
+                         lambda: collector.stop),
         workspace.home / "spool" / key, flush_interval or settings.flush_interval_s,
         settings.receive_buffer_bytes,
         SpoolBounds(settings.spool_segment_bytes, flush_interval or settings.flush_interval_s,
                     settings.spool_fsync_interval_s, settings.spool_limit_bytes),
-        reuse_port=worker is not None, alarm=lambda text: click.echo(text, err=True))
+        reuse_port=worker is not None, alarm=alarm)
     _check_buffers(collector, settings.receive_buffer_bytes)
     warm_up()
     server = _metrics_server(_worker_address(metrics or settings.metrics_listen, index),
-                             ingestor, collector)
+                             CollectorView(lambda: ingestor.counters, collector.counters,
+                                           lambda: ingestor.store_retries,
+                                           collector.spool, health))
+    if settings.expected_exporters:
+        watch(health, collector.stop, alarm)
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: collector.stop.set())
     if duration is not None:
@@ -142,8 +155,9 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
         timer.daemon = True
         timer.start()
     bound = zip(addresses, collector.ports, strict=True)
-    click.echo(f"{f'worker {worker} ' if worker else ''}listening on "
-               f"{', '.join(f'{a.host}:{port}' for a, port in bound)}", err=True)
+    where = ", ".join(f"{a.host}:{port}" for a, port in bound)
+    say("listening", f"{f'worker {worker} ' if worker else ''}listening on {where}",
+        addresses=where)
     if worker:
         click.echo("ready")
         sys.stdout.flush()
@@ -153,31 +167,42 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
         raise
     except Exception as error:  # a bug: say so, exit non-zero; the spool keeps the data
         traceback.print_exc()
-        click.echo(f"pahna collect: stopped by an unexpected {type(error).__name__} ({error}); "
-                   "what the spool holds is stored when it starts again", err=True)
+        say("crashed", f"pahna collect: stopped by an unexpected {type(error).__name__} "
+            f"({error}); what the spool holds is stored when it starts again", logging.ERROR)
         sys.exit(70)
     finally:
         if server is not None:
             server.close()
     held = ingestor.shutdown()
     if held:
-        click.echo(f"{held} data sets still waited for their template: quarantined", err=True)
+        say("quarantined", f"{held} data sets still waited for their template: quarantined",
+            held=held)
     counts = collector.counters()
-    click.echo(f"stopped: received {counts['datagrams']} datagrams, {counts['kernel_drops']} "
-               f"kernel drops ({counts['kernel_drops_after_stop']} refused after the stop), "
-               f"{counts.get('spool_full_datagrams', 0)} dropped by a full spool, "
-               f"{counts.get('write_failed_datagrams', 0)} lost to failed spool writes, "
-               f"{counts['unread_bytes_at_close']} bytes unread at close | total "
-               f"{ingestor.counters.totals()}", err=True)
+    say("stopped", f"stopped: received {counts['datagrams']} datagrams, "
+        f"{counts['kernel_drops']} kernel drops ({counts['kernel_drops_after_stop']} refused "
+        f"after the stop), {counts.get('spool_full_datagrams', 0)} dropped by a full spool, "
+        f"{counts.get('write_failed_datagrams', 0)} lost to failed spool writes, "
+        f"{counts['unread_bytes_at_close']} bytes unread at close | total "
+        f"{ingestor.counters.totals()}", **counts)
     click.echo(json.dumps(ingestor.counters.as_dict(), indent=1))
+
+
+def say(event: str, text: str, level: int = logging.INFO, **fields: object) -> None:
+    """A line of the collector's log (its format: `[logging] format`)."""
+    log(LOG, level, event, text, **fields)
+
+
+def alarm(text: str) -> None:
+    say("alarm", text, logging.WARNING)
 
 
 def _check_buffers(collector: UdpCollector, asked: int) -> None:
     """Say so when the kernel gave a socket less receive buffer than configured."""
     granted = min(granted_buffer(s) for s in collector.sockets) // 2
     if granted < asked:
-        click.echo(f"receive buffer: asked {asked} bytes, the kernel gave {granted} (raise "
-                   "net.core.rmem_max, or run with CAP_NET_ADMIN)", err=True)
+        say("receive_buffer", f"receive buffer: asked {asked} bytes, the kernel gave {granted} "
+            "(raise net.core.rmem_max, or run with CAP_NET_ADMIN)", logging.WARNING,
+            asked=asked, granted=granted)
 
 
 def _worker_address(listen: str, index: int) -> str:
@@ -188,34 +213,29 @@ def _worker_address(listen: str, index: int) -> str:
     return f"{host}:{address.port + index}"
 
 
-def _sink(ingestor: Ingestor, receiving: Callable[[], dict[str, int]],
+def _sink(ingestor: Ingestor, health: ExporterHealth, receiving: Callable[[], dict[str, int]],
           stop: Callable[[], threading.Event]) -> Sink:
     def sink(datagrams: list[Datagram], segments: tuple[str, ...]) -> None:
         report = ingestor.ingest_retrying(datagrams, "udp", segments, stop(),
-                                          lambda text: click.echo(text, err=True))
+                                          alarm)
+        health.committed([address_to_text(raw) for raw in {d.exporter for d in datagrams}])
         totals = ingestor.counters.totals()
         counts = receiving()
-        click.echo(f"flushed {len(datagrams)} datagrams: {report.records} records, "
-                   f"{report.rejected} rejected, {report.duplicates} duplicates | total "
-                   f"{totals}, {counts.get('kernel_drops', 0)} kernel drops, "
-                   f"{counts.get('spool_full_datagrams', 0)} dropped by a full spool", err=True)
+        say("flushed", f"flushed {len(datagrams)} datagrams: {report.records} records, "
+            f"{report.rejected} rejected, {report.duplicates} duplicates | total "
+            f"{totals}, {counts.get('kernel_drops', 0)} kernel drops, "
+            f"{counts.get('spool_full_datagrams', 0)} dropped by a full spool",
+            datagrams=len(datagrams), records=report.records, rejected=report.rejected,
+            duplicates=report.duplicates, kernel_drops=counts.get("kernel_drops", 0),
+            spool_full_datagrams=counts.get("spool_full_datagrams", 0))
     return sink
 
 
-def _metrics_server(listen: str, ingestor: Ingestor,
-                    collector: UdpCollector) -> MetricsServer | None:
+def _metrics_server(listen: str, view: CollectorView) -> MetricsServer | None:
     if not listen:
         return None
     address = ListenAddress.parse(listen)
-
-    def page() -> str:
-        extra: dict[str, float] = {f"collector_{name}": value
-                                   for name, value in collector.counters().items()}
-        extra["collector_received_total"] = extra.pop("collector_datagrams", 0)
-        extra["collector_kernel_drops_total"] = extra.pop("collector_kernel_drops", 0)
-        extra["collector_store_retries_total"] = ingestor.store_retries
-        return render(ingestor.counters, extra)
-
-    server = MetricsServer(address.host, address.port, page)
-    click.echo(f"metrics on http://{listen}/metrics (port {server.port})", err=True)
+    server = MetricsServer(address.host, address.port, metrics_registry(view))
+    say("metrics", f"metrics on http://{listen}/metrics (port {server.port})",
+        port=server.port)
     return server

@@ -1,4 +1,5 @@
-"""`pahna backup`, `pahna restore`, `pahna store prune`, `pahna config check`."""
+"""`pahna backup`, `pahna restore`, `pahna migrate`, `pahna store prune`, `pahna config
+check`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import click
 from pahna.cli.options import home_option, workspace_from
 from pahna.ops.backup import backup, restore
 from pahna.ops.check import check_workspace
+from pahna.ops.migrate import migrate_workspace
 from pahna.ops.prune import plan_prune, prune
 from pahna.workspace import resolve_home
 
@@ -84,3 +86,22 @@ def config_check_command(home: str | None) -> None:
         click.echo(f"{'ok' if check.ok else 'FAILED':6} {check.what:10} {check.detail}")
     if not all(check.ok for check in checks):
         raise SystemExit(78)  # EX_CONFIG
+
+
+@click.command("migrate")
+@click.option("--backup-to", default=None, type=click.Path(file_okay=False),
+              help="A new folder for the backup made first (default: "
+                   "HOME/backups/pre-migrate-REVISION-TIME).")
+@home_option
+def migrate_command(backup_to: str | None, home: str | None) -> None:
+    """Migrate the registry to this pahna's schema, after backing the workspace up (as
+    `pahna backup` does). Stop the portal and the other commands first: every command
+    refuses a registry at another schema revision until this has run."""
+    report = migrate_workspace(workspace_from(home),
+                               Path(backup_to).resolve() if backup_to else None)
+    if report.before == report.after:
+        click.echo(f"registry already at {report.after}; nothing to do")
+        return
+    if report.backup is not None:
+        click.echo(f"backed up into {report.backup}")
+    click.echo(f"registry migrated from {report.before or 'empty'} to {report.after}")

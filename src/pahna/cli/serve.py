@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import sys
 
 import click
 from sqlalchemy import Engine
 
 from pahna.cli.options import home_option, workspace_from
+from pahna.ops.logs import log, setup_logging
 from pahna.registry.database import open_registry
 from pahna.registry.instants import format_instant
 from pahna.web.accounts import (
@@ -21,6 +24,18 @@ from pahna.web.accounts import (
     set_password,
 )
 from pahna.web.tokens import DEFAULT_DAYS, MAX_DAYS, issue_token, list_tokens, revoke_token
+from pahna.workspace import Workspace
+
+LOG = logging.getLogger("pahna.serve")
+
+
+def _networks(_: click.Context, __: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise click.BadParameter(f"{item!r} is not an IP address or network") from exc
+    return value
 
 
 @click.command()
@@ -29,20 +44,41 @@ from pahna.web.tokens import DEFAULT_DAYS, MAX_DAYS, issue_token, list_tokens, r
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @click.option("--secure-cookies", is_flag=True,
               help="Mark cookies Secure (set this when the portal is served over HTTPS).")
-def serve(home: str | None, host: str, port: int, secure_cookies: bool) -> None:
+@click.option("--trusted-proxy", "trusted", multiple=True, metavar="ADDR|NET",
+              callback=_networks, help="A reverse proxy whose X-Forwarded-For is believed "
+              "(repeatable; added to [portal] trusted_proxies).")
+@click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Serve HTTPS with this certificate chain (PEM); needs --tls-key.")
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="The certificate's private key (PEM).")
+def serve(home: str | None, host: str, port: int, secure_cookies: bool,
+          trusted: tuple[str, ...], tls_cert: str | None, tls_key: str | None) -> None:
     """Serve the portal and its JSON API (OpenAPI document at /api/openapi.json).
 
-    Behind a reverse proxy, list it in pahna.toml ([portal] trusted_proxies): only then is
-    its X-Forwarded-For believed."""
+    Behind a reverse proxy, declare it ([portal] trusted_proxies or --trusted-proxy): only
+    then is its X-Forwarded-For believed. With --tls-cert and --tls-key the portal speaks
+    HTTPS itself, and its cookies are Secure. Logs (and the access log) go to standard
+    error in the [logging] format."""
     import uvicorn
 
     from pahna.web.app import create_app
 
+    if (tls_cert is None) != (tls_key is None):
+        raise click.UsageError("--tls-cert and --tls-key go together")
     workspace = workspace_from(home)
-    app = create_app(workspace, secure_cookies=secure_cookies)
-    click.echo(f"pahna portal for {workspace.home} on http://{host}:{port}/", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
-                proxy_headers=False)  # the app itself honours [portal] trusted_proxies
+    setup_logging(workspace.config.logging.format)
+    if trusted:
+        portal = workspace.config.portal
+        config = workspace.config.model_copy(update={"portal": portal.model_copy(
+            update={"trusted_proxies": [*portal.trusted_proxies, *trusted]})})
+        workspace = Workspace(workspace.home, config)
+    app = create_app(workspace, secure_cookies=secure_cookies or tls_cert is not None)
+    scheme = "https" if tls_cert else "http"
+    log(LOG, logging.INFO, "serving", f"pahna portal for {workspace.home} on "
+        f"{scheme}://{host}:{port}/", host=host, port=port, scheme=scheme)
+    uvicorn.run(app, host=host, port=port, log_config=None, log_level="warning",
+                access_log=False, proxy_headers=False,  # the app honours trusted proxies
+                ssl_certfile=tls_cert, ssl_keyfile=tls_key)
 
 
 @click.group()

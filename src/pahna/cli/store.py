@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import sys
+from dataclasses import asdict
+from pathlib import Path
 
 import click
 
@@ -12,6 +15,7 @@ from pahna.compaction import compact_store
 from pahna.registry.instants import format_instant
 from pahna.settlement import retract_batch
 from pahna.store.manifests import read_manifests
+from pahna.store.sync import sync_store
 
 
 @click.group(cls=LazyGroup, lazy={"prune": "pahna.cli.ops:prune_command"})
@@ -67,3 +71,32 @@ def compact_command(day: str | None, dry_run: bool, home: str | None) -> None:
     if not dry_run:
         click.echo(f"retired {report.retired_manifests} manifests and "
                    f"{report.retired_files} files of earlier compactions")
+
+
+@store.command("sync")
+@click.argument("source", type=click.Path(exists=True, file_okay=False))
+@click.option("--collector", default=None, metavar="NAME",
+              help="Name for the source's batches that carry none (committed before "
+              "collectors' names were kept; default: the source folder's name).")
+@home_option
+@json_option
+def sync_command(source: str, collector: str | None, home: str | None, as_json: bool) -> None:
+    """Bring the batches of another collector's workspace SOURCE into this store, each
+    once (with their export identities, day index lines and quarantine files). Safe to
+    run again, and to rerun after an interrupted run. Exit 1 when a batch is only partly
+    here already (named; nothing of it is copied)."""
+    workspace = workspace_from(home)
+    origin = Path(source)
+    report = sync_store(origin, workspace.store_dir, workspace.quarantine_dir,
+                        collector or origin.resolve().name)
+    if as_json:
+        click.echo(json.dumps(asdict(report), indent=1))
+    else:
+        click.echo(f"copied {len(report.copied)} batches ({report.records:,} records), "
+                   f"{len(report.held)} already here, {len(report.duplicates)} whose "
+                   f"messages are here under other batches, {len(report.retracted)} "
+                   f"retracted here; {report.quarantine_files} quarantine files copied")
+        for content_hash, why in report.conflicts.items():
+            click.echo(f"conflict: batch {content_hash[:24]}: {why}; not copied", err=True)
+    if report.conflicts:
+        sys.exit(1)

@@ -15,6 +15,7 @@ from pahna.registry.database import open_registry
 from pahna.registry.grouping import GROUPINGS, group_usage
 from pahna.registry.producers import list_producers
 from pahna.schema import TRAFFIC_CLASSES
+from pahna.store.reader import window_collectors
 
 
 @click.command()
@@ -34,7 +35,8 @@ def usage(period: str, by: str, traffic_class: str | None, home: str | None,
     holds anything, and under "unattributed" in the JSON. What metering points kept out
     (flows of metered producers seen at no point of theirs) is counted by reason
     (exporter_not_metered, interface_not_metered, outside_validity) under
-    "metering_dropped"."""
+    "metering_dropped". The collectors whose batches hold flows of the month are listed
+    with their number of batches ("collectors")."""
     workspace = workspace_from(home)
     month = JalaliMonth.parse(period)
     files, attribution = period_inputs(workspace, period)
@@ -45,6 +47,7 @@ def usage(period: str, by: str, traffic_class: str | None, home: str | None,
     dropped = _metering_dropped(attribution, engine or workspace.config.aggregate.engine)
     producers = {p.id: p for p in list_producers(open_registry(workspace.registry_url))}
     groups, rest = group_usage(table.to_pylist(), producers, by, traffic_class)
+    collectors = window_collectors(workspace.store_dir, month.start_ms, month.end_ms)
     if as_json:
         shown = [*groups, rest] if rest.flows or rest.bytes else groups
         click.echo(json.dumps({
@@ -52,12 +55,16 @@ def usage(period: str, by: str, traffic_class: str | None, home: str | None,
             "usage": [g.as_dict(by) for g in shown],
             "unattributed": rest.as_dict(by),
             "metering_dropped": dropped,
+            "collectors": collectors,
         }, ensure_ascii=False, indent=1))
         return
     click.echo(f"{by:28} {'bytes':>20} {'domestic':>20} {'international':>20} {'flows':>10}")
     for group in [*groups, rest]:
         click.echo(f"{group.key:28} {group.bytes:>20,} {group.by_class['domestic']:>20,} "
                    f"{group.by_class['international']:>20,} {group.flows:>10,}")
+    click.echo("collectors: " + (", ".join(
+        f"{name or '(unnamed)'} ({count:,} batches)" for name, count in collectors.items())
+        or "none"))
     if dropped:
         click.echo("dropped by metering points (flows of metered producers seen elsewhere):")
         for reason, counts in dropped.items():

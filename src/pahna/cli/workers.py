@@ -12,6 +12,7 @@ workers' counters summed per exporter, and exits non-zero if any worker did.
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import subprocess
 import sys
@@ -20,6 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+
+from pahna.ops.logs import log
+
+LOG = logging.getLogger("pahna.collect")
 
 
 def supervise(home: Path, listening: list[str], count: int, metrics: str,
@@ -44,12 +49,14 @@ def supervise(home: Path, listening: list[str], count: int, metrics: str,
     ready = all(w.stdout is not None and w.stdout.readline().strip() == "ready"
                 for w in workers)
     if ready:
-        click.echo(f"listening on {', '.join(listening)} with {count} workers", err=True)
+        log(LOG, logging.INFO, "listening",
+            f"listening on {', '.join(listening)} with {count} workers", workers=count)
     outputs = [w.communicate()[0] for w in workers]
     failed = [i for i, w in enumerate(workers) if w.returncode != 0]
     click.echo(json.dumps(merge_counters([_counters(text) for text in outputs]), indent=1))
     if failed or not ready:
-        click.echo(f"pahna collect: worker(s) {failed or 'all'} failed", err=True)
+        log(LOG, logging.ERROR, "workers_failed",
+            f"pahna collect: worker(s) {failed or 'all'} failed")
         raise SystemExit(1)
 
 

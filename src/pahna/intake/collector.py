@@ -18,6 +18,7 @@ store what the spool holds. So datagrams sent = received + kernel drops, exactly
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sys
 import threading
@@ -197,6 +198,7 @@ def seal_leftovers(spool: Path) -> int:
         torn += len(data) - whole
         path.rename(path.with_suffix(".seg"))
     if torn:
-        print(f"spool {spool}: {torn} torn bytes cut from segments left open", file=sys.stderr)
+        logging.getLogger("pahna.collect").warning(
+            "spool %s: %d torn bytes cut from segments left open", spool, torn)
     return torn
 

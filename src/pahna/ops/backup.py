@@ -36,7 +36,7 @@ from pahna.workspace import CONFIG_NAME, Workspace, open_workspace
 
 BACKUP_NAME = "backup.json"
 BACKUP_FORMAT = 1
-SKIPPED = ("spool", "registry.sqlite", "registry.sqlite-wal", "registry.sqlite-shm",
+SKIPPED = ("spool", "backups", "registry.sqlite", "registry.sqlite-wal", "registry.sqlite-shm",
            "registry.sqlite-journal")
 LOCKS = ("ledger/locks",)
 

@@ -8,14 +8,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from pahna.credentials import shown
-from pahna.errors import PahnaError, RegistryError
+from pahna.errors import PahnaError
 from pahna.ops.prune import archive_root
-from pahna.registry.database import MIGRATIONS
+from pahna.registry.database import head_revision
 from pahna.store.layout import flows_dir
 from pahna.store.manifests import read_manifests
 from pahna.workspace import Workspace, open_workspace
@@ -26,14 +25,6 @@ class Check:
     what: str
     ok: bool
     detail: str
-
-
-def head_revision() -> str:
-    """The registry schema revision this pahna's migrations end at."""
-    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
-    if head is None:
-        raise RegistryError(f"{MIGRATIONS}: no migrations")
-    return head
 
 
 def check_workspace(home: Path) -> list[Check]:
@@ -64,7 +55,7 @@ def _registry(workspace: Workspace) -> Check:
     head = head_revision()
     if revision != head:
         return Check("registry", False, f"{shown(url)}: schema at {revision or 'none'}, this "
-                     f"pahna expects {head} (`pahna` migrates it when it next opens it)")
+                     f"pahna expects {head} (run `pahna migrate`; it backs up first)")
     return Check("registry", True, f"{shown(url)}: schema at {head}")
 
 

@@ -14,7 +14,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, MetaData, create_engine, inspect, select, text
 
 from pahna.errors import RegistryError
-from pahna.registry.database import MIGRATIONS, open_registry
+from pahna.registry.database import MIGRATIONS, open_registry, registry_engine, upgrade_registry
 
 SQLITE_NAME = "registry.sqlite"
 PORTABLE_NAME = "registry.json"
@@ -22,7 +22,14 @@ PORTABLE_NAME = "registry.json"
 
 def dump_registry(url: str, folder: Path) -> Path:
     """Write the registry at `url` into `folder`; returns the file written."""
-    engine = open_registry(url)
+    engine = registry_engine(url)  # whatever its schema: `pahna migrate` backs up first
+    try:
+        return _dump(engine, folder)
+    finally:
+        engine.dispose()
+
+
+def _dump(engine: Engine, folder: Path) -> Path:
     if engine.dialect.name == "sqlite" and engine.url.database:
         target = folder / SQLITE_NAME
         source = sqlite3.connect(engine.url.database)
@@ -76,7 +83,7 @@ def load_registry(dump: Path, url: str) -> None:
         if engine.dialect.name == "postgresql":
             _reset_sequences(connection, metadata)
     engine.dispose()
-    open_registry(url)  # to head, provinces checked
+    upgrade_registry(url)  # a backup of an older pahna: to this one's schema
 
 
 def _reset_sequences(connection: Any, metadata: MetaData) -> None:

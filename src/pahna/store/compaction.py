@@ -75,7 +75,8 @@ def day_index(label: str) -> int:
 
 def plan(store: Path, day: str | None = None, now_ms: int | None = None) -> list[DayPlan]:
     """What compaction would do: each day (`day`, else every day before today, UTC) with
-    two or more batches whose flows all start that day."""
+    two or more batches of one collector whose flows all start that day (the batches of
+    each collector are compacted apart, so usage keeps naming them)."""
     if not ensure_index(store):
         raise StoreError(f"{store}: the store cannot be written; nothing compacted")
     today = (time.time_ns() // 1_000_000 if now_ms is None else now_ms) // DAY_MS
@@ -84,10 +85,13 @@ def plan(store: Path, day: str | None = None, now_ms: int | None = None) -> list
     out = []
     for number in days:
         label = day_label(number)
-        single = [m for m in indexed_manifests(store, number * DAY_MS, (number + 1) * DAY_MS)
-                  if entry_names(m) == [label]]
-        if len(single) >= 2:
-            out.append(DayPlan(label, tuple(sorted(single, key=lambda m: m.content_hash))))
+        by_collector: dict[str, list[Manifest]] = {}
+        for m in indexed_manifests(store, number * DAY_MS, (number + 1) * DAY_MS):
+            if entry_names(m) == [label]:
+                by_collector.setdefault(m.collector, []).append(m)
+        for _, single in sorted(by_collector.items()):
+            if len(single) >= 2:
+                out.append(DayPlan(label, tuple(sorted(single, key=lambda m: m.content_hash))))
     return out
 
 
@@ -116,7 +120,7 @@ def compact_day(store: Path, day_plan: DayPlan) -> Manifest:
         start_ms=min(m.start_ms for m in sources if m.start_ms is not None),
         end_ms=max(m.end_ms for m in sources if m.end_ms is not None),
         files=(StoredFile(str(path.relative_to(store)), rows, file_sha256(path)),),
-        replaces=hashes)
+        replaces=hashes, collector=sources[0].collector)
     for source in sources:
         record_compacted(store, source, content_hash)
     write_manifest(store, manifest)

@@ -194,7 +194,8 @@ class Ingestor:
         manifest = None
         if prepared.flows.num_rows:
             manifest = write_files(workspace.store_dir, prepared.flows, prepared.source,
-                                   prepared.content_hash, prepared.segments)
+                                   prepared.content_hash, prepared.segments,
+                                   workspace.config.collector.identity)
             stage_state(workspace.home, self.decoder.state(), self.state, prepared.content_hash)
             self.exports.write_chunks(prepared.content_hash, prepared.identities)
             write_manifest(workspace.store_dir, manifest)

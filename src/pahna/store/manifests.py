@@ -37,10 +37,13 @@ class Manifest:
     supersedes: tuple[str, ...] = ()
     """Batches this one stands in for without holding all their rows (a compacted batch
     rewritten without a retracted batch: store.excision); readers read this one only."""
+    collector: str = ""
+    """The collector that committed the batch (`[collector] name`); kept when another
+    store syncs it (store.sync); empty for batches committed before names were kept."""
 
     def to_json(self) -> str:
         data = asdict(self)
-        for name in ("replaces", "supersedes"):
+        for name in ("replaces", "supersedes", "collector"):
             if not data[name]:
                 del data[name]
         return json.dumps(data, sort_keys=True, indent=1)

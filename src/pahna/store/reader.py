@@ -43,3 +43,12 @@ def iter_flows(store: Path, start_ms: int = EARLIEST_MS, end_ms: int = LATEST_MS
             selected = batch.filter(mask)
             if selected.num_rows:
                 yield selected
+
+
+def window_collectors(store: Path, start_ms: int, end_ms: int) -> dict[str, int]:
+    """The collectors whose batches hold flows starting in [start, end), each with how
+    many batches (a batch committed before names were kept counts as "")."""
+    out: dict[str, int] = {}
+    for manifest in window_manifests(store, start_ms, end_ms):
+        out[manifest.collector] = out.get(manifest.collector, 0) + 1
+    return dict(sorted(out.items()))

@@ -31,7 +31,7 @@ def is_stored(store: Path, content_hash: str) -> bool:
 
 
 def write_batch(store: Path, flows: pa.Table, source: str, content_hash: str,
-                segments: tuple[str, ...] = ()) -> Manifest | None:
+                segments: tuple[str, ...] = (), collector: str = "") -> Manifest | None:
     """Commit `flows` as one batch; return its manifest, or None if already stored.
 
     Each UTC day's rows go to their own Parquet file, written to a temporary name and
@@ -39,13 +39,13 @@ def write_batch(store: Path, flows: pa.Table, source: str, content_hash: str,
     """
     if is_stored(store, content_hash):
         return None
-    manifest = write_files(store, flows, source, content_hash, segments)
+    manifest = write_files(store, flows, source, content_hash, segments, collector)
     write_manifest(store, manifest)
     return manifest
 
 
 def write_files(store: Path, flows: pa.Table, source: str, content_hash: str,
-                segments: tuple[str, ...] = ()) -> Manifest:
+                segments: tuple[str, ...] = (), collector: str = "") -> Manifest:
     """Write a batch's Parquet files (invisible until :func:`write_manifest`)."""
     if flows.schema != FLOW_SCHEMA:
         raise StoreError(f"batch from {source}: schema differs from the flow contract")
@@ -68,6 +68,7 @@ def write_files(store: Path, flows: pa.Table, source: str, content_hash: str,
         end_ms=pc.max(flows.column("start_ms")).as_py() if flows.num_rows else None,
         files=tuple(files),
         segments=segments,
+        collector=collector,
     )
 
 

@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pahna import __version__
 from pahna.errors import ConfigError
+from pahna.web.accesslog import AccessLog
 from pahna.web.auth import CSRF_COOKIE, new_csrf, set_cookie
 from pahna.web.permissions import undeclared_routes
 from pahna.web.portal import Portal
@@ -63,6 +64,8 @@ def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
     app.state.portal = Portal.open(workspace, secure_cookies)
     install_handlers(app)
     app.add_middleware(BrowserGuard, secure_cookies=secure_cookies)
+    if workspace.config.logging.access_log:  # inside the proxy middleware: its client
+        app.add_middleware(AccessLog)
     proxies = workspace.config.portal.trusted_proxies
     if proxies:  # outermost: the client's address, from X-Forwarded-For of these only
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(proxies))

@@ -6,7 +6,7 @@ import struct
 from pathlib import Path
 
 from pahna.intake.base import IntakeCounters
-from pahna.intake.metrics import render
+from pahna.intake.metrics import CollectorView, metrics_registry, render
 from pahna.intake.replay import ReplayStats, is_capture, read_capture
 from pahna.schema import address_to_bytes, address_to_text
 
@@ -45,13 +45,26 @@ def test_pcapng_keeps_the_ipv6_exporter_and_time(tmp_path: Path) -> None:
     assert stats.packets == 3 and stats.skipped == {"not_ip": 1}
 
 
-def test_metrics_are_prometheus_text_per_exporter() -> None:
+def test_metrics_are_prometheus_text_per_exporter(tmp_path: Path) -> None:
     counters = IntakeCounters()
     one = counters.exporter(address_to_bytes("192.0.2.1"))
     one.datagrams, one.records = 3, 60
     one.errors["truncated"] += 2
-    page = render(counters, {"collector_received_total": 3})
-    assert 'pahna_intake_records_total{exporter="192.0.2.1"} 60' in page
-    assert 'pahna_intake_decode_errors_total{exporter="192.0.2.1",reason="truncated"} 2' in page
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    (spool / "seg-0000000000000001.seg").write_bytes(b"x" * 700)
+    (spool / "seg-0000000000000002.open").write_bytes(b"x" * 50)
+    page = render(metrics_registry(CollectorView(
+        lambda: counters, lambda: {"datagrams": 3, "kernel_drops": 4, "spooled_bytes": 9},
+        lambda: 2, spool)))
+    assert 'pahna_intake_records_total{exporter="192.0.2.1"} 60.0' in page
+    assert 'pahna_intake_decode_errors_total{exporter="192.0.2.1",reason="truncated"} 2.0' in page
     assert "# TYPE pahna_intake_datagrams_total counter" in page
-    assert "pahna_collector_received_total 3" in page
+    assert "pahna_collector_received_total 3.0" in page
+    assert "pahna_collector_kernel_drops_total 4.0" in page
+    assert "pahna_collector_store_retries_total 2.0" in page
+    assert "pahna_collector_spooled_bytes 9.0" in page
+    assert "pahna_collector_spool_bytes 750.0" in page
+    assert "pahna_collector_spool_segments 2.0" in page
+    assert "process_resident_memory_bytes " in page and "process_cpu_seconds_total " in page
+    assert "python_info{" in page

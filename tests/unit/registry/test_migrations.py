@@ -3,12 +3,14 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, inspect, text
 
+from pahna.errors import SchemaError
 from pahna.registry.claims import list_claims
-from pahna.registry.database import MIGRATIONS, open_registry
+from pahna.registry.database import MIGRATIONS, open_registry, upgrade_registry
 from pahna.registry.producers import list_producers
 
 
@@ -27,6 +29,9 @@ def test_registry_made_before_migrations_is_upgraded(tmp_path: Path) -> None:
         connection.execute(text("INSERT INTO claims (producer_id, kind, value, valid_from_ms,"
                                 " nested_approved) VALUES ('a', 'prefix', '10.0.0.0/8', 0, 0)"))
     old.dispose()
+    with pytest.raises(SchemaError, match="schema at before-migrations, this pahna expects"):
+        open_registry(url)
+    upgrade_registry(url)
     engine = open_registry(url)
     assert {"zones", "metering_points", "domestic_lists", "alembic_version"} <= set(
         inspect(engine).get_table_names())
@@ -68,6 +73,7 @@ def test_r0002_upgrades_the_portal_tables_the_first_portal_made(registry_url: st
         "INSERT INTO web_accounts VALUES ('uni', 'x', 'producer', NULL, 'qom-univ')",
         "INSERT INTO web_tokens VALUES ('ab' || 'cd', 'uni', 'read', '', 1)",
         "INSERT INTO web_disputes VALUES (1, 'qom-univ', '1404-08', 'low', 'uni', 1, 'open')"))
+    assert upgrade_registry(registry_url)[0] == "r0001a"
     engine = open_registry(registry_url)
     with engine.connect() as connection:
         token = connection.execute(text("SELECT expires_ms, revoked_ms FROM web_tokens")).one()
