@@ -106,12 +106,24 @@ class RegistrySettings(_Section):
         "host/db); empty means registry.sqlite in the workspace.")
 
 
+class WeblogSettings(_Section):
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR) of the proxies and load balancers in front of the web "
+        "servers whose logs are ingested: only a request that came through one of them is "
+        "attributed to the client its X-Forwarded-For names.")
+    watch_interval_s: float = Field(
+        10.0, gt=0, description="Seconds between looks into a folder `pahna ingest --watch` "
+        "watches; a file is taken once its size has not changed for one interval.")
+
+
 class PahnaConfig(_Section):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
     aggregate: AggregateSettings = Field(default_factory=AggregateSettings)
     settle: SettleSettings = Field(default_factory=SettleSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    weblog: WeblogSettings = Field(default_factory=WeblogSettings)
 
 
 def load_config(path: Path) -> PahnaConfig:

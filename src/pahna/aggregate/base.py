@@ -11,9 +11,9 @@ from typing import Protocol
 import pyarrow as pa
 
 from pahna.aggregate.kernel import Rules
-from pahna.aggregate.queries import UsageQuery
+from pahna.aggregate.queries import LogQuery, UsageQuery
 
-__all__ = ["Engine", "Rules", "UsageQuery"]
+__all__ = ["Engine", "LogQuery", "Rules", "UsageQuery"]
 
 
 class Engine(Protocol):
@@ -21,4 +21,9 @@ class Engine(Protocol):
 
     def usage(self, files: list[Path], query: UsageQuery, rules: Rules) -> pa.Table:
         """Usage summed over query.group_by, plus period, bytes, packets and flows."""
+        ...
+
+    def log_usage(self, files: list[Path], query: LogQuery, rules: Rules) -> pa.Table:
+        """Web-log usage summed over query.group_by, plus period, bytes, requests (and
+        client networks)."""
         ...

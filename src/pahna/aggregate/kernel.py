@@ -14,11 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from pahna.attribute.addresses import client_networks
+from pahna.attribute.agents import AgentClassifier
 from pahna.attribute.asns import AsnIndex
 from pahna.attribute.bins import spread_bins
 from pahna.attribute.claims import ClaimIndex
 from pahna.attribute.domestic import DomesticIndex
 from pahna.attribute.hosts import HostIndex
+from pahna.attribute.logs import attribute_requests
 from pahna.attribute.metering import MeteringFilter
 from pahna.schema import TRAFFIC_CLASSES
 
@@ -42,23 +45,23 @@ ROWS_SCHEMA = pa.schema([
 @dataclass(frozen=True)
 class Rules:
     """What attribution needs besides the flows: prefix claims and domestic lists; AS
-    claims (owner indices into claims.owners) and metering points when there are any."""
+    claims (owner indices into claims.owners) and metering points when there are any;
+    for web logs, host claims, the content items they name and the automated-client
+    classifier."""
 
     claims: ClaimIndex
     domestic: DomesticIndex
     asns: AsnIndex | None = None
     metering: MeteringFilter | None = None
     hosts: HostIndex | None = None
+    contents: tuple[str, ...] = ()
+    agents: AgentClassifier | None = None
 
 
 def attribute_flows(batch: pa.RecordBatch, rules: Rules, start: np.ndarray) -> np.ndarray:
-    """Owner index per flow (into rules.claims.owners, -1 when unattributed): a host
-    claim on `host` (web logs), else the longest valid prefix claim on src_addr, else
-    the AS claim on src_as."""
+    """Owner index per flow (into rules.claims.owners, -1 when unattributed): the
+    longest valid prefix claim on src_addr, else the AS claim on src_as."""
     owner = rules.claims.lookup(batch.column("src_addr"), start)
-    if rules.hosts is not None and "host" in batch.schema.names:
-        by_host = rules.hosts.lookup(batch.column("host"), start)
-        owner = np.where(by_host >= 0, by_host, owner)
     if rules.asns is not None and "src_as" in batch.schema.names:
         rows = np.flatnonzero(owner < 0)
         asns = batch.column("src_as").to_numpy(zero_copy_only=False)[rows]
@@ -91,4 +94,55 @@ def usage_rows(batch: pa.RecordBatch, rules: Rules) -> pa.RecordBatch:
          pa.array(spread_bytes, pa.uint64()), pa.array(spread_packets, pa.uint64()),
          pa.array(first_piece), pa.array(sampling, pa.uint32())],
         schema=ROWS_SCHEMA,
+    )
+
+
+LOG_INPUT_COLUMNS = ("time_ms", "client_addr", "host", "path", "bytes", "user_agent", "tier",
+                     "operator")
+"""What engines select from stored log records for `log_rows`."""
+
+LOG_ROWS_SCHEMA = pa.schema([
+    ("producer_id", pa.string()),
+    ("content_id", pa.string()),
+    ("operator", pa.string()),
+    ("tier", pa.string()),
+    ("excluded", pa.string()),
+    ("traffic_class", pa.string()),
+    ("bin_start_ms", pa.int64()),
+    ("bytes", pa.uint64()),
+    ("requests", pa.int64()),
+    ("client_net", pa.binary()),
+])
+"""One row per request: who it is attributed to (null: nobody claims its host), the
+content item, the operator whose edge logged it ("" none), the log's tier, why it does
+not count (null: it counts; `automated: ...`), class, bin, bytes, 1, and the client's
+network (/24 or /48, 15 bytes)."""
+
+
+def log_rows(batch: pa.RecordBatch, rules: Rules) -> pa.RecordBatch:
+    """Kernel rows of a batch of stored log records (attribute.logs does the work)."""
+    found = attribute_requests(batch, rules.hosts, rules.domestic, rules.agents)
+    owners = pa.array(rules.claims.owners or [""], pa.string())
+    producer = pa.DictionaryArray.from_arrays(
+        pa.array(np.maximum(found.owner, 0), pa.int32(), mask=found.owner < 0), owners)
+    contents = pa.array(list(rules.contents) or [""], pa.string())
+    content = pa.DictionaryArray.from_arrays(
+        pa.array(np.maximum(found.content, 0), pa.int32(), mask=found.content < 0), contents)
+    reasons = pa.array(found.reasons or [""], pa.string())
+    excluded = pa.DictionaryArray.from_arrays(
+        pa.array(np.maximum(found.excluded, 0), pa.int32(), mask=found.excluded < 0), reasons)
+    traffic = pa.DictionaryArray.from_arrays(pa.array(found.klass.astype(np.int32)),
+                                             pa.array(TRAFFIC_CLASSES))
+    networks = client_networks(batch.column("client_addr"))
+    n = len(found.bins)
+    return pa.RecordBatch.from_arrays(
+        [producer.cast(pa.string()), content.cast(pa.string()),
+         batch.column("operator").cast(pa.string()), batch.column("tier").cast(pa.string()),
+         excluded.cast(pa.string()), traffic.cast(pa.string()),
+         pa.array(found.bins, pa.int64()), batch.column("bytes").cast(pa.uint64()),
+         pa.array(np.ones(n, np.int64)),
+         pa.FixedSizeBinaryArray.from_buffers(
+             pa.binary(15), n, [None, pa.py_buffer(np.ascontiguousarray(networks))]
+         ).cast(pa.binary())],
+        schema=LOG_ROWS_SCHEMA,
     )

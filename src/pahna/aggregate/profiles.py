@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pahna.aggregate.engines.duckdb import BATCH_ROWS, MAX_FLOW_MS
-from pahna.attribute.addresses import address_matrix
+from pahna.attribute.addresses import client_networks
 from pahna.attribute.bins import spread_bins
 from pahna.attribute.claims import ClaimIndex
 from pahna.errors import EngineError
@@ -77,11 +77,8 @@ def _pieces(batch: pa.RecordBatch, window: tuple[int, int]
 
 
 def _client_keys(batch: pa.RecordBatch) -> np.ndarray:
-    """The client network of each destination: /24 of IPv4, /48 of IPv6, as bytes."""
-    matrix = address_matrix(batch.column("dst_addr"))
-    v4 = (matrix[:, :10] == 0).all(axis=1) & (matrix[:, 10] == 255) & (matrix[:, 11] == 255)
-    keys = matrix[:, :15].copy()
-    keys[~v4, 6:] = 0
+    """The client network of each destination (attribute.addresses.client_networks)."""
+    keys = client_networks(batch.column("dst_addr"))
     return np.ascontiguousarray(keys).view(np.dtype((np.void, 15))).ravel()
 
 

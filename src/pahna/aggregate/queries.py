@@ -76,3 +76,63 @@ def usage_schema(query: UsageQuery) -> pa.Schema:
     return pa.schema([(key, _KEY_TYPES[key]) for key in query.group_by]
                      + [("period", pa.string()), ("bytes", pa.int64()),
                         ("packets", pa.int64()), ("flows", pa.int64())])
+
+
+LOG_GROUP_KEYS = ("producer_id", "content_id", "operator", "tier", "excluded",
+                  "traffic_class", "bin_start_ms")
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """Requests of web logs whose bin starts in [start_ms, end_ms), summed over
+    `group_by` (a subset of LOG_GROUP_KEYS): bytes, requests, and with `clients` the
+    distinct client networks. `counted` keeps only what counts (edge, not automated)."""
+
+    period: str
+    start_ms: int
+    end_ms: int
+    group_by: tuple[str, ...] = ("producer_id",)
+    counted: bool = True
+    clients: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = set(self.group_by) - set(LOG_GROUP_KEYS)
+        if unknown:
+            raise EngineError(f"cannot group log usage by {sorted(unknown)}; allowed: "
+                              f"{LOG_GROUP_KEYS}")
+
+
+def log_usage_sql(query: LogQuery, table: str) -> str:
+    """SQL over a table of log kernel rows (kernel.LOG_ROWS_SCHEMA), run by both engines."""
+    keys = ", ".join(query.group_by)
+    select_keys = f"{keys}, " if keys else ""
+    order = ", ".join(f"{key} NULLS LAST" for key in query.group_by)
+    group = f"GROUP BY {keys} ORDER BY {order}" if keys else ""
+    counted = " AND tier = 'edge' AND excluded IS NULL" if query.counted else ""
+    clients = (", CAST(COUNT(DISTINCT client_net) AS BIGINT) AS client_networks"
+               if query.clients else "")
+    return (
+        f"SELECT {select_keys}'{query.period}' AS period, "
+        "CAST(SUM(bytes) AS BIGINT) AS bytes, CAST(SUM(requests) AS BIGINT) AS requests"
+        f"{clients} FROM {table} "
+        f"WHERE bin_start_ms >= {int(query.start_ms)} AND bin_start_ms < {int(query.end_ms)}"
+        f"{counted} {group}"
+    )
+
+
+def log_scan_predicate(query: LogQuery) -> str:
+    """SQL condition on stored log records that may fall in the query's bins."""
+    return f"time_ms >= {int(query.start_ms)} AND time_ms < {int(query.end_ms)}"
+
+
+_LOG_KEY_TYPES = {"producer_id": pa.string(), "content_id": pa.string(),
+                  "operator": pa.string(), "tier": pa.string(), "excluded": pa.string(),
+                  "traffic_class": pa.string(), "bin_start_ms": pa.int64()}
+
+
+def log_usage_schema(query: LogQuery) -> pa.Schema:
+    """The Arrow schema of `log_usage_sql`'s result, whichever engine ran it."""
+    extra = [("client_networks", pa.int64())] if query.clients else []
+    return pa.schema([(key, _LOG_KEY_TYPES[key]) for key in query.group_by]
+                     + [("period", pa.string()), ("bytes", pa.int64()),
+                        ("requests", pa.int64()), *extra])

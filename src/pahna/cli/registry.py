@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.errors import RegistryError
-from pahna.parties import PRODUCER_TYPES, Producer
+from pahna.parties import PRODUCER_TYPES, ROLES, Producer
 from pahna.registry.audit import audit_log
 from pahna.registry.bulk import export_files, import_files
 from pahna.registry.claimbook import ClaimSpec, normalize_value
@@ -47,15 +47,18 @@ def _instant(text: str, name: str) -> int:
 @click.option("--zone", default=None, help="Special IT zone id.")
 @click.option("--iban", default=None, help="IR + 24 digits, checked (ISO 7064 mod 97).")
 @click.option("--contact", default=None)
+@click.option("--role", type=click.Choice(ROLES), default="producer", show_default=True,
+              help="operator: a CDN or hosting operator whose flows are shared among its "
+                   "tenants by their log bytes (never paid itself).")
 @actor_option
 @home_option
 def add_producer_command(producer_id: str, name: str, name_fa: str, province: str, kind: str,
-                         zone: str | None, iban: str | None, contact: str | None, actor: str,
-                         home: str | None) -> None:
-    """Register a content producer."""
+                         zone: str | None, iban: str | None, contact: str | None, role: str,
+                         actor: str, home: str | None) -> None:
+    """Register a content producer (or, with --role operator, a CDN or hosting operator)."""
     engine = open_registry(workspace_from(home).registry_url)
     add_producer(engine, Producer(producer_id, name, name_fa, province, kind, zone, iban,
-                                  contact), actor)
+                                  contact, role=role), actor)
     click.echo(f"added producer {producer_id}")
 
 
@@ -67,18 +70,21 @@ def add_producer_command(producer_id: str, name: str, name_fa: str, province: st
               help="Start: ISO 8601 or Jalali (1404-08-01 is 00:00 Tehran that day).")
 @click.option("--to", "valid_to", default=None, help="End (exclusive); open when absent.")
 @click.option("--approve-nested", is_flag=True, help="Approve nesting in another's claim.")
+@click.option("--content", "content_id", default=None,
+              help="The catalogue entry a host claim is for (pahna content add).")
 @actor_option
 @home_option
 def add_claim_command(producer_id: str, value: str, kind: str, valid_from: str,
-                      valid_to: str | None, approve_nested: bool, actor: str,
-                      home: str | None) -> None:
-    """Claim a prefix, AS number or host name for a producer."""
+                      valid_to: str | None, approve_nested: bool, content_id: str | None,
+                      actor: str, home: str | None) -> None:
+    """Claim a prefix, AS number, host name or host name and path for a producer
+    (www.example.ir, *.example.ir, www.example.ir/video/)."""
     try:
         normalized = normalize_value(kind, value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="VALUE") from exc
     spec = ClaimSpec(producer_id, kind, normalized, _instant(valid_from, "--from"),
-                     _instant(valid_to, "--to") if valid_to else None)
+                     _instant(valid_to, "--to") if valid_to else None, content_id)
     add_claims(open_registry(workspace_from(home).registry_url), [spec], approve_nested, actor)
     click.echo(f"{producer_id} claims {kind} {normalized}")
 

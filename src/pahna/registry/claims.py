@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from pahna.errors import ClaimConflictError, NotFoundError, RegistryError
 from pahna.registry.audit import record
 from pahna.registry.claimbook import ClaimBook, ClaimSpec
-from pahna.registry.models import ClaimRow, ProducerRow
+from pahna.registry.models import ClaimRow, ContentItemRow, ProducerRow
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class ClaimRecord:
 
 
 def spec_of(row: ClaimRow) -> ClaimSpec:
-    return ClaimSpec(row.producer_id, row.kind, row.value, row.valid_from_ms, row.valid_to_ms)
+    return ClaimSpec(row.producer_id, row.kind, row.value, row.valid_from_ms, row.valid_to_ms,
+                     row.content_id)
 
 
 def load_book(session: Session) -> ClaimBook:
@@ -46,6 +47,8 @@ def put_claim(session: Session, book: ClaimBook, claim: ClaimSpec, approve_neste
                             f"{claim.producer_id!r}")
     if claim.valid_to_ms is not None and claim.valid_to_ms <= claim.valid_from_ms:
         raise RegistryError(f"claim {claim.describe()}: valid_to must be after valid_from")
+    if claim.content_id is not None:
+        _check_content(session, claim)
     nested = book.check(claim)
     if nested and not approve_nested:
         others = "; ".join(other.describe() for other in nested)
@@ -61,6 +64,17 @@ def put_claim(session: Session, book: ClaimBook, claim: ClaimSpec, approve_neste
                after={**asdict(claim), "nested_with": [asdict(o) for o in nested]})
     record(session, actor, "claim.add", entity,
            after={**asdict(claim), "nested_approved": bool(nested)})
+
+
+def _check_content(session: Session, claim: ClaimSpec) -> None:
+    if claim.kind != "host":
+        raise RegistryError(f"claim {claim.describe()}: only host claims name a content item")
+    item = session.get(ContentItemRow, claim.content_id)
+    if item is None:
+        raise NotFoundError(f"claim {claim.describe()}: no content item {claim.content_id!r}")
+    if item.producer_id != claim.producer_id:
+        raise RegistryError(f"claim {claim.describe()}: content item {item.id} is "
+                            f"{item.producer_id}'s")
 
 
 def add_claims(engine: Engine, claims: Sequence[ClaimSpec], approve_nested: bool = False,

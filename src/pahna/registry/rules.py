@@ -8,11 +8,13 @@ import ipaddress
 from sqlalchemy import Engine
 
 from pahna.aggregate.kernel import Rules
+from pahna.attribute.agents import AgentClassifier
 from pahna.attribute.asns import AsnIndex, TimedAsn
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.attribute.domestic import DomesticIndex
 from pahna.attribute.hosts import HostIndex, TimedHost
 from pahna.attribute.metering import EGRESS, INGRESS, MeteringFilter, TimedPoint
+from pahna.registry.claimbook import split_host
 from pahna.registry.claims import list_claims
 from pahna.registry.domestic import domestic_lists
 from pahna.registry.metering import list_points
@@ -29,7 +31,11 @@ def load_rules(engine: Engine) -> Rules:
                             c.valid_to_ms) for c in claims if c.kind == "prefix"]
     asns = [TimedAsn(position[c.producer_id], int(c.value), c.valid_from_ms, c.valid_to_ms)
             for c in claims if c.kind == "asn"]
-    hosts = [TimedHost(position[c.producer_id], c.value, c.valid_from_ms, c.valid_to_ms)
+    contents = sorted({c.content_id for c in claims if c.content_id})
+    content_at = {content: i for i, content in enumerate(contents)}
+    hosts = [TimedHost(position[c.producer_id], *split_host(c.value)[:1], c.valid_from_ms,
+                       c.valid_to_ms, split_host(c.value)[1],
+                       content_at.get(c.content_id or "", -1))
              for c in claims if c.kind == "host"]
     metering = [TimedPoint(position[p.producer_id], address_to_bytes(p.exporter), p.interface,
                            INGRESS if p.direction == "ingress" else EGRESS, p.valid_from_ms,
@@ -40,6 +46,8 @@ def load_rules(engine: Engine) -> Rules:
         asns=AsnIndex(asns) if asns else None,
         metering=MeteringFilter(metering, len(owners)) if metering else None,
         hosts=HostIndex(hosts) if hosts else None,
+        contents=tuple(contents),
+        agents=AgentClassifier(),
     )
 
 

@@ -8,10 +8,22 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from pahna.aggregate.kernel import INPUT_COLUMNS, ROWS_SCHEMA, Rules, usage_rows
+from pahna.aggregate.kernel import (
+    INPUT_COLUMNS,
+    LOG_INPUT_COLUMNS,
+    LOG_ROWS_SCHEMA,
+    ROWS_SCHEMA,
+    Rules,
+    log_rows,
+    usage_rows,
+)
 from pahna.aggregate.queries import (
     MAX_FLOW_MS,
+    LogQuery,
     UsageQuery,
+    log_scan_predicate,
+    log_usage_schema,
+    log_usage_sql,
     scan_predicate,
     usage_schema,
     usage_sql,
@@ -56,3 +68,32 @@ class DuckDbEngine:
         for batch in scan.to_arrow_reader(BATCH_ROWS):
             if batch.num_rows:
                 yield usage_rows(batch, rules)
+
+    def log_usage(self, files: list[Path], query: LogQuery, rules: Rules) -> pa.Table:
+        """Web-log usage: stored records through the log kernel, summed in SQL."""
+        con = duckdb.connect()
+        try:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            rows = pa.RecordBatchReader.from_batches(
+                LOG_ROWS_SCHEMA, self._log_rows(con, files, query, rules))
+            agg = con.cursor()
+            agg.register("log_rows", rows)
+            return agg.sql(log_usage_sql(query, "log_rows")).to_arrow_table().cast(
+                log_usage_schema(query))
+        except duckdb.Error as exc:
+            raise EngineError(f"duckdb: log usage for {query.period}: {exc}") from exc
+        finally:
+            con.close()
+
+    def _log_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: LogQuery,
+                  rules: Rules) -> Iterator[pa.RecordBatch]:
+        if not files:
+            return
+        scan = con.cursor().sql(
+            f"SELECT {', '.join(LOG_INPUT_COLUMNS)} FROM read_parquet(?) "
+            f"WHERE {log_scan_predicate(query)}",
+            params=[[str(f) for f in files]],
+        )
+        for batch in scan.to_arrow_reader(BATCH_ROWS):
+            if batch.num_rows:
+                yield log_rows(batch, rules)

@@ -23,11 +23,28 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from pahna.aggregate.kernel import INPUT_COLUMNS, ROWS_SCHEMA, Rules, usage_rows
-from pahna.aggregate.queries import UsageQuery, scan_predicate, usage_schema, usage_sql
+from pahna.aggregate.kernel import (
+    INPUT_COLUMNS,
+    LOG_INPUT_COLUMNS,
+    LOG_ROWS_SCHEMA,
+    ROWS_SCHEMA,
+    Rules,
+    log_rows,
+    usage_rows,
+)
+from pahna.aggregate.queries import (
+    LogQuery,
+    UsageQuery,
+    log_scan_predicate,
+    log_usage_schema,
+    log_usage_sql,
+    scan_predicate,
+    usage_schema,
+    usage_sql,
+)
 from pahna.config import SparkSettings
 from pahna.errors import EngineError
-from pahna.schema import FLOW_SCHEMA
+from pahna.schema import FLOW_SCHEMA, LOG_SCHEMA
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -46,7 +63,8 @@ def scan_columns() -> list[str]:
 
 
 def _ddl_type(arrow_type: pa.DataType) -> str:
-    names = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int"}
+    names = {pa.string(): "string", pa.int64(): "bigint", pa.int32(): "int",
+             pa.binary(): "binary"}
     if arrow_type not in names:
         raise EngineError(f"spark: no mapping for Arrow type {arrow_type}")
     return names[arrow_type]
@@ -54,6 +72,33 @@ def _ddl_type(arrow_type: pa.DataType) -> str:
 
 SPARK_ROWS_SCHEMA = pa.schema([(f.name, spark_arrow_type(f.type)) for f in ROWS_SCHEMA])
 ROWS_DDL = ", ".join(f"{f.name} {_ddl_type(f.type)}" for f in SPARK_ROWS_SCHEMA)
+SPARK_LOG_ROWS_SCHEMA = pa.schema([(f.name, spark_arrow_type(f.type))
+                                   for f in LOG_ROWS_SCHEMA])
+LOG_ROWS_DDL = ", ".join(f"{f.name} {_ddl_type(f.type)}" for f in SPARK_LOG_ROWS_SCHEMA)
+
+
+def log_scan_columns() -> list[str]:
+    """The log kernel's input columns; uint64 ones cast to BIGINT (ANSI: overflow fails)."""
+    return [f"CAST({name} AS BIGINT) AS {name}"
+            if pa.types.is_uint64(LOG_SCHEMA.field(name).type) else name
+            for name in LOG_INPUT_COLUMNS]
+
+
+def log_kernel_batches(batches: Iterator[pa.RecordBatch], rules: Any
+                       ) -> Iterator[pa.RecordBatch]:
+    """mapInArrow body for web logs: Spark's record batches -> the log kernel."""
+    value: Rules = getattr(rules, "value", rules)
+    types = {name: LOG_SCHEMA.field(name).type for name in LOG_INPUT_COLUMNS}
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        records = pa.RecordBatch.from_arrays(
+            [batch.column(name).cast(types[name]) for name in LOG_INPUT_COLUMNS],
+            names=list(LOG_INPUT_COLUMNS))
+        rows = log_rows(records, value)
+        yield pa.RecordBatch.from_arrays(
+            [rows.column(f.name).cast(f.type) for f in SPARK_LOG_ROWS_SCHEMA],
+            schema=SPARK_LOG_ROWS_SCHEMA)
 
 
 def kernel_batches(batches: Iterator[pa.RecordBatch], rules: Any) -> Iterator[pa.RecordBatch]:
@@ -138,6 +183,34 @@ class SparkEngine:
                  .where(scan_predicate(query)).selectExpr(*scan_columns()))
         shared = spark.sparkContext.broadcast(rules)
         return flows.mapInArrow(partial(kernel_batches, rules=shared), ROWS_DDL)
+
+    def log_usage(self, files: list[Path], query: LogQuery, rules: Rules) -> pa.Table:
+        """Web-log usage: the log kernel on the executors, the shared SQL."""
+        try:
+            from py4j.protocol import Py4JError
+            from pyspark.errors import PySparkException
+        except ImportError as exc:
+            raise EngineError("spark: pyspark is not installed (pip install "
+                              "'pahna[spark]')") from exc
+        try:
+            spark = spark_session(self.settings)
+            if files:
+                records = (spark.read.parquet(*self.locations(files))
+                           .where(log_scan_predicate(query)).selectExpr(*log_scan_columns()))
+                shared = spark.sparkContext.broadcast(rules)
+                rows = records.mapInArrow(partial(log_kernel_batches, rules=shared),
+                                          LOG_ROWS_DDL)
+            else:
+                rows = spark.createDataFrame([], LOG_ROWS_DDL)
+            view = f"log_rows_{uuid.uuid4().hex}"
+            rows.createOrReplaceTempView(view)
+            try:
+                table = spark.sql(log_usage_sql(query, view)).toArrow()
+            finally:
+                spark.catalog.dropTempView(view)
+            return table.cast(log_usage_schema(query))
+        except (PySparkException, Py4JError) as exc:
+            raise EngineError(f"spark: log usage for {query.period}: {exc}") from exc
 
     def locations(self, files: list[Path]) -> list[str]:
         """Where Spark reads each committed file: under `store` when set, else in place."""
