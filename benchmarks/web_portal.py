@@ -35,7 +35,7 @@ from pahna.registry.database import open_registry
 from pahna.registry.producers import PrefixClaim, add_prefix_claim, add_producer
 from pahna.registry.provinces import PROVINCES
 from pahna.store.writer import write_batch
-from pahna.web.accounts import Account, add_account, create_tables
+from pahna.web.accounts import Account, add_account
 from pahna.web.snapshots import build_snapshot
 from pahna.workspace import Workspace, init_workspace
 
@@ -80,8 +80,7 @@ def build(home: Path, producers: int, flows: int) -> Workspace:
     table = generate_month(chosen, PERIOD, flows)
     write_batch(workspace.store_dir, table, "bench", hashlib.sha256(b"bench").hexdigest())
     settle(workspace, PERIOD)
-    create_tables(engine)
-    add_account(engine, Account("admin", "admin"), PASSWORD)
+    add_account(engine, Account("minister", "admin"), PASSWORD)
     return workspace
 
 
@@ -105,7 +104,7 @@ def log_in(base: str) -> str:
     opener = urllib.request.build_opener(NoRedirect)
     with opener.open(f"{base}/login") as response:
         csrf = response.headers["set-cookie"].split("pahna_csrf=")[1].split(";")[0]
-    body = urllib.parse.urlencode({"username": "admin", "password": PASSWORD,
+    body = urllib.parse.urlencode({"username": "minister", "password": PASSWORD,
                                    "csrf_token": csrf}).encode()
     request = urllib.request.Request(f"{base}/login", data=body,
                                      headers={"Cookie": f"pahna_csrf={csrf}"})

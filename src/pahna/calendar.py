@@ -4,6 +4,10 @@ A period is written ``YYYY-MM`` in the Jalali calendar (``1404-08`` is Aban 1404
 bounds are [first day 00:00 Tehran, first day of next month 00:00 Tehran), in UTC epoch
 milliseconds. Iran has kept UTC+03:30 all year since 2022; the tz database knows the
 earlier summer times, so past months are bounded right too.
+
+Tehran's rules are always read from the pinned `tzdata` package (its version is
+TZDATA_VERSION, sealed with every final), never from the host's zone files: two machines
+with different system tz databases bound a month the same way.
 """
 
 from __future__ import annotations
@@ -11,13 +15,25 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from zoneinfo import ZoneInfo
 
 import jdatetime
+import tzdata
 
 from pahna.errors import PeriodError
 
-TEHRAN = ZoneInfo("Asia/Tehran")
+
+def pinned_zone(key: str) -> ZoneInfo:
+    """The zone `key` from the pinned tzdata package (the host's zone files unread)."""
+    path = resources.files("tzdata.zoneinfo").joinpath(*key.split("/"))
+    with path.open("rb") as handle:
+        return ZoneInfo.from_file(handle, key=key)
+
+
+TEHRAN = pinned_zone("Asia/Tehran")
+TZDATA_VERSION: str = tzdata.IANA_VERSION
+"""The IANA release of the rules TEHRAN comes from (e.g. 2026f)."""
 _PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
 
 

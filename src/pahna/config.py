@@ -6,11 +6,12 @@ falls back to a default. ``load_config`` names the file, the key and what is all
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pahna.errors import ConfigError
 
@@ -106,6 +107,15 @@ class RegistrySettings(_Section):
         "host/db); empty means registry.sqlite in the workspace.")
 
 
+def _check_networks(value: list[str]) -> list[str]:
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{item!r} is not an IP address or network") from exc
+    return value
+
+
 class WeblogSettings(_Section):
     trusted_proxies: list[str] = Field(
         default_factory=list,
@@ -116,6 +126,32 @@ class WeblogSettings(_Section):
         10.0, gt=0, description="Seconds between looks into a folder `pahna ingest --watch` "
         "watches; a file is taken once its size has not changed for one interval.")
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return _check_networks(value)
+
+
+class PortalSettings(_Section):
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of the reverse proxies in front of `pahna serve` "
+        "(e.g. [\"127.0.0.1\", \"10.0.0.0/24\"]). X-Forwarded-For is honoured only from "
+        "them, to learn the client's address; empty: the peer's address is the client's.")
+    login_failures_per_account: int = Field(
+        5, ge=1, description="Wrong passwords for one account name from one client address "
+        "within the window before that pair is held back.")
+    login_failures_per_address: int = Field(
+        20, ge=1, description="Wrong passwords from one client address, whatever the names, "
+        "within the window before that address is held back.")
+    login_window_s: float = Field(
+        900.0, gt=0, description="The window (seconds) login failures are counted over.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return _check_networks(value)
+
 
 class PahnaConfig(_Section):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
@@ -124,6 +160,7 @@ class PahnaConfig(_Section):
     settle: SettleSettings = Field(default_factory=SettleSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     weblog: WeblogSettings = Field(default_factory=WeblogSettings)
+    portal: PortalSettings = Field(default_factory=PortalSettings)
 
 
 def load_config(path: Path) -> PahnaConfig:

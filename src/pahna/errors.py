@@ -14,16 +14,21 @@
     ├── RegistryError               producers, provinces, claims
     │   ├── NotFoundError           an id that is not in the registry
     │   ├── ClaimConflictError      two producers claim the same thing
+    │   ├── ApprovalError           an approval beyond the approver's reach
     │   └── ImportFileError         a bulk import file is malformed (file, line, reason)
     ├── AttributionError            claims cannot be turned into a lookup table
+    ├── CounterOverflowError        a sum of bytes or money would not fit 64 bits
     ├── StoreError                  the Parquet store or its manifests
     ├── EngineError                 an aggregation engine failed
     └── SettlementError             periods, tariffs, money
         ├── PeriodError             not a Jalali month such as 1404-08
         ├── ImmutableStatementError a final statement cannot change
+        │   └── ClosedPeriodError   a registry change reaching into a final month
         ├── TariffError             a tariff document is malformed or missing
         ├── PaymentError            a payment batch cannot be made (bad IBAN)
+        ├── DraftChangedError       finalizing would seal other figures than reviewed
         ├── LedgerError             a ledger record is missing or damaged
+        │   └── PeriodBusyError     another command holds the period's lock
         └── VerificationError       a final period does not recompute to its seal
 
 Each carries its context in its message and, where useful, as attributes. The CLI maps
@@ -105,6 +110,11 @@ class ClaimConflictError(RegistryError):
     """A claim overlaps another producer's claim at the same specificity."""
 
 
+class ApprovalError(RegistryError):
+    """An approval given by someone whose reach does not cover it (an officer approving a
+    nesting into another province's producer)."""
+
+
 class ImportFileError(RegistryError):
     """A bulk import file is malformed; carries file, line and reason."""
 
@@ -117,6 +127,10 @@ class ImportFileError(RegistryError):
 
 class AttributionError(PahnaError):
     """Claims that cannot be turned into a lookup table."""
+
+
+class CounterOverflowError(PahnaError):
+    """A sum or product of byte counters that does not fit 64 bits (never wrapped)."""
 
 
 class StoreError(PahnaError):
@@ -139,6 +153,22 @@ class ImmutableStatementError(SettlementError):
     """A final statement was asked to change."""
 
 
+class ClosedPeriodError(ImmutableStatementError):
+    """A change (to the registry, tariffs) whose effect reaches into a month closed by
+    a final; carries the period, its revision and what was attempted."""
+
+    def __init__(self, period: str, revision: int, attempt: str) -> None:
+        super().__init__(
+            f"{attempt} reaches into {period}, which is final (revision {revision}): "
+            f"refused. Correct {period} with an adjustment in a later month, or void and "
+            "reissue it; date the change after the final months. (A finalize still "
+            "running or interrupted also closes the month: `pahna settle status --period "
+            f"{period}` reopens it if no final was written.)")
+        self.period = period
+        self.revision = revision
+        self.attempt = attempt
+
+
 class TariffError(SettlementError):
     """A tariff document is malformed, or none is in force for a period."""
 
@@ -147,8 +177,34 @@ class PaymentError(SettlementError):
     """A payment batch cannot be made (an invalid IBAN, a period not final)."""
 
 
+class DraftChangedError(SettlementError):
+    """Finalizing from the portal recomputed other figures than the draft the ministry
+    reviewed (its sha256): nothing was sealed."""
+
+    def __init__(self, period: str, reviewed: str, recomputed: str) -> None:
+        super().__init__(f"{period}: the month recomputes to other figures (sha256 "
+                         f"{recomputed[:16]}…) than the draft that was reviewed "
+                         f"({reviewed[:16]}…); nothing was sealed. Recompute the draft, "
+                         "review it again, then finalize.")
+        self.period = period
+        self.reviewed = reviewed
+        self.recomputed = recomputed
+
+
 class LedgerError(SettlementError):
     """The settlement ledger is missing a record or holds a damaged one."""
+
+
+class PeriodBusyError(LedgerError):
+    """Another command (another process, or another request of the portal) is changing
+    the period's ledger records right now; nothing was done, try again after it."""
+
+    def __init__(self, period: str, attempt: str, holder: str) -> None:
+        super().__init__(f"{period}: {attempt} refused: the period is busy with {holder}; "
+                         "nothing was changed, try again when it is done")
+        self.period = period
+        self.attempt = attempt
+        self.holder = holder
 
 
 class VerificationError(SettlementError):

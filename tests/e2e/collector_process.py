@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,6 +16,11 @@ from pahna.schema import FLOW_SCHEMA, IPV4_MAPPED_PREFIX
 
 REPO = Path(__file__).resolve().parents[2]
 BASE_MS = 1_760_000_000_000
+STOP_LINE = re.compile(
+    r"^stopped: received (?P<received>\d+) datagrams, (?P<kernel_drops>\d+) kernel drops "
+    r"\((?P<after_stop>\d+) refused after the stop\), (?P<spool_full>\d+) dropped by a full "
+    r"spool, (?P<write_failed>\d+) lost to failed spool writes, (?P<unread_bytes>\d+) bytes "
+    r"unread at close", re.MULTILINE)
 
 
 def free_port(family: int = socket.AF_INET, host: str = "127.0.0.1") -> int:
@@ -58,3 +64,9 @@ def numbered_flows(first: int, count: int) -> pa.Table:
 
 def flow_number(row: dict[str, object]) -> int:
     return int(str(row["dst_port"])) << 16 | int(str(row["src_port"]))
+
+
+def stop_counts(stderr: str) -> dict[str, int] | None:
+    """The counters of `pahna collect`'s stop line (None when it did not print one)."""
+    found = STOP_LINE.search(stderr)
+    return {k: int(v) for k, v in found.groupdict().items()} if found else None

@@ -17,9 +17,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from collector_process import REPO, flow_number, free_port, numbered_flows, start_collector
+from collector_process import (
+    REPO,
+    flow_number,
+    free_port,
+    numbered_flows,
+    start_collector,
+    stop_counts,
+)
 
 from pahna.intake.ipfix.encoder import encode_flows
+from pahna.intake.spool import decode_records
 from pahna.store.reader import iter_flows
 from pahna.store.state import listen_key
 
@@ -79,14 +87,7 @@ def test_kernel_drops_are_counted_exported_and_printed(pahna_cli, tmp_path: Path
     process, (port,) = start_collector(home, "--listen", "127.0.0.1:0", "--flush-interval",
                                        "0.3", "--metrics", f"127.0.0.1:{metrics_port}")
     messages = list(encode_flows(numbered_flows(0, 20_000)))
-    time.sleep(0.5)
-    os.kill(process.pid, signal.SIGSTOP)
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
-            for message in messages:
-                sender.sendto(message, ("127.0.0.1", port))
-    finally:
-        os.kill(process.pid, signal.SIGCONT)
+    _send_while_paused(process, port, messages)
     page = _scrape_until(metrics_port, lambda text: _metric(text, "received_total") > 0)
     drops, received = _metric(page, "kernel_drops_total"), _metric(page, "received_total")
     assert drops > 0
@@ -96,6 +97,44 @@ def test_kernel_drops_are_counted_exported_and_printed(pahna_cli, tmp_path: Path
     _, err = process.communicate(timeout=60)
     flushes = [int(m) for m in re.findall(r"(\d+) kernel drops", err)]
     assert flushes and flushes[-1] == drops, err
+
+
+@pytest.mark.slow
+def test_a_stop_takes_everything_still_queued_in_the_socket(pahna_cli, tmp_path: Path) -> None:
+    """Closing a socket discards what it holds without a count anywhere. The collector is
+    paused while 30,000 datagrams queue in its socket (many times what one pass of its
+    receive loop takes), then told to stop and resumed: every one is received and kept
+    (here in quarantine: version 99 is no export format), and the stop line says so."""
+    home = tmp_path / "home"
+    pahna_cli("init", "--home", str(home))
+    process, (port,) = start_collector(home, "--listen", "127.0.0.1:0", "--flush-interval",
+                                       "0.3")
+    sent = [b"\x00\x63" + number.to_bytes(4, "big") for number in range(30_000)]
+    _send_while_paused(process, port, sent, then=signal.SIGTERM)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    assert stop_counts(err) == {"received": len(sent), "kernel_drops": 0, "after_stop": 0,
+                                "spool_full": 0, "write_failed": 0, "unread_bytes": 0}, err
+    kept = [d.payload for path in sorted((home / "quarantine").rglob("*.psg"))
+            for d in decode_records(path.read_bytes())[0]]
+    assert sorted(kept) == sent
+    assert sum(c["errors"]["unsupported_version"] for c in json.loads(out).values()) == len(sent)
+
+
+def _send_while_paused(process: subprocess.Popen[str], port: int, payloads: list[bytes],
+                       then: signal.Signals | None = None) -> None:
+    """Pause the collector (SIGSTOP) so that `payloads` queue in its socket, send it the
+    signal `then` if given, and let it go on."""
+    time.sleep(0.5)
+    os.kill(process.pid, signal.SIGSTOP)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+            for payload in payloads:
+                sender.sendto(payload, ("127.0.0.1", port))
+        if then is not None:
+            process.send_signal(then)
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
 
 
 def _metric(page: str, name: str) -> int:

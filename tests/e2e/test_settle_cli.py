@@ -113,17 +113,21 @@ def test_month_from_udp_to_payment_batch(workspace: Workspace, pahna_cli, tmp_pa
     out = pahna_cli("settle", "finalize", "--period", PERIOD, *home).stdout
     assert "final revision 1" in out
     assert "verifies" in pahna_cli("settle", "verify", "--period", PERIOD, *home).stdout
-    tariff_file.write_text(TARIFF.replace("version = 1", "version = 2")
-                           .replace("400000000", "900000000"), encoding="utf-8")
-    pahna_cli("tariff", "import", str(tariff_file), *home)  # a new version, in force now
+    newer = TARIFF.replace("version = 1", "version = 2").replace("400000000", "900000000")
+    tariff_file.write_text(newer, encoding="utf-8")  # a new version reaching into 1404-08
+    refused = pahna_cli("tariff", "import", str(tariff_file), *home, check=False)
+    assert refused.returncode == 65 and "reaches into 1404-08, which is final" in refused.stderr
+    tariff_file.write_text(newer.replace('valid_from = "1404-01"', 'valid_from = "1404-09"'),
+                           encoding="utf-8")
+    pahna_cli("tariff", "import", str(tariff_file), *home)  # from the next month: accepted
     assert "verifies" in pahna_cli("settle", "verify", "--period", PERIOD, *home).stdout
 
     for fmt, suffix in (("csv", ".csv"), ("html", ".html"), ("pdf", ".pdf"), ("json", ".json")):
         folder = tmp_path / fmt
         pahna_cli("statements", "export", "--period", PERIOD, "--format", fmt,
                   "--out", str(folder), *home)
-        assert sorted(p.suffix for p in folder.iterdir()) and all(
-            p.suffix == suffix for p in folder.iterdir())
+        files = [p for p in folder.rglob("*") if p.is_file()]
+        assert files and all(p.suffix == suffix for p in files)
     summary = list(csv.DictReader((tmp_path / "csv" / "summary.csv").open(encoding="utf-8")))
     assert {row["status"] for row in summary} == {"final-r1"}
     assert sum(int(row["payable_minor"]) for row in summary) == draft["total_minor"]
@@ -133,6 +137,17 @@ def test_month_from_udp_to_payment_batch(workspace: Workspace, pahna_cli, tmp_pa
     assert (tmp_path / "pdf" / "summary.pdf").read_bytes().startswith(b"%PDF-")
 
     batch = tmp_path / "payments.csv"
+    first_id = sorted(ln["producer_id"] for ln in draft["lines"] if ln["payable_minor"])[0]
+    with Session(open_registry(workspace.registry_url)) as session:
+        good = session.get(ProducerRow, first_id).iban
+        session.execute(update(ProducerRow).where(ProducerRow.id == first_id)
+                        .values(iban="IR000000000000000000000000"))
+        session.commit()
+    refused = pahna_cli("payments", "export", "--period", PERIOD, *home, check=False)
+    assert refused.returncode != 0 and "mod 97-10" in refused.stderr
+    with Session(open_registry(workspace.registry_url)) as session:
+        session.execute(update(ProducerRow).where(ProducerRow.id == first_id).values(iban=good))
+        session.commit()
     pahna_cli("payments", "export", "--period", PERIOD, "--out", str(batch), *home)
     rows = list(csv.DictReader(batch.open(encoding="utf-8")))
     assert sum(int(r["amount"]) for r in rows) == draft["total_minor"]
@@ -154,14 +169,12 @@ def test_month_from_udp_to_payment_batch(workspace: Workspace, pahna_cli, tmp_pa
     later = json.loads(pahna_cli("settle", "--period", "1404-09", "--json", *home).stdout)
     (line,) = [ln for ln in later["lines"] if ln["producer_id"] == pid]
     assert line["adjustments"][0]["original_period"] == PERIOD
-    assert line["payable_minor"] == line["amount_minor"] - 1000
+    assert line["amount_minor"] == 0  # no traffic in 1404-09: the claw-back is carried
+    assert (line["balance_minor"], line["payable_minor"], line["carried_out_minor"]) == (
+        -1000, 0, -1000)
 
-    with Session(open_registry(workspace.registry_url)) as session:
-        session.execute(update(ProducerRow).where(ProducerRow.id == rows[0]["producer_id"])
-                        .values(iban="IR000000000000000000000000"))
-        session.commit()
-    refused = pahna_cli("payments", "export", "--period", PERIOD, *home, check=False)
-    assert refused.returncode != 0 and "mod 97-10" in refused.stderr
+    again = pahna_cli("payments", "export", "--period", PERIOD, *home, check=False)
+    assert again.returncode == 65 and "for payment again (it was exported)" in again.stderr
 
 
 def test_final_cannot_change_and_tampering_is_named(workspace: Workspace, pahna_cli,

@@ -110,7 +110,8 @@ def test_udp_to_statements(pahna_cli: CliRunner, tmp_path: Path) -> None:
         exact = Fraction(1_000_000_007 * line["billed_bytes"], total)
         assert abs(line["amount_minor"] - exact) < 1
     statements = home / "statements" / "1404-08"
-    assert (statements / "qom-univ.html").read_text().count("qom-univ") >= 2
+    own = statements / "statements" / "qom-univ" / "statement.html"
+    assert own.read_text().count("qom-univ") >= 2
     assert (statements / "summary.csv").read_text().count("\n") == 4
 
 

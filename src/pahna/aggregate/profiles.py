@@ -4,6 +4,7 @@ sent to addresses claimed in its own province, and its largest flows.
 
 Read with DuckDB from the committed Parquet files; counters are sampling-scaled and
 spread over bins with the same rule as usage (attribute.bins), so they add up the same.
+Products and sums go through `pahna.sums`: exact, or CounterOverflowError, never wrapped.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pahna.attribute.bins import spread_bins
 from pahna.attribute.claims import ClaimIndex
 from pahna.errors import EngineError
 from pahna.schema import BIN_MS
+from pahna.sums import grouped_sums, scaled
 
 COLUMNS = ("src_addr", "dst_addr", "src_port", "dst_port", "protocol", "bytes", "packets",
            "start_ms", "end_ms", "sampling_rate")
@@ -58,9 +60,9 @@ def _batches(files: list[Path], start_ms: int, end_ms: int) -> Iterator[pa.Recor
 
 
 def _scaled(batch: pa.RecordBatch) -> np.ndarray:
-    raw = batch.column("bytes").to_numpy(zero_copy_only=False).astype(np.uint64)
-    rate = batch.column("sampling_rate").to_numpy(zero_copy_only=False).astype(np.uint64)
-    return raw * np.maximum(rate, np.uint64(1))
+    raw = batch.column("bytes").to_numpy(zero_copy_only=False)
+    rate = batch.column("sampling_rate").to_numpy(zero_copy_only=False)
+    return scaled(raw, rate, "flow bytes")
 
 
 def _pieces(batch: pa.RecordBatch, window: tuple[int, int]
@@ -70,10 +72,10 @@ def _pieces(batch: pa.RecordBatch, window: tuple[int, int]
     end = batch.column("end_ms").to_numpy(zero_copy_only=False).astype(np.int64)
     raw = batch.column("bytes").to_numpy(zero_copy_only=False).astype(np.uint64)
     rows, bins, (spread,) = spread_bins(start, end, [raw])
-    rate = batch.column("sampling_rate").to_numpy(zero_copy_only=False).astype(np.uint64)
-    scaled = spread * np.maximum(rate[rows], np.uint64(1))  # spread, then scale: as usage
+    rate = batch.column("sampling_rate").to_numpy(zero_copy_only=False)
     keep = (bins >= window[0]) & (bins < window[1])
-    return rows[keep], bins[keep], scaled[keep]
+    # spread, then scale: as usage
+    return rows[keep], bins[keep], scaled(spread[keep], rate[rows][keep], "received bytes")
 
 
 def _client_keys(batch: pa.RecordBatch) -> np.ndarray:
@@ -118,9 +120,8 @@ def producer_profiles(files: list[Path], window: tuple[int, int], claims: ClaimI
 
 
 def _group(owner: np.ndarray, bins: np.ndarray, values: np.ndarray) -> pa.Table:
-    table = pa.table({"o": owner.astype(np.int64), "b": bins.astype(np.int64),
-                      "v": values.astype(np.uint64)})
-    return table.group_by(["o", "b"]).aggregate([("v", "sum")]).rename_columns(["o", "b", "v"])
+    (o, b), v = grouped_sums([owner.astype(np.int64), bins.astype(np.int64)], values)
+    return pa.table({"o": o, "b": b, "v": v})
 
 
 def _received_table(table: pa.Table, owners: list[str]) -> pa.Table:
@@ -128,7 +129,7 @@ def _received_table(table: pa.Table, owners: list[str]) -> pa.Table:
     order = pc.sort_indices(summed, sort_keys=[("o", "ascending"), ("b", "ascending")])
     summed = summed.take(order)
     names = pa.array(owners, pa.string()).take(summed["o"])
-    return pa.table([names, summed["b"], summed["v"].cast(pa.int64())], schema=RECEIVED_SCHEMA)
+    return pa.table([names, summed["b"], summed["v"]], schema=RECEIVED_SCHEMA)
 
 
 def _sum_by(owner: np.ndarray, bins: np.ndarray, values: np.ndarray) -> dict[tuple[int, int], int]:

@@ -15,6 +15,7 @@ from pahna.cli.registry import registry
 from pahna.cli.serve import serve, users
 from pahna.cli.settle import costs, settle_command, tariff
 from pahna.cli.statements import explain_command, payments, statements
+from pahna.cli.store import store
 from pahna.cli.usage import usage
 from pahna.cli.workspace import init
 
@@ -33,8 +34,8 @@ def main(home: str | None) -> None:
 
 
 COMMANDS = (
-    init, demo, ingest, collect, flows, registry, domestic, usage, settle_command, tariff,
-    costs, statements, payments, explain_command, serve, users, bench,
+    init, demo, ingest, collect, flows, store, registry, domestic, usage, settle_command,
+    tariff, costs, statements, payments, explain_command, serve, users, bench,
 )
 for command in COMMANDS:
     main.add_command(command)

@@ -12,6 +12,8 @@ EXIT_CODES: tuple[tuple[type[errors.PahnaError], int], ...] = (
     (errors.ConfigError, 78),  # EX_CONFIG
     (errors.WorkspaceError, 66),  # EX_NOINPUT
     (errors.DecodeError, 65),  # EX_DATAERR
+    (errors.CounterOverflowError, 65),
+    (errors.InvalidValueError, 65),
     (errors.RegistryError, 65),
     (errors.StoreError, 74),  # EX_IOERR
     (errors.EngineError, 70),  # EX_SOFTWARE

@@ -206,8 +206,11 @@ def collect(listen: tuple[str, ...], metrics: str | None, flush_interval: float 
         click.echo(f"{held} data sets still waited for their template: quarantined", err=True)
     counts = collector.counters()
     click.echo(f"stopped: received {counts['datagrams']} datagrams, {counts['kernel_drops']} "
-               f"kernel drops, {counts.get('spool_full_datagrams', 0)} dropped by a full "
-               f"spool | total {ingestor.counters.totals()}", err=True)
+               f"kernel drops ({counts['kernel_drops_after_stop']} refused after the stop), "
+               f"{counts.get('spool_full_datagrams', 0)} dropped by a full spool, "
+               f"{counts.get('write_failed_datagrams', 0)} lost to failed spool writes, "
+               f"{counts['unread_bytes_at_close']} bytes unread at close | total "
+               f"{ingestor.counters.totals()}", err=True)
     click.echo(json.dumps(ingestor.counters.as_dict(), indent=1))
 
 

@@ -7,10 +7,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 import click
-from sqlalchemy.orm import Session
 
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.errors import RegistryError
+from pahna.ledger.book import Ledger
 from pahna.parties import PRODUCER_TYPES, ROLES, Producer
 from pahna.registry.audit import audit_log
 from pahna.registry.bulk import export_files, import_files
@@ -18,9 +18,10 @@ from pahna.registry.claimbook import ClaimSpec, normalize_value
 from pahna.registry.claims import add_claims, end_claim, list_claims
 from pahna.registry.database import open_registry
 from pahna.registry.instants import format_instant, parse_instant
-from pahna.registry.metering import MeteringPoint, put_point
+from pahna.registry.metering import MeteringPoint, add_point
 from pahna.registry.models import CLAIM_KINDS, DIRECTIONS
 from pahna.registry.producers import add_producer, list_producers
+from pahna.registry.renames import rename_producer
 
 actor_option = click.option("--actor", default="cli", show_default=True,
                             help="Who makes the change (written to the audit log).")
@@ -109,9 +110,7 @@ def add_metering_command(producer_id: str, exporter: str, interface: int, direct
     point = MeteringPoint(producer_id, exporter, interface, direction,
                           _instant(valid_from, "--from"),
                           _instant(valid_to, "--to") if valid_to else None)
-    with Session(open_registry(workspace_from(home).registry_url)) as session:
-        put_point(session, point, actor)
-        session.commit()
+    add_point(open_registry(workspace_from(home).registry_url), point, actor)
     click.echo(f"{producer_id} is metered at {exporter} interface {interface} {direction}")
 
 
@@ -139,6 +138,42 @@ def import_command(files: tuple[str, ...], approve_nested: bool, actor: str,
     engine = open_registry(workspace_from(home).registry_url)
     summary = import_files(engine, [Path(f) for f in files], approve_nested, actor)
     click.echo(f"imported {summary.rows} rows from {len(files)} files; {summary.changed} changes")
+
+
+@registry.command("rename-producer")
+@click.argument("old")
+@click.argument("new")
+@actor_option
+@home_option
+def rename_producer_command(old: str, new: str, actor: str, home: str | None) -> None:
+    """Move producer OLD (an id from before ids were slugs) to the valid id NEW, with its
+    claims, metering points, accounts and disputes. Refused while the ledger names OLD
+    (a final in force, costs, adjustments): sealed months keep the ids they were sealed
+    with."""
+    workspace = workspace_from(home)
+    held = ledger_mentions(Ledger(workspace.home), old)
+    if held:
+        raise RegistryError(f"{old} is named in the ledger ({'; '.join(held)}); a sealed "
+                            "month keeps its ids: void and reissue an unpaid month after "
+                            "the rename, or keep the id")
+    rename_producer(open_registry(workspace.registry_url), old, new, actor)
+    click.echo(f"producer {old} is now {new}")
+
+
+def ledger_mentions(ledger: Ledger, producer_id: str) -> list[str]:
+    """Where the ledger names `producer_id`: finals in force, costs, adjustments."""
+    found = [f"adjustment {a.id}" for a in ledger.adjustments()
+             if a.producer_id == producer_id]
+    periods = sorted(p.name for p in ledger.root.glob("1*") if p.is_dir()) if (
+        ledger.root.is_dir()) else []
+    for period in periods:
+        if ledger.active_revision(period) is not None and any(
+                line["producer_id"] == producer_id
+                for line in ledger.final(period)["settlement"]["lines"]):
+            found.append(f"the final of {period}")
+        if producer_id in ledger.costs(period):
+            found.append(f"the costs of {period}")
+    return found
 
 
 @registry.command("export")

@@ -9,15 +9,18 @@ from sqlalchemy import Engine
 
 from pahna.cli.options import home_option, workspace_from
 from pahna.registry.database import open_registry
+from pahna.registry.instants import format_instant
 from pahna.web.accounts import (
     ROLES,
     SCOPES,
     Account,
     add_account,
-    create_tables,
-    issue_token,
     list_accounts,
+    now_ms,
+    set_disabled,
+    set_password,
 )
+from pahna.web.tokens import DEFAULT_DAYS, MAX_DAYS, issue_token, list_tokens, revoke_token
 
 
 @click.command()
@@ -27,7 +30,10 @@ from pahna.web.accounts import (
 @click.option("--secure-cookies", is_flag=True,
               help="Mark cookies Secure (set this when the portal is served over HTTPS).")
 def serve(home: str | None, host: str, port: int, secure_cookies: bool) -> None:
-    """Serve the portal and its JSON API (OpenAPI document at /api/openapi.json)."""
+    """Serve the portal and its JSON API (OpenAPI document at /api/openapi.json).
+
+    Behind a reverse proxy, list it in pahna.toml ([portal] trusted_proxies): only then is
+    its X-Forwarded-For believed."""
     import uvicorn
 
     from pahna.web.app import create_app
@@ -35,12 +41,19 @@ def serve(home: str | None, host: str, port: int, secure_cookies: bool) -> None:
     workspace = workspace_from(home)
     app = create_app(workspace, secure_cookies=secure_cookies)
     click.echo(f"pahna portal for {workspace.home} on http://{host}:{port}/", err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
+                proxy_headers=False)  # the app itself honours [portal] trusted_proxies
 
 
 @click.group()
 def users() -> None:
     """Portal accounts and API tokens."""
+
+
+def _password(password_stdin: bool) -> str:
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 @users.command("add")
@@ -52,23 +65,50 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def add_user(home: str | None, username: str, role: str, province: str | None,
              producer_id: str | None, password_stdin: bool) -> None:
-    """Create an account (the password is prompted for, or read with --password-stdin)."""
+    """Create an account USERNAME (a slug such as qom-officer; the password is prompted
+    for, or read with --password-stdin)."""
     engine = _engine(home)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    add_account(engine, Account(username, role, province, producer_id), password)
+    add_account(engine, Account(username, role, province, producer_id),
+                _password(password_stdin))
     click.echo(f"account {username} ({role}) created")
 
 
 @users.command("list")
 @home_option
 def list_users(home: str | None) -> None:
-    """Accounts, with their role and scope."""
+    """Accounts: name, role, province or producer, and `disabled` for a disabled one."""
     for account in list_accounts(_engine(home)):
         where = account.province or account.producer_id or ""
-        click.echo(f"{account.username}\t{account.role}\t{where}")
+        state = "\tdisabled" if account.disabled else ""
+        click.echo(f"{account.username}\t{account.role}\t{where}{state}")
+
+
+@users.command("disable")
+@home_option
+@click.argument("username")
+def disable_user(home: str | None, username: str) -> None:
+    """Disable an account: it cannot log in, its sessions end, its tokens stop working."""
+    set_disabled(_engine(home), username, True)
+    click.echo(f"account {username} disabled")
+
+
+@users.command("enable")
+@home_option
+@click.argument("username")
+def enable_user(home: str | None, username: str) -> None:
+    """Enable a disabled account again."""
+    set_disabled(_engine(home), username, False)
+    click.echo(f"account {username} enabled")
+
+
+@users.command("password")
+@home_option
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def reset_password(home: str | None, username: str, password_stdin: bool) -> None:
+    """Set a new password for USERNAME; the account's sessions end."""
+    set_password(_engine(home), username, _password(password_stdin))
+    click.echo(f"password of {username} reset; its sessions ended")
 
 
 @users.command("token")
@@ -77,12 +117,34 @@ def list_users(home: str | None) -> None:
 @click.option("--scope", "scopes", multiple=True, type=click.Choice(SCOPES), default=("read",),
               show_default=True, help="Repeat for several scopes.")
 @click.option("--label", default="", help="What the token is for.")
-def token(home: str | None, username: str, scopes: tuple[str, ...], label: str) -> None:
+@click.option("--days", type=click.IntRange(1, MAX_DAYS), default=DEFAULT_DAYS,
+              show_default=True, help="Days until the token expires.")
+def token(home: str | None, username: str, scopes: tuple[str, ...], label: str,
+          days: int) -> None:
     """Issue an API token for USERNAME (printed once; send as `Authorization: Bearer`)."""
-    click.echo(issue_token(_engine(home), username, tuple(scopes), label))
+    click.echo(issue_token(_engine(home), username, tuple(scopes), label, days=days))
+
+
+@users.command("tokens")
+@home_option
+@click.argument("username", required=False)
+def tokens(home: str | None, username: str | None) -> None:
+    """API tokens (of USERNAME, or all): id, account, scopes, expiry, state, label."""
+    now = now_ms()
+    for info in list_tokens(_engine(home), username):
+        expires = format_instant(info.expires_ms) if info.expires_ms else "never"
+        click.echo(f"{info.id}\t{info.username}\t{','.join(info.scopes)}\t{expires}\t"
+                   f"{info.state(now)}\t{info.label}")
+
+
+@users.command("revoke")
+@home_option
+@click.argument("token_id")
+def revoke(home: str | None, token_id: str) -> None:
+    """Revoke the API token TOKEN_ID (the id `pahna users tokens` shows)."""
+    info = revoke_token(_engine(home), token_id)
+    click.echo(f"token {info.id} of {info.username} revoked")
 
 
 def _engine(home: str | None) -> Engine:
-    engine = open_registry(workspace_from(home).registry_url)
-    create_tables(engine)
-    return engine
+    return open_registry(workspace_from(home).registry_url)

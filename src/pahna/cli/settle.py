@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tomllib
 from pathlib import Path
+from typing import Any
 
 import click
 
 from pahna.calendar import JalaliMonth
 from pahna.cli.options import engine_option, home_option, json_option, workspace_from
-from pahna.errors import TariffError, VerificationError
+from pahna.errors import VerificationError
 from pahna.ledger.book import Ledger
-from pahna.pipeline import finalize, load_tariffs, settle, verify
+from pahna.ledger.payments import confirmations, exported
+from pahna.pipeline import finalize, settle, verify
 from pahna.settle.adjustments import Adjustment
 from pahna.settle.costs import parse_costs
 from pahna.settle.document import from_document, to_document
 from pahna.settle.money import Currency, parse_amount
 from pahna.settle.statements import Settlement
-from pahna.settle.tariffs import Tariff
+from pahna.settlement import import_tariff, sync_closure, void
 
 
 def print_settlement(settlement: Settlement, as_json: bool) -> None:
@@ -98,26 +98,42 @@ def verify_command(period: str, home: str | None, engine: str | None) -> None:
                f"content hash {record['seal']['content_hash']}")
 
 
+def _revision_state(ledger: Ledger, period: str, revision: int) -> dict[str, Any]:
+    lines = {c["status"] for c in confirmations(ledger, period, revision).values()}
+    return {"revision": revision, "void": ledger.is_void(period, revision),
+            "paid": ledger.paid(period, revision) is not None,
+            "exported": exported(ledger, period, revision) is not None,
+            "rejected_lines": sorted(ref for ref, c in confirmations(
+                ledger, period, revision).items() if c["status"] == "rejected"),
+            "confirmed": sorted(lines),
+            "content_hash": ledger.final(period, revision)["seal"]["content_hash"]}
+
+
 @settle_command.command("status")
 @click.option("--period", required=True)
 @home_option
 @json_option
 def status_command(period: str, home: str | None, as_json: bool) -> None:
-    """Where the month is in its lifecycle: none, draft, final, paid or voided."""
-    ledger = Ledger(workspace_from(home).home)
+    """Where the month is in its lifecycle: none, draft, final, paid or voided.
+
+    Also makes the registry's closing of the month agree with the ledger (a finalize
+    killed half way leaves the month closed without a final: this reopens it)."""
+    workspace = workspace_from(home)
     period = str(JalaliMonth.parse(period))
-    revisions = [{"revision": r, "void": ledger.is_void(period, r),
-                  "paid": ledger.paid(period, r) is not None,
-                  "content_hash": ledger.final(period, r)["seal"]["content_hash"]}
-                 for r in ledger.revisions(period)]
+    sync_closure(workspace, period)
+    ledger = Ledger(workspace.home)
+    revisions = [_revision_state(ledger, period, r) for r in ledger.revisions(period)]
     if as_json:
         click.echo(json.dumps({"period": period, "status": ledger.status(period),
                                "revisions": revisions}))
         return
     click.echo(f"{period}: {ledger.status(period)}")
     for r in revisions:
-        state = "void" if r["void"] else ("paid" if r["paid"] else "final")
+        state = "void" if r["void"] else ("paid" if r["paid"] else (
+            "exported for payment" if r["exported"] else "final"))
         click.echo(f"  r{r['revision']} {state} {r['content_hash']}")
+        for ref in r["rejected_lines"]:
+            click.echo(f"    rejected by the bank: {ref}")
 
 
 @settle_command.command("void")
@@ -125,8 +141,11 @@ def status_command(period: str, home: str | None, as_json: bool) -> None:
 @click.option("--reason", required=True, help="Why the final is voided (kept in the ledger).")
 @home_option
 def void_command(period: str, reason: str, home: str | None) -> None:
-    """Void the month's final; it is kept, and `finalize` then issues the next revision."""
-    revision = Ledger(workspace_from(home).home).void(str(JalaliMonth.parse(period)), reason)
+    """Void the month's final; it is kept, and `finalize` then issues the next revision.
+
+    The month is reopened in the registry, so corrections dated in it are accepted until
+    it is finalized again. Refused once the revision was exported for payment or paid."""
+    revision = void(workspace_from(home), period, reason)
     click.echo(f"{period} r{revision} voided; reissue with `pahna settle finalize`")
 
 
@@ -174,23 +193,15 @@ def tariff() -> None:
 @tariff.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 @home_option
-def import_tariff(path: str, home: str | None) -> None:
+def import_tariff_command(path: str, home: str | None) -> None:
     """Check a tariff file and copy it into the workspace.
 
     A tariff id and version, once imported, cannot change meaning: import a new version.
+    A tariff whose validity covers a final month is refused: date it after the finals.
     """
-    workspace = workspace_from(home)
-    try:
-        new = Tariff.from_dict(tomllib.loads(Path(path).read_text("utf-8")), source=path)
-    except tomllib.TOMLDecodeError as exc:
-        raise TariffError(f"{path}: not valid TOML: {exc}") from exc
-    for old in load_tariffs(workspace):
-        if (old.id, old.version) == (new.id, new.version) and old.digest != new.digest:
-            raise TariffError(f"{path}: tariff {new.id} version {new.version} already exists "
-                              "with other terms; give the new terms a new version")
-    target = workspace.tariffs_dir / f"{new.id}-v{new.version}.toml"
-    shutil.copyfile(path, target)
-    click.echo(f"imported tariff {new.id} version {new.version} as {target.name}")
+    new = import_tariff(workspace_from(home), Path(path))
+    click.echo(f"imported tariff {new.id} version {new.version} as "
+               f"{new.id}-v{new.version}.toml")
 
 
 @click.group()

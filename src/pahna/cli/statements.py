@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import datetime
 from pathlib import Path
@@ -13,16 +11,17 @@ import click
 
 from pahna.calendar import TEHRAN, JalaliMonth, jalali_date_text
 from pahna.cli.options import home_option, json_option, workspace_from
-from pahna.errors import ImmutableStatementError, LedgerError, PaymentError
-from pahna.iban import iban_problem, normalize_iban
+from pahna.errors import ImmutableStatementError, LedgerError
 from pahna.ledger.book import Ledger
-from pahna.pipeline import explain, producer_ibans
+from pahna.payouts import confirm_payments, export_payments
+from pahna.pipeline import explain
 from pahna.report.numerals import format_money
 from pahna.report.statements import FORMATS, export_statements
 from pahna.schema import address_to_text
 from pahna.settle.document import from_document
 from pahna.settle.money import Currency, round_minor
 from pahna.settle.statements import Settlement, StatementLine
+from pahna.settlement import rebuild_statements
 
 
 def _statements(ledger: Ledger, period: str) -> tuple[Settlement, str, str | None]:
@@ -42,6 +41,17 @@ def _statements(ledger: Ledger, period: str) -> tuple[Settlement, str, str | Non
 @click.group()
 def statements() -> None:
     """Statements of a month, as files."""
+
+
+@statements.command("rebuild")
+@click.option("--period", required=True)
+@home_option
+def rebuild_command(period: str, home: str | None) -> None:
+    """Write the final's statement files again from its sealed record (after a crash or a
+    lost file); the files that were missing or differed are named."""
+    paths, repaired = rebuild_statements(workspace_from(home), period)
+    click.echo(f"{len(paths)} files in {paths[0].parent if paths else '-'}; repaired: "
+               + (", ".join(repaired) or "none"))
 
 
 @statements.command("export")
@@ -77,37 +87,31 @@ def payments() -> None:
               help="CSV file to write (default HOME/exports/PERIOD/payments-rN.csv).")
 @home_option
 def payments_command(period: str, out: str | None, home: str | None) -> None:
-    """A payment batch (IBAN, amount, reference) for the final month; refuses bad IBANs.
+    """A payment batch (IBAN, amount, reference) for the final month, once.
 
-    Amounts come from the sealed final; IBANs from the registry as it is now (an account
-    can change between finalizing and paying). Every payable producer needs a valid one.
+    Amounts are the final's payable column (a positive balance of an active producer;
+    negative and held balances carry forward to the next statement). IBANs and statuses
+    come from the registry as it is now. Refused (and logged): a revision already
+    exported or paid, an invalid IBAN, a payable producer no longer active.
     """
-    workspace = workspace_from(home)
-    ledger = Ledger(workspace.home)
-    period = str(JalaliMonth.parse(period))
-    record = ledger.final(period)
-    settlement = from_document(record["settlement"])
-    payable = [ln for ln in settlement.lines if ln.payable_minor > 0]
-    ibans = producer_ibans(workspace)
-    bad = [f"{ln.producer_id}: {iban_problem(ibans.get(ln.producer_id))}" for ln in payable
-           if iban_problem(ibans.get(ln.producer_id))]
-    if bad:
-        ledger.log("refused", period, attempt="payments export", invalid_ibans=bad)
-        raise PaymentError(f"{period}: payment batch refused; invalid IBANs: " + "; ".join(bad))
+    target, lines, settlement = export_payments(workspace_from(home), period,
+                                                Path(out) if out else None)
     money = Currency(settlement.currency, settlement.minor_units).text
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(("producer_id", "name", "iban", "amount", "currency", "reference"))
-    for ln in payable:
-        writer.writerow((ln.producer_id, ln.name, normalize_iban(ibans[ln.producer_id] or ""),
-                         money(ln.payable_minor), settlement.currency,
-                         f"PAHNA-{period}-R{record['revision']}-{ln.producer_id}"))
-    target = Path(out) if out else (workspace.home / "exports" / period /
-                                    f"payments-r{record['revision']}.csv")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(buffer.getvalue(), encoding="utf-8")
-    total = sum(ln.payable_minor for ln in payable)
-    click.echo(f"{len(payable)} payments, {money(total)} {settlement.currency}, in {target}")
+    total = sum(line.amount_minor for line in lines)
+    click.echo(f"{len(lines)} payments, {money(total)} {settlement.currency}, in {target}")
+
+
+@payments.command("confirm")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@home_option
+def confirm_command(path: str, home: str | None) -> None:
+    """Import the bank's confirmation (CSV: reference,amount,status[,bank_reference,reason];
+    status paid or rejected): each exported line closes, all or none. A revision whose
+    lines are all paid is recorded paid."""
+    done = confirm_payments(workspace_from(home), Path(path))
+    for (period, revision), paid in done.items():
+        click.echo(f"{period} r{revision}: " + ("paid in full" if paid else
+                                                "lines still open or rejected"))
 
 
 def tehran_time_text(epoch_ms: int) -> str:

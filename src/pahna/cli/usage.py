@@ -10,7 +10,7 @@ from pahna.aggregate.kernel import Rules
 from pahna.attribute.metering import REASONS
 from pahna.calendar import JalaliMonth
 from pahna.cli.options import engine_option, home_option, json_option, workspace_from
-from pahna.pipeline import rules, usage_for_period
+from pahna.pipeline import month_usage, period_inputs
 from pahna.registry.database import open_registry
 from pahna.registry.grouping import GROUPINGS, group_usage
 from pahna.registry.producers import list_producers
@@ -37,11 +37,11 @@ def usage(period: str, by: str, traffic_class: str | None, home: str | None,
     "metering_dropped"."""
     workspace = workspace_from(home)
     month = JalaliMonth.parse(period)
-    attribution = rules(workspace)
+    files, attribution = period_inputs(workspace, period)
     if attribution.metering is not None:
         attribution.metering.count_window = (month.start_ms, month.end_ms)
-    table = usage_for_period(workspace, period, engine,
-                             group_by=("producer_id", "traffic_class"), with_rules=attribution)
+    table = month_usage(workspace, period, files, attribution, engine,
+                        ("producer_id", "traffic_class"))
     dropped = _metering_dropped(attribution, engine or workspace.config.aggregate.engine)
     producers = {p.id: p for p in list_producers(open_registry(workspace.registry_url))}
     groups, rest = group_usage(table.to_pylist(), producers, by, traffic_class)

@@ -9,7 +9,9 @@
  *     the writer when full or when the sockets are empty. It never touches the file
  *     system, so a slow disk (a journal commit, writeback) cannot stall receiving: the
  *     ring absorbs it, and behind the ring the socket's own buffer. Only when every
- *     block waits for the writer does the receive thread wait too.
+ *     block waits for the writer does the receive thread wait too. At stop it takes
+ *     every socket until recvmmsg says EAGAIN: closing a socket discards its queue,
+ *     neither received nor counted as dropped by the kernel.
  *   - the writer thread appends blocks to the open segment, closing a segment at the
  *     first record that takes it to the size bound, or when its first datagram is older
  *     than the age bound. Before each block the spool's size (every seg-* file in the
@@ -312,8 +314,9 @@ static void ring_batch(Receiver *self, int n) {
     atomic_fetch_add(&self->payload_bytes, (unsigned long long)payload);
 }
 
-static void drain_socket(Receiver *self, int fd) {
-    for (int call = 0; call < CALLS_PER_SOCKET; call++) {
+/* Take up to `calls` batches from a socket (at stop, `calls` < 0: until it is empty). */
+static void drain_socket(Receiver *self, int fd, int calls) {
+    for (int call = 0; calls < 0 || call < calls; call++) {
         for (int i = 0; i < SLOTS; i++) {
             self->msgs[i].msg_hdr.msg_name = &self->names[i];
             self->msgs[i].msg_hdr.msg_namelen = sizeof self->names[i];
@@ -324,13 +327,14 @@ static void drain_socket(Receiver *self, int fd) {
             self->msgs[i].msg_hdr.msg_flags = 0;
         }
         int n = recvmmsg(fd, self->msgs, SLOTS, MSG_DONTWAIT, NULL);
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) {
-            if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
                 atomic_store(&self->last_errno, errno);
             return;
         }
         ring_batch(self, n);
-        if (n < SLOTS) return;
+        if (n < SLOTS && calls >= 0) return;
     }
 }
 
@@ -341,10 +345,10 @@ static void *receive_loop(void *arg) {
     while (!atomic_load(&self->stop)) {
         int ready = poll(polls, (nfds_t)self->nfds, POLL_MS);
         for (int i = 0; ready > 0 && i < self->nfds; i++)
-            if (polls[i].revents & POLLIN) drain_socket(self, self->fds[i]);
+            if (polls[i].revents & POLLIN) drain_socket(self, self->fds[i], CALLS_PER_SOCKET);
         hand_block(self);
     }
-    for (int i = 0; i < self->nfds; i++) drain_socket(self, self->fds[i]);
+    for (int i = 0; i < self->nfds; i++) drain_socket(self, self->fds[i], -1);
     hand_block(self);
     pthread_mutex_lock(&self->ring_lock);
     self->receive_done = 1;
@@ -562,7 +566,8 @@ static void Receiver_dealloc(Receiver *self) {
 static PyMethodDef Receiver_methods[] = {
     {"start", (PyCFunction)Receiver_start, METH_NOARGS, "Start receiving into the spool."},
     {"stop", (PyCFunction)Receiver_stop, METH_NOARGS,
-     "Stop: take what the sockets hold, seal the open segment, wait for the threads."},
+     "Stop: take everything the sockets hold (until they are empty), seal the open "
+     "segment, wait for the threads."},
     {"counters", (PyCFunction)Receiver_counters, METH_NOARGS, "The counters, as a dict."},
     {NULL, NULL, 0, NULL},
 };

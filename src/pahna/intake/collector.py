@@ -8,6 +8,11 @@ big or old enough. A flusher thread hands each sealed segment's datagrams to the
 drained at the rate the receive path takes, whatever decoding costs, and a crash loses
 nothing that reached the spool. The flusher runs at a lower CPU priority than the
 receive thread: when both want the core, receiving wins and decoding lags behind.
+
+At stop, nothing that reached a socket is lost uncounted: what arrives from then on is
+refused by the kernel and counted as dropped, everything queued is taken into the spool,
+the kernel's counters are read and the sockets closed; only then does the last flush
+store what the spool holds. So datagrams sent = received + kernel drops, exactly.
 """
 
 from __future__ import annotations
@@ -25,7 +30,13 @@ from pahna.intake.receiver import (
     SpoolBounds,
     open_receiver,
 )
-from pahna.intake.sockets import ListenAddress, kernel_drops, open_socket
+from pahna.intake.sockets import (
+    ListenAddress,
+    kernel_drops,
+    kernel_view,
+    open_socket,
+    refuse_new,
+)
 from pahna.intake.spool import decode_records
 
 Sink = Callable[[list[Datagram], tuple[str, ...]], None]
@@ -59,7 +70,7 @@ class UdpCollector:
         self.torn_bytes = 0
         """Bytes cut from the torn tails of segments a killed process left open."""
         self._spool_full_seen = 0
-        self._drops_at_close: int | None = None
+        self._at_close: dict[str, int] | None = None
 
     @property
     def ports(self) -> list[int]:
@@ -70,13 +81,17 @@ class UdpCollector:
         return self.counters()["datagrams"]
 
     def counters(self) -> dict[str, int]:
-        """The receive path's counters and the kernel's drops on the sockets."""
+        """The receive path's counters and the kernel's on the sockets: `kernel_drops`
+        (of which `kernel_drops_after_stop` were refused once the stop began) and
+        `unread_bytes_at_close` (what the close discarded; 0 unless something went
+        wrong), read just before the sockets closed once they are."""
         out = dict(self._receiver.counters()) if self._receiver is not None else {
             "datagrams": 0}
-        if self._drops_at_close is not None:  # the sockets are closed: their last count
-            out["kernel_drops"] = self._drops_at_close
+        if self._at_close is not None:
+            out.update(self._at_close)
         else:
             out["kernel_drops"] = kernel_drops(self.sockets) if self._receiver is not None else 0
+            out["kernel_drops_after_stop"] = out["unread_bytes_at_close"] = 0
         out["spool_torn_bytes"] = self.torn_bytes
         return out
 
@@ -96,14 +111,29 @@ class UdpCollector:
                 if self.fatal is not None:
                     break
         finally:
-            self._receiver.stop()
+            self._close(self._receiver)
             flushing.set()
             flusher.join()
-            self._drops_at_close = kernel_drops(self.sockets)
-            for sock in self.sockets:
-                sock.close()
         if self.fatal is not None:
             raise self.fatal
+
+    def _close(self, receiver: Receiver) -> None:
+        """Stop receiving without discarding what the sockets hold: refuse what arrives
+        from now on (the kernel drops and counts it), take everything queued into the
+        spool, read the kernel's counters, then close (see pahna.intake.sockets)."""
+        before = kernel_drops(self.sockets)
+        for sock in self.sockets:
+            refuse_new(sock)
+        receiver.stop()
+        view = kernel_view(self.sockets)
+        self._at_close = {"kernel_drops": view.drops,
+                          "kernel_drops_after_stop": view.drops - before,
+                          "unread_bytes_at_close": view.queued_bytes}
+        for sock in self.sockets:
+            sock.close()
+        if view.queued_bytes:
+            self.alarm(f"ALARM {view.queued_bytes} bytes of datagrams were still queued in "
+                       "the sockets at close, and are lost")
 
     def _flush_loop(self, last: threading.Event) -> None:
         with contextlib.suppress(OSError, AttributeError):

@@ -90,7 +90,9 @@ class FlowDecoder:
                 if version in self.decoders:
                     groups.setdefault(version, []).append(index)
                     continue
-                rejected.append(self._unsupported(datagram, version))
+                rejected.append(self._refuse(datagram, DecodeError(
+                    "an empty datagram: no export header", "empty") if not datagram.payload
+                    else UnsupportedVersionError(f"unknown export version {version}")))
         tables, origins = [], []
         released: list[Datagram] = []
         released_ids: list[list[bytes]] = []
@@ -131,11 +133,11 @@ class FlowDecoder:
                               released, ids)
         return self._reject_implausible(result, [])
 
-    def _unsupported(self, datagram: Datagram, version: int) -> Rejected:
+    def _refuse(self, datagram: Datagram, error: DecodeError) -> Rejected:
+        """A datagram no decoder takes (empty, or of a version pahna does not read)."""
         counters = self.counters.exporter(datagram.exporter)
         counters.datagrams += 1
         counters.bytes += len(datagram.payload)
-        error = UnsupportedVersionError(f"unknown export version {version}")
         counters.errors[error.reason] += 1
         return Rejected(datagram, error)
 

@@ -54,7 +54,8 @@ class Receiver(Protocol):
     def start(self) -> None: ...
 
     def stop(self) -> None:
-        """Take what the sockets hold, seal the open segment, and return."""
+        """Take everything the sockets hold (until they are empty: a closed socket's queue
+        is discarded without a count), seal the open segment, and return."""
         ...
 
     def counters(self) -> dict[str, int]: ...
@@ -133,20 +134,23 @@ class PythonReceiver:
         try:
             while not self.stopping.is_set():
                 for key, _ in selector.select(timeout=0.05):
-                    self._drain(key.fileobj)  # type: ignore[arg-type]
+                    self._drain(key.fileobj, 4096)  # type: ignore[arg-type]
                 self._tick()
-            for sock in self.sockets:
-                self._drain(sock)
+            for sock in self.sockets:  # closing a socket would discard what it holds
+                self._drain(sock, None)
             self._seal()
         finally:
             selector.close()
 
-    def _drain(self, sock: socket.socket) -> None:
-        for _ in range(4096):
+    def _drain(self, sock: socket.socket, most: int | None) -> None:
+        """Take up to `most` datagrams from a socket (None: until it is empty)."""
+        taken = 0
+        while most is None or taken < most:
             try:
                 payload, peer = sock.recvfrom(MAX_DATAGRAM)
             except BlockingIOError:
                 return
+            taken += 1
             exporter = self._peers.get(peer[0])
             if exporter is None:
                 exporter = self._peers[peer[0]] = address_to_bytes(peer[0].split("%")[0])

@@ -4,8 +4,10 @@
 
 inputs: every raw-store manifest the period reads (with each file's sha256), the
 registry version (a digest of every registry table but its audit log), the tariff (id,
-version, digest of its meaning) and the code version (pahna's version and a digest of
-the sources of the stages that compute money).
+version, digest of its meaning), the code version (pahna's version and a digest of the
+sources of the stages that compute money), the tzdata release Tehran's time came from,
+and the digest of the basis the final keeps (ledger.basis: rules, producers, tariff,
+costs, adjustments and carried balances).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, select
 
 from pahna import __version__
+from pahna.calendar import TZDATA_VERSION
 from pahna.store.manifests import Manifest, file_sha256, read_manifests
 
 CODE_PACKAGES = ("pahna.settle", "pahna.aggregate", "pahna.attribute")
@@ -46,6 +49,8 @@ def manifest_entries(manifests: list[Manifest]) -> list[dict[str, Any]]:
 PORTAL_TABLES = "web_"
 """The portal's accounts, sessions, tokens and disputes share the registry's database but
 are not settlement inputs: a log-in must not change a sealed period's registry version."""
+BOOKKEEPING_TABLES = ("audit_log", "alembic_version", "sealed_periods", "registry_guard")
+"""Tables that say what happened to the registry, not what it holds."""
 
 
 def registry_version(engine: Engine) -> str:
@@ -56,7 +61,7 @@ def registry_version(engine: Engine) -> str:
     content: dict[str, list[list[str]]] = {}
     with engine.connect() as connection:
         for name, table in sorted(metadata.tables.items()):
-            if name in ("audit_log", "alembic_version") or name.startswith(PORTAL_TABLES):
+            if name in BOOKKEEPING_TABLES or name.startswith(PORTAL_TABLES):
                 continue
             rows = connection.execute(select(table)).all()
             content[name] = sorted([[repr(v) for v in row] for row in rows])
@@ -87,11 +92,15 @@ class Seal:
                 "content_hash": self.content_hash}
 
 
-def seal_inputs(manifests: list[Manifest], registry: str, tariff: dict[str, Any]
-                ) -> dict[str, Any]:
+def seal_inputs(manifests: list[Manifest], registry: str, tariff: dict[str, Any],
+                basis_sha256: str | None = None) -> dict[str, Any]:
     entries = manifest_entries(manifests)
-    return {"manifests": entries, "manifests_sha256": _digest(entries),
-            "registry_version": registry, "tariff": tariff, "code_version": code_version()}
+    inputs = {"manifests": entries, "manifests_sha256": _digest(entries),
+              "registry_version": registry, "tariff": tariff, "code_version": code_version(),
+              "tzdata": TZDATA_VERSION}
+    if basis_sha256 is not None:
+        inputs["basis_sha256"] = basis_sha256
+    return inputs
 
 
 def damaged_files(store: Path, sealed: list[dict[str, Any]]) -> list[str]:

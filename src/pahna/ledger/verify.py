@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from pahna.errors import TariffError
+from pahna.ledger.basis import basis_digest
 from pahna.ledger.seal import Seal
 from pahna.settle.document import canonical_bytes
 from pahna.settle.tariffs import Tariff
@@ -24,6 +25,10 @@ def check_record(record: dict[str, Any]) -> list[str]:
     if Seal(seal["inputs"], seal["settlement_sha256"]).content_hash != seal["content_hash"]:
         problems.append(f"final-r{record.get('revision')}.json: the seal's content_hash does "
                         "not match its inputs (the record was altered)")
+    if "basis" in record and basis_digest(record["basis"]) != seal["inputs"].get("basis_sha256"):
+        problems.append(f"final-r{record.get('revision')}.json: its basis (rules, producers, "
+                        "tariff, costs) no longer hashes to the sealed basis_sha256 (the "
+                        "record was altered)")
     return problems
 
 
@@ -45,8 +50,11 @@ def compare_inputs(sealed: dict[str, Any], now: dict[str, Any]) -> tuple[list[st
 
 
 def version_notes(sealed: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    return [f"{key} was {sealed[key]} at finalizing, is {now[key]} now"
-            for key in ("registry_version", "tariff", "code_version") if sealed[key] != now[key]]
+    """What changed since finalizing without changing the result (the final replays its
+    sealed basis): registry, tariff, code or tzdata versions."""
+    return [f"{key} was {sealed.get(key)} at finalizing, is {now[key]} now"
+            for key in ("registry_version", "tariff", "code_version", "tzdata")
+            if key in now and sealed.get(key) != now[key]]
 
 
 def _field_differences(before: dict[str, Any], after: dict[str, Any], where: str) -> list[str]:
@@ -68,6 +76,16 @@ def compare_settlements(sealed: dict[str, Any], now: dict[str, Any]) -> list[str
                                    f"producer {pid}: ")
         problems += diffs[:MAX_FIELDS]
     return problems or ["the recomputed statements differ from the sealed bytes"]
+
+
+def sealed_fields(sealed: dict[str, Any], now: dict[str, Any]) -> dict[str, Any]:
+    """`now` keeping only the fields `sealed` has (top level and per producer line): a
+    final sealed before a field was added to statements is compared on its own fields."""
+    lines = {line["producer_id"]: line for line in sealed["lines"]}
+    kept = {k: v for k, v in now.items() if k in sealed and k != "lines"}
+    kept["lines"] = [{k: v for k, v in line.items()
+                      if k in lines.get(line["producer_id"], line)} for line in now["lines"]]
+    return kept
 
 
 def sealed_tariff(tariffs: list[Tariff], sealed: dict[str, Any]) -> Tariff:

@@ -16,10 +16,11 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from pahna.errors import ImportFileError, RegistryError
+from pahna.errors import ClosedPeriodError, ImportFileError, InvalidValueError, RegistryError
 from pahna.parties import Producer, Zone
 from pahna.registry.claimbook import ClaimBook, ClaimSpec
 from pahna.registry.claims import close_claim, list_claims, load_book, put_claim
+from pahna.registry.closures import registry_change
 from pahna.registry.csvforms import Row, read_rows, write_csv
 from pahna.registry.instants import format_instant
 from pahna.registry.metering import MeteringPoint, list_points, put_point
@@ -41,13 +42,16 @@ def import_files(engine: Engine, paths: Sequence[Path], approve_nested: bool = F
     rows = [row for path in paths for row in read_rows(path)]
     rows.sort(key=lambda r: ORDER.index(r.form))
     changed = 0
-    with Session(engine) as session:
+    with registry_change(engine, actor) as session:
         book = load_book(session)
         for row in rows:
             try:
                 changed += _apply(session, book, row, approve_nested, actor)
                 session.flush()
-            except RegistryError as exc:
+            except ClosedPeriodError as exc:
+                raise ClosedPeriodError(exc.period, exc.revision,
+                                        f"{row.path}:{row.line}: {exc.attempt}") from exc
+            except (RegistryError, InvalidValueError) as exc:
                 session.rollback()
                 if isinstance(exc, ImportFileError):
                     raise

@@ -23,6 +23,7 @@ from pahna.parties import CONTENT_CATEGORIES, ContentItem
 from pahna.registry.audit import record
 from pahna.registry.claimbook import ClaimSpec, normalize_value
 from pahna.registry.claims import load_book, put_claim
+from pahna.registry.closures import guard_change, registry_change
 from pahna.registry.models import (
     ClaimRequestRow,
     ClaimRow,
@@ -82,7 +83,8 @@ def put_item(engine: Engine, item: ContentItem, actor: str = "cli",
              producer_id: str | None = None) -> bool:
     """Add or change a catalogue entry; False when nothing changed. With `producer_id`
     (a producer editing its own), an entry of another producer is refused as not found."""
-    with Session(engine) as session:
+    with registry_change(engine, actor) as session:
+        guard_change(session, what=f"content item {item.id}")
         item = checked_item(session, item)
         row = session.get(ContentItemRow, item.id)
         owner = row.producer_id if row is not None else item.producer_id
@@ -134,7 +136,7 @@ def request_claim(engine: Engine, spec: ClaimSpec, actor: str) -> int:
     """A producer asks for a host claim (for one of its entries); returns the request id.
     The value is checked now; the rules against other claims when it is decided."""
     value = normalize_value("host", spec.value)
-    with Session(engine) as session:
+    with registry_change(engine, actor) as session:
         if spec.content_id is not None:
             item = session.get(ContentItemRow, spec.content_id)
             if item is None or item.producer_id != spec.producer_id:
@@ -163,9 +165,9 @@ def list_requests(engine: Engine, producer_ids: set[str] | None = None,
 
 def decide_request(engine: Engine, request_id: int, approve: bool, actor: str,
                    note: str = "", approve_nested: bool = False) -> ClaimRequest:
-    """Approve (the claim is recorded under the claim rules, all or nothing) or refuse a
-    pending request."""
-    with Session(engine) as session:
+    """Approve (the claim is recorded under the claim rules, all or nothing, and refused
+    if it reaches into a closed month) or refuse a pending request."""
+    with registry_change(engine, actor) as session:
         row = session.get(ClaimRequestRow, request_id)
         if row is None:
             raise NotFoundError(f"no claim request {request_id}")

@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from pahna.csvcells import csv_row, plain_cell
 from pahna.errors import ImportFileError
 from pahna.parties import Producer, Zone
 from pahna.registry.claimbook import ClaimSpec, normalize_value
@@ -50,7 +51,7 @@ def read_rows(path: Path) -> Iterator[Row]:
         if len(values) != len(header):
             raise ImportFileError(str(path), line,
                                   f"{len(values)} fields where the header has {len(header)}")
-        fields = {h: v.strip() for h, v in zip(header, values, strict=True)}
+        fields = {h: plain_cell(v.strip()) for h, v in zip(header, values, strict=True)}
         try:
             yield Row(str(path), line, form, _PARSERS[form](fields))
         except (ValueError, KeyError) as exc:
@@ -111,5 +112,5 @@ def write_csv(path: Path, form: str, rows: list[list[str]]) -> None:
     with temp.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow([*FORMS[form], *OPTIONAL.get(form, ())])
-        writer.writerows(rows)
+        writer.writerows(csv_row(row) for row in rows)
     temp.replace(path)

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from pahna.errors import ImportFileError, RegistryError
 from pahna.registry.audit import record
+from pahna.registry.closures import guard_change, registry_change
+from pahna.registry.instants import format_instant
 from pahna.registry.models import DomesticListRow, DomesticPrefixRow
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -80,7 +82,9 @@ def import_domestic(engine: Engine, paths: Sequence[Path], valid_from_ms: int,
     if not networks:
         raise RegistryError(f"{', '.join(map(str, paths))}: no IR address blocks found")
     source = ", ".join(p.name for p in paths)
-    with Session(engine) as session:
+    with registry_change(engine, actor) as session:
+        guard_change(session, valid_from_ms, None,
+                     f"a domestic list version from {format_instant(valid_from_ms)}")
         later = _versions(session, lambda r: r.valid_from_ms >= valid_from_ms)
         if later:
             raise RegistryError(f"a domestic list is already in force from "

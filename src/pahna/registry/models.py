@@ -140,3 +140,25 @@ class AuditRow(Base):
     entity: Mapped[str] = mapped_column(String(200))
     before: Mapped[str | None] = mapped_column(Text, nullable=True)
     after: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class SealedPeriodRow(Base):
+    """A month closed by a final: registry changes whose effect reaches into
+    [start_ms, end_ms) are refused (see closures.py)."""
+
+    __tablename__ = "sealed_periods"
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    start_ms: Mapped[int] = mapped_column(BigInteger)
+    end_ms: Mapped[int] = mapped_column(BigInteger)
+    revision: Mapped[int] = mapped_column(Integer)
+    closed_at_ms: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(100))
+
+
+class RegistryGuardRow(Base):
+    """One row (id 1) that every registry change and every closing updates first: its
+    row lock serializes them on PostgreSQL, as SQLite's write lock does."""
+
+    __tablename__ = "registry_guard"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    changes: Mapped[int] = mapped_column(BigInteger)

@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 
 from pahna.errors import InvalidIbanError, NotFoundError, RegistryError
 from pahna.iban import normalize_iban
+from pahna.ids import check_id
 from pahna.parties import PRODUCER_STATUSES, PRODUCER_TYPES, ROLES, Producer, Zone
 from pahna.registry.audit import record
 from pahna.registry.claimbook import ClaimSpec
+from pahna.registry.closures import guard_change
 from pahna.registry.models import (
     ClaimRow,
     ProducerRow,
@@ -30,8 +32,10 @@ class PrefixClaim:
 
 
 def checked_producer(producer: Producer) -> Producer:
-    """The producer with its IBAN normalized, or RegistryError naming the field."""
-    if not producer.id.strip() or not producer.name.strip():
+    """The producer with its IBAN normalized, or RegistryError naming the field
+    (InvalidIdError for an id that is not a slug)."""
+    check_id("producer", producer.id)
+    if not producer.name.strip():
         raise RegistryError(f"producer {producer.id!r}: id and name are required")
     if producer.type not in PRODUCER_TYPES:
         raise RegistryError(f"producer {producer.id}: type {producer.type!r} is not one of "
@@ -52,6 +56,7 @@ def checked_producer(producer: Producer) -> Producer:
 def put_producer(session: Session, producer: Producer, actor: str) -> bool:
     """Insert or update a producer in `session`; False when nothing changed."""
     producer = checked_producer(producer)
+    guard_change(session)  # undated: serialized with closings, never refused
     if session.get(ProvinceRow, producer.province) is None:
         raise NotFoundError(f"producer {producer.id}: no province {producer.province!r} "
                             "(use an ISO 3166-2:IR code such as IR-25)")
@@ -63,7 +68,7 @@ def put_producer(session: Session, producer: Producer, actor: str) -> bool:
         record(session, actor, "producer.add", f"producer:{producer.id}",
                after=asdict(producer))
         return True
-    before = asdict(_producer(row))
+    before = asdict(record_of(row))
     if before == asdict(producer):
         return False
     for key, value in asdict(producer).items():
@@ -75,6 +80,8 @@ def put_producer(session: Session, producer: Producer, actor: str) -> bool:
 
 def put_zone(session: Session, zone: Zone, actor: str) -> bool:
     """Insert or update a special IT zone; False when nothing changed."""
+    check_id("zone", zone.id)
+    guard_change(session)
     if session.get(ProvinceRow, zone.province) is None:
         raise NotFoundError(f"zone {zone.id}: no province {zone.province!r}")
     row = session.get(ZoneRow, zone.id)
@@ -102,23 +109,25 @@ def add_producer(engine: Engine, producer: Producer, actor: str = "cli") -> None
 
 
 def add_prefix_claim(engine: Engine, claim: PrefixClaim, approve_nested: bool = False,
-                     actor: str = "cli") -> None:
-    """Record a prefix claim (see claims.add_claims for the rules)."""
+                     actor: str = "cli", approver: str | None = None,
+                     credential: str | None = None) -> None:
+    """Record a prefix claim (see claims.put_claim for the rules and `approver`)."""
     from pahna.registry.claims import add_claims
 
     spec = ClaimSpec(claim.producer_id, "prefix", str(claim.network), claim.valid_from_ms,
                      claim.valid_to_ms)
-    add_claims(engine, [spec], approve_nested=approve_nested, actor=actor)
+    add_claims(engine, [spec], approve_nested=approve_nested, actor=actor, approver=approver,
+               credential=credential)
 
 
-def _producer(row: ProducerRow) -> Producer:
+def record_of(row: ProducerRow) -> Producer:
     return Producer(row.id, row.name, row.name_fa, row.province, row.type, row.zone, row.iban,
                     row.contact, row.status, row.role)
 
 
 def list_producers(engine: Engine) -> list[Producer]:
     with Session(engine) as session:
-        return [_producer(r) for r in session.scalars(select(ProducerRow).order_by(ProducerRow.id))]
+        return [record_of(r) for r in session.scalars(select(ProducerRow).order_by(ProducerRow.id))]
 
 
 def list_zones(engine: Engine) -> list[Zone]:

@@ -12,6 +12,11 @@ LINE_LABELS: dict[str, tuple[str, str]] = {
     "percentile": ("95th percentile rate", "نرخ صدک ۹۵"),
     "zone": ("Special IT zone multiplier", "ضریب منطقه ویژه فناوری اطلاعات"),
     "producer_type": ("Producer type multiplier", "ضریب نوع مرکز"),
+    "active": ("Active", "فعال"),
+    "suspended": ("Suspended: not paid, balance held",
+                  "تعلیق‌شده: پرداخت نمی‌شود، مانده نگه داشته می‌شود"),
+    "closed": ("Closed: not paid, balance held",
+               "بسته‌شده: پرداخت نمی‌شود، مانده نگه داشته می‌شود"),
 }
 UNITS: dict[str, tuple[str, str]] = {
     "GB": ("GB", "گیگابایت"), "Mbps": ("Mbps", "مگابیت بر ثانیه"),

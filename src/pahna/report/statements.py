@@ -1,11 +1,18 @@
 """Statements rendered for people and machines: CSV, JSON, HTML and PDF, in Persian and
-English, one per producer, plus a summary of all producers and a province summary."""
+English, one per producer, plus a summary of all producers and a province summary.
+
+A period's folder holds `summary.*`, `provinces.csv` and `statements.json`, and each
+producer's statement in a folder of its own, `statements/<producer-id>/statement.<fmt>`
+(`statement_path`), named by its id checked to be a slug: no producer's files can be
+another's or the summary, and no id can lead outside the folder."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+import os
+import shutil
 from collections.abc import Callable
 from decimal import Decimal
 from importlib.resources import files
@@ -15,6 +22,9 @@ from typing import Any
 from jinja2 import Environment, select_autoescape
 
 from pahna.calendar import JalaliMonth, jalali_date_text
+from pahna.csvcells import csv_row
+from pahna.ids import check_id
+from pahna.ledger.durable import fsync_path
 from pahna.report.labels import MONTHS_EN, MONTHS_FA, STATUS, UNITS, label, province_name
 from pahna.report.numerals import format_amount, format_decimal, format_money, persian_digits
 from pahna.settle.document import to_document
@@ -26,9 +36,21 @@ CSV_COLUMNS = ("period", "status", "producer_id", "name", "province", "bytes", "
                "international_bytes", "unknown_bytes", "billed_bytes", "p95_sent_mbps",
                "eligible", "claim_minor", "amount_minor", "adjustments_minor", "payable_minor",
                "cost_minor", "net_minor", "coverage_ratio", "currency", "minor_units",
-               "tariff_id", "tariff_version", "claim_rial", "amount_rial")
+               "tariff_id", "tariff_version", "claim_rial", "amount_rial", "producer_status",
+               "carried_minor", "balance_minor", "carried_out_minor")
 """Money columns are integers in the currency's minor unit. `claim_rial` and `amount_rial`
-repeat claim_minor and amount_minor for readers written when IRR was the only currency."""
+repeat claim_minor and amount_minor for readers written when IRR was the only currency.
+balance = amount + adjustments + carried (balances carried in from earlier statements);
+payable is the balance of an active producer when positive, and carried_out the rest,
+carried forward to the producer's next statement."""
+
+
+PRODUCER_FOLDER = "statements"
+
+
+def statement_path(folder: Path, producer_id: str, fmt: str) -> Path:
+    """Where a producer's statement in `fmt` lives under a period's `folder`."""
+    return folder / PRODUCER_FOLDER / check_id("producer", producer_id) / f"statement.{fmt}"
 
 
 def gb_text(value: int) -> str:
@@ -42,7 +64,8 @@ def _row(s: Settlement, line: StatementLine, status: str) -> list[object]:
             line.billed_bytes, line.p95_sent_mbps, str(line.eligible).lower(),
             line.claim_minor, line.amount_minor, line.adjustments_minor, line.payable_minor,
             *optional, line.coverage_ratio or "", s.currency, s.minor_units, s.tariff_id,
-            s.tariff_version, line.claim_minor, line.amount_minor]
+            s.tariff_version, line.claim_minor, line.amount_minor, line.status,
+            line.carried_minor, line.balance_minor, line.carried_out_minor]
 
 
 def statement_csv(settlement: Settlement, lines: tuple[StatementLine, ...],
@@ -50,7 +73,7 @@ def statement_csv(settlement: Settlement, lines: tuple[StatementLine, ...],
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
-    writer.writerows(_row(settlement, line, status) for line in lines)
+    writer.writerows(csv_row(_row(settlement, line, status)) for line in lines)
     return out.getvalue()
 
 
@@ -60,8 +83,8 @@ def provinces_csv(settlement: Settlement) -> str:
     writer.writerow(("period", "province", "producers", "bytes", "payable_minor", "currency",
                      "minor_units"))
     for code, (count, sent, paid) in province_totals(settlement.lines).items():
-        writer.writerow((settlement.period, code, count, sent, paid, settlement.currency,
-                         settlement.minor_units))
+        writer.writerow(csv_row((settlement.period, code, count, sent, paid,
+                                 settlement.currency, settlement.minor_units)))
     return out.getvalue()
 
 
@@ -120,7 +143,10 @@ def write_statements(settlement: Settlement, folder: Path, status: str = "draft"
 def export_statements(settlement: Settlement, folder: Path, fmt: str,
                       status: str = "draft", content_hash: str | None = None) -> list[Path]:
     """Write the period's statements in one format into `folder`; returns the paths.
-    A final's statements carry its status (final-rN) and the seal's content hash."""
+    A final's statements carry its status (final-rN) and the seal's content hash.
+    Refused (InvalidIdError, nothing written) when a producer id is not a slug."""
+    for line in settlement.lines:
+        check_id("producer", line.producer_id)
     folder.mkdir(parents=True, exist_ok=True)
     writers: dict[str, Callable[[], list[Path]]] = {
         "csv": lambda: _write_csv(settlement, folder, status),
@@ -133,16 +159,46 @@ def export_statements(settlement: Settlement, folder: Path, fmt: str,
 
 
 def _put(path: Path, content: str | bytes) -> Path:
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content, encoding="utf-8")
+    """Write a file whole or not at all (a temporary name, then renamed over it)."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temp.write_bytes(data)
+    os.replace(temp, path)
     return path
 
 
+def publish_statements(settlement: Settlement, folder: Path, status: str,
+                       content_hash: str | None) -> list[Path]:
+    """A final's statements (CSV and HTML) as one folder that appears whole: written and
+    fsynced under a temporary name, read-only, then renamed into place (replacing a
+    folder left by an interrupted finalize or a damaged one being rebuilt)."""
+    temp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    if temp.exists():
+        shutil.rmtree(temp)
+    written = write_statements(settlement, temp, status, content_hash)
+    for path in written:
+        path.chmod(0o444)
+        fsync_path(path)
+    for sub in sorted({p.parent for p in written}, key=lambda d: -len(d.parts)):
+        fsync_path(sub)  # each producer's folder, deepest first, then the folder itself
+    fsync_path(temp)
+    if folder.exists():
+        old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(folder, old)
+        os.replace(temp, folder)
+        shutil.rmtree(old)
+    else:
+        os.replace(temp, folder)
+    fsync_path(folder.parent)
+    return [folder / path.relative_to(temp) for path in written]
+
+
 def _write_csv(settlement: Settlement, folder: Path, status: str) -> list[Path]:
-    paths = [_put(folder / f"{ln.producer_id}.csv", statement_csv(settlement, (ln,), status))
-             for ln in settlement.lines]
+    paths = [_put(statement_path(folder, ln.producer_id, "csv"),
+                  statement_csv(settlement, (ln,), status)) for ln in settlement.lines]
     paths.append(_put(folder / "summary.csv", statement_csv(settlement, settlement.lines,
                                                             status)))
     return [*paths, _put(folder / "provinces.csv", provinces_csv(settlement))]
@@ -150,7 +206,7 @@ def _write_csv(settlement: Settlement, folder: Path, status: str) -> list[Path]:
 
 def _write_html(settlement: Settlement, folder: Path, status: str, content_hash: str | None
                 ) -> list[Path]:
-    paths = [_put(folder / f"{ln.producer_id}.html",
+    paths = [_put(statement_path(folder, ln.producer_id, "html"),
                   statement_html(settlement, ln, status, content_hash))
              for ln in settlement.lines]
     return [*paths, _put(folder / "summary.html",
@@ -161,7 +217,7 @@ def _write_pdf(settlement: Settlement, folder: Path, status: str, content_hash: 
                ) -> list[Path]:
     from pahna.report.pdf import html_to_pdf
 
-    paths = [_put(folder / f"{ln.producer_id}.pdf",
+    paths = [_put(statement_path(folder, ln.producer_id, "pdf"),
                   html_to_pdf(statement_html(settlement, ln, status, content_hash)))
              for ln in settlement.lines]
     summary = html_to_pdf(summary_html(settlement, status, content_hash))

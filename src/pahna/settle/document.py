@@ -13,6 +13,7 @@ from fractions import Fraction
 from typing import Any
 
 from pahna.settle.adjustments import Adjustment
+from pahna.settle.balances import Carry
 from pahna.settle.pricing import TariffLine
 from pahna.settle.statements import Settlement, StatementLine
 
@@ -31,7 +32,10 @@ def to_document(settlement: Settlement) -> dict[str, Any]:
     data: dict[str, Any] = _plain(asdict(settlement))
     data["total_minor"] = settlement.total_minor
     for line, out in zip(settlement.lines, data["lines"], strict=True):
+        out["carried_minor"] = line.carried_minor
+        out["balance_minor"] = line.balance_minor
         out["payable_minor"] = line.payable_minor
+        out["carried_out_minor"] = line.carried_out_minor
         out["net_minor"] = line.net_minor
         out["coverage_ratio"] = line.coverage_ratio
     return data
@@ -54,6 +58,7 @@ def _line_from(data: dict[str, Any]) -> StatementLine:
         TariffLine(**{**t, "exact_minor": Fraction(t["exact_minor"])})
         for t in values["tariff_lines"])
     values["adjustments"] = tuple(Adjustment(**a) for a in values["adjustments"])
+    values["carried"] = tuple(Carry(**c) for c in values.get("carried", ()))
     return StatementLine(**values)
 
 

@@ -18,10 +18,12 @@ from functools import lru_cache
 import numpy as np
 
 from pahna.calendar import TEHRAN
+from pahna.settle.balances import ACTIVE
 from pahna.settle.money import BYTES_PER_GB, decimal_text
 from pahna.settle.percentile import megabits_per_second, percentile_bytes
 from pahna.settle.tariffs import Tariff, TimeWindow, VolumePricing
 from pahna.settle.usage import ProducerUsage
+from pahna.sums import exact_sum
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ def time_of_day_factor(usage: ProducerUsage, tariff: Tariff) -> Fraction:
     bin's Tehran start time, else 1), over billed bytes (1 when nothing is billed)."""
     series = usage.series
     billed = series.billed(tariff.volume.billed_classes)
-    total = int(billed.sum())
+    total = exact_sum(billed)
     if not tariff.time_of_day or total == 0:
         return Fraction(1)
     minutes = tehran_minutes(series.start_ms)
@@ -106,9 +108,9 @@ def time_of_day_factor(usage: ProducerUsage, tariff: Tariff) -> Fraction:
     weighted = Fraction(0)
     for window in tariff.time_of_day:
         inside = window_mask(window, minutes) & unclaimed
-        weighted += int(billed[inside].sum()) * Fraction(window.multiplier)
+        weighted += exact_sum(billed[inside]) * Fraction(window.multiplier)
         unclaimed &= ~inside
-    weighted += int(billed[unclaimed].sum())
+    weighted += exact_sum(billed[unclaimed])
     return weighted / total
 
 
@@ -180,6 +182,8 @@ def eligibility_reasons(usage: ProducerUsage, tariff: Tariff) -> tuple[str, ...]
     """Why a producer is not paid this month (empty when it is)."""
     rules = tariff.eligibility
     reasons = []
+    if usage.producer.status != ACTIVE:
+        reasons.append(f"status: the producer is {usage.producer.status}")
     if billed_bytes(usage, tariff) < rules.min_bytes:
         reasons.append(f"min_bytes: {billed_bytes(usage, tariff)} < {rules.min_bytes}")
     if usage.client_networks < rules.min_client_networks:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
+from pahna.errors import SettlementError
 from pahna.settle.adjustments import Adjustment, adjustments_for
+from pahna.settle.balances import ACTIVE, Carry, payable
 from pahna.settle.costs import coverage_ratio
 from pahna.settle.money import ROUNDING_RULE, Currency, decimal_text, round_minor
 from pahna.settle.pool import PoolResult, share_pool
@@ -42,6 +44,8 @@ class StatementLine:
     amount_minor: int  # the incentive paid for this period
     adjustments: tuple[Adjustment, ...]
     cost_minor: int | None
+    status: str = ACTIVE  # the producer's status when settled: active, suspended, closed
+    carried: tuple[Carry, ...] = ()  # balances carried into this statement
 
     @property
     def bytes(self) -> int:
@@ -53,8 +57,23 @@ class StatementLine:
         return sum(a.amount_minor for a in self.adjustments)
 
     @property
+    def carried_minor(self) -> int:
+        return sum(c.amount_minor for c in self.carried)
+
+    @property
+    def balance_minor(self) -> int:
+        """Incentive + adjustments + balances carried in (docs/settlement.md, Payments)."""
+        return self.amount_minor + self.adjustments_minor + self.carried_minor
+
+    @property
     def payable_minor(self) -> int:
-        return self.amount_minor + self.adjustments_minor
+        """Paid for this statement: a positive balance of an active producer, else 0."""
+        return payable(self.balance_minor, self.status)
+
+    @property
+    def carried_out_minor(self) -> int:
+        """What this statement carries forward to the producer's next one."""
+        return self.balance_minor - self.payable_minor
 
     @property
     def net_minor(self) -> int | None:
@@ -112,6 +131,7 @@ class SettlementInputs:
     currency: Currency
     costs: Mapping[str, int]  # producer id -> total cost in minor units
     adjustments: tuple[Adjustment, ...] = ()
+    carried: Mapping[str, tuple[Carry, ...]] = field(default_factory=dict)
 
 
 def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: SettlementInputs
@@ -125,7 +145,8 @@ def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: Sett
         decimal_text(pricing.percentile_mbps["received"]), pricing.eligible, pricing.reasons,
         pricing.lines, round_minor(pricing.claim), pid in pool.held_at_cap,
         decimal_text(pool.exact[pid]), pool.amounts[pid],
-        adjustments_for(inputs.adjustments, inputs.period, pid), inputs.costs.get(pid))
+        adjustments_for(inputs.adjustments, inputs.period, pid), inputs.costs.get(pid),
+        p.status, tuple(inputs.carried.get(pid, ())))
 
 
 def settle_period(inputs: SettlementInputs) -> Settlement:
@@ -134,6 +155,10 @@ def settle_period(inputs: SettlementInputs) -> Settlement:
     ordered = sorted(inputs.usage, key=lambda u: u.producer.id)
     pricings = {u.producer.id: price_usage(u, tariff, inputs.samples, scale) for u in ordered}
     claims: dict[str, Fraction] = {pid: pr.claim for pid, pr in pricings.items()}
+    negative = sorted(pid for pid, value in claims.items() if value < 0)
+    if negative:
+        raise SettlementError(f"{inputs.period}: negative claim for {', '.join(negative)}; "
+                              f"tariff {tariff.id} v{tariff.version} cannot pay less than 0")
     pool = share_pool(tariff.pool_minor, claims, tariff.cap_minor, tariff.pool_rule)
     lines = tuple(_line(u, pricings[u.producer.id], pool, inputs) for u in ordered)
     return Settlement(inputs.period, inputs.currency.code, inputs.currency.minor_units,

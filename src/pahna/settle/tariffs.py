@@ -1,8 +1,10 @@
 """Tariffs: versioned, effective-dated documents that turn usage into claims.
 
 A tariff is a TOML document (see docs/settlement.md for every key, with examples). Rates
-and multipliers are decimal strings ("1500000", "1.25"), never floats; amounts (pool,
-cap) are integers in the currency's minor unit. Unknown keys are refused.
+and multipliers are decimal strings ("1500000", "1.25") or integers, never floats, at
+any depth (nested tables included); amounts (pool, cap) and counts are integers in the
+currency's minor unit, never booleans. Every value is finite, non-negative and bounded
+(MAX_DECIMAL, MAX_PLACES, MAX_MULTIPLIER, MAX_MINOR). Unknown keys are refused.
 """
 
 from __future__ import annotations
@@ -12,15 +14,68 @@ import itertools
 import json
 import re
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from pahna.errors import TariffError
+from pahna.ids import id_problem
+from pahna.parties import PRODUCER_TYPES
 from pahna.schema import TRAFFIC_CLASSES
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
+
+
+MAX_DECIMAL = Decimal(10) ** 18
+"""The largest rate, bound or ratio a tariff may hold (major units, GB or Mbps)."""
+MAX_PLACES = 18
+"""Decimal places a tariff value may have (more would only slow exact arithmetic)."""
+MAX_MULTIPLIER = Decimal(1000)
+"""The largest multiplier (zone, producer type, time of day, intra-province)."""
+MAX_MINOR = 2**63 - 1
+"""The largest amount in minor units (pool, cap) or count (bytes, networks)."""
+
+
+def _exact_decimal(value: Any) -> Decimal:
+    """A decimal string or an integer as a Decimal; floats and booleans refused."""
+    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
+        raise ValueError("write decimals as strings (\"1.5\"), never as TOML floats or "
+                         "booleans")
+    try:
+        number = Decimal(value)
+    except ArithmeticError as exc:
+        raise ValueError(f"{value!r} is not a decimal number") from exc
+    if not number.is_finite():
+        raise ValueError(f"{value!r} is not a finite number")
+    exponent = number.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > MAX_PLACES:
+        raise ValueError(f"{value!r} has more than {MAX_PLACES} decimal places")
+    if number < 0 or number > MAX_DECIMAL:
+        raise ValueError(f"{value!r} must be between 0 and 10^18")
+    return abs(number) if number.is_zero() else number  # "-0" is 0
+
+
+def _multiplier(value: Any) -> Decimal:
+    number = _exact_decimal(value)
+    if number > MAX_MULTIPLIER:
+        raise ValueError(f"{value!r}: a multiplier is at most {MAX_MULTIPLIER}")
+    return number
+
+
+Amount = Annotated[Decimal, BeforeValidator(_exact_decimal)]
+"""A rate, bound or ratio: finite, 0 <= value <= 10^18, at most 18 places, never a float."""
+Multiplier = Annotated[Decimal, BeforeValidator(_multiplier)]
+"""A multiplier: as Amount, and at most MAX_MULTIPLIER."""
+Count = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR)]
+"""A non-negative integer that fits a signed 64-bit column (never a boolean)."""
 
 
 class _Part(BaseModel):
@@ -35,8 +90,8 @@ class _Part(BaseModel):
 
 
 class Tier(_Part):
-    up_to_gb: Decimal | None = Field(None, ge=0, description="Upper bound; none: no bound.")
-    rate_per_gb: Decimal = Field(ge=0, description="Major units per GB (10^9 bytes).")
+    up_to_gb: Amount | None = Field(None, description="Upper bound; none: no bound.")
+    rate_per_gb: Amount = Field(description="Major units per GB (10^9 bytes).")
 
 
 class VolumePricing(_Part):
@@ -44,15 +99,15 @@ class VolumePricing(_Part):
     inside it; volume: the rate of the tier the total falls in, on every GB."""
 
     model: Literal["flat", "graduated", "volume"] = "flat"
-    rate_per_gb: Decimal = Field(Decimal(0), ge=0)
+    rate_per_gb: Amount = Decimal(0)
     tiers: tuple[Tier, ...] = ()
     billed_classes: tuple[Literal["domestic", "international", "unknown"], ...] = ("domestic",)
 
 
 class PercentilePricing(_Part):
-    price_per_mbps: Decimal = Field(ge=0, description="Major units per Mbps of the 95th pct.")
+    price_per_mbps: Amount = Field(description="Major units per Mbps of the 95th pct.")
     direction: Literal["sent", "received", "max"] = "sent"
-    percent: int = Field(95, ge=1, le=100)
+    percent: int = Field(95, strict=True, ge=1, le=100)
 
 
 class TimeWindow(_Part):
@@ -60,7 +115,7 @@ class TimeWindow(_Part):
 
     start: str
     end: str
-    multiplier: Decimal = Field(ge=0)
+    multiplier: Multiplier
 
     @field_validator("start", "end")
     @classmethod
@@ -75,27 +130,44 @@ class TimeWindow(_Part):
 
 
 class Multipliers(_Part):
-    zone: dict[str, Decimal] = Field(default_factory=dict)
-    producer_type: dict[str, Decimal] = Field(default_factory=dict)
-    intra_province: Decimal = Field(Decimal(1), ge=0)
+    zone: dict[str, Multiplier] = Field(default_factory=dict)
+    producer_type: dict[str, Multiplier] = Field(default_factory=dict)
+    intra_province: Multiplier = Decimal(1)
+
+    @field_validator("zone")
+    @classmethod
+    def _zone_ids(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        bad = [f"{key!r} {id_problem(key)}" for key in value if id_problem(key)]
+        if bad:
+            raise ValueError(f"zone ids: {'; '.join(bad)}")
+        return value
+
+    @field_validator("producer_type")
+    @classmethod
+    def _types(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
+        unknown = sorted(set(value) - set(PRODUCER_TYPES))
+        if unknown:
+            raise ValueError(f"unknown producer types {unknown}; allowed: "
+                             f"{', '.join(PRODUCER_TYPES)}")
+        return value
 
 
 class Eligibility(_Part):
-    min_bytes: int = Field(0, ge=0, description="Billed bytes needed to be paid at all.")
-    min_client_networks: int = Field(0, ge=0, description="Distinct client /24 plus /48.")
-    min_sent_received_ratio: Decimal = Field(Decimal(0), ge=0)
+    min_bytes: Count = Field(0, description="Billed bytes needed to be paid at all.")
+    min_client_networks: Count = Field(0, description="Distinct client /24 plus /48.")
+    min_sent_received_ratio: Amount = Decimal(0)
 
 
 class Tariff(_Part):
     id: str = Field(min_length=1)
-    version: int = Field(ge=1)
+    version: int = Field(strict=True, ge=1)
     valid_from: str
     valid_to: str | None = None
     currency: str = "IRR"
-    pool_minor: int = Field(ge=0, description="Budget for the month, minor units.")
+    pool_minor: Count = Field(description="Budget for the month, minor units.")
     pool_rule: Literal["proportional", "equal"] = "proportional"
-    cap_minor: int | None = Field(None, ge=0, description="Most one producer is paid.")
-    international_rate_per_gb: Decimal = Field(Decimal(0), ge=0)
+    cap_minor: Count | None = Field(None, description="Most one producer is paid.")
+    international_rate_per_gb: Amount = Decimal(0)
     volume: VolumePricing = Field(default_factory=VolumePricing)
     percentile: PercentilePricing | None = None
     time_of_day: tuple[TimeWindow, ...] = ()

@@ -1,15 +1,17 @@
 """What settlement is given about each producer for a month: who it is and what it served.
 
 Everything is already sampling-scaled and spread over 5-minute bins by aggregation;
-settlement only prices it. Per-bin counters are int64 NumPy arrays (exact integers; a
-producer would need 9.2 EB in a month to overflow them), so a month of thousands of
-producers with 8,640 bins each is priced with vectorized sums, never per-bin objects.
+settlement only prices it. Per-bin counters are int64 NumPy arrays, so a month of
+thousands of producers with 8,640 bins each is priced with vectorized sums, never
+per-bin objects; every sum goes through `pahna.sums`, so it is exact (a Python int) or
+raises CounterOverflowError, and never wraps.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pyarrow as pa
@@ -18,6 +20,7 @@ import pyarrow.compute as pc
 from pahna.calendar import jalali_date_text
 from pahna.parties import Producer
 from pahna.schema import BIN_MS, TRAFFIC_CLASSES
+from pahna.sums import INT64_MAX, exact_sum, row_sums
 
 COLUMNS = (*TRAFFIC_CLASSES, "received")
 
@@ -52,14 +55,31 @@ class BinSeries:
         column: np.ndarray = self.counters[:, COLUMNS.index(klass)]
         return column
 
-    def billed(self, classes: Sequence[str]) -> np.ndarray:
-        summed: np.ndarray = self.counters[:, [COLUMNS.index(c) for c in classes]].sum(axis=1)
-        return summed
+    @cached_property
+    def _fits(self) -> bool:
+        """No sum over these counters can pass int64 (non-negative, and the largest times
+        their number fits), so NumPy's sums are exact; else pahna.sums decides."""
+        size = self.counters.size
+        return size == 0 or (int(self.counters.min()) >= 0
+                             and int(self.counters.max()) <= INT64_MAX // size)
 
-    @property
+    @cached_property
+    def totals(self) -> tuple[int, ...]:
+        """Exact total of each column (domestic, international, unknown, received)."""
+        if self._fits:
+            return tuple(int(v) for v in self.counters.sum(axis=0, dtype=np.int64))
+        return tuple(exact_sum(self.counters[:, i]) for i in range(len(COLUMNS)))
+
+    def billed(self, classes: Sequence[str]) -> np.ndarray:
+        chosen = self.counters[:, [COLUMNS.index(c) for c in classes]]
+        if self._fits:
+            summed: np.ndarray = chosen.sum(axis=1, dtype=np.int64)
+            return summed
+        return row_sums(chosen, "billed bytes")
+
+    @cached_property
     def sent(self) -> np.ndarray:
-        summed: np.ndarray = self.counters[:, :3].sum(axis=1)
-        return summed
+        return self.billed(COLUMNS[:3])
 
 
 @dataclass(frozen=True, eq=False)
@@ -82,11 +102,11 @@ class ProducerUsage:
         return self.bins
 
     def total(self, klass: str) -> int:
-        return int(self.series.of(klass).sum())
+        return self.series.totals[COLUMNS.index(klass)]
 
     @property
     def sent_bytes(self) -> int:
-        return int(self.series.sent.sum())
+        return sum(self.series.totals[:3])
 
     @property
     def received_bytes(self) -> int:

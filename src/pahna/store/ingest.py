@@ -139,13 +139,16 @@ class Ingestor:
     def _split(self, datagrams: list[Datagram], named: list[tuple[bytes, int]]
                ) -> tuple[list[int], list[int]]:
         """Indices of the datagrams to decode, and of those the store already holds (or
-        that repeat an earlier one of the batch)."""
+        that repeat an earlier one of the batch). An empty datagram is no export message:
+        never a duplicate, each one is decoded (and quarantined as `empty`)."""
         held: set[int] = set()
         for partition, indices in _partitions(datagrams).items():
             seen = self.exports.seen(partition, [named[i][0] for i in indices])
             held.update(indices[seen].tolist())
         first: set[tuple[bytes, bytes]] = set()
         for index, datagram in enumerate(datagrams):
+            if not datagram.payload:
+                continue
             key = (datagram.exporter, named[index][0])
             if key in first:
                 held.add(index)

@@ -18,6 +18,7 @@ from pahna.errors import StoreError
 from pahna.schema import FLOW_SCHEMA
 from pahna.store.layout import DAY_MS, flow_file, manifest_file
 from pahna.store.manifests import Manifest, StoredFile, file_sha256
+from pahna.sums import exact_sum
 
 
 def is_stored(store: Path, content_hash: str) -> bool:
@@ -57,8 +58,8 @@ def write_files(store: Path, flows: pa.Table, source: str, content_hash: str,
         content_hash=content_hash,
         source=source,
         records=flows.num_rows,
-        bytes=int(pc.sum(flows.column("bytes")).as_py() or 0),
-        packets=int(pc.sum(flows.column("packets")).as_py() or 0),
+        bytes=exact_sum(flows.column("bytes").to_numpy()),
+        packets=exact_sum(flows.column("packets").to_numpy()),
         start_ms=pc.min(flows.column("start_ms")).as_py() if flows.num_rows else None,
         end_ms=pc.max(flows.column("start_ms")).as_py() if flows.num_rows else None,
         files=tuple(files),

@@ -1,5 +1,6 @@
-"""What a principal may see and do. Refusals about one producer answer 404, so a
-caller learns nothing about producers outside its reach; whole pages answer 403."""
+"""What a principal may see and do: the predicates `permissions.Door` applies and the
+pages use to show only what a caller may use. Refusals about one producer answer 404,
+so a caller learns nothing about producers outside its reach; whole pages answer 403."""
 
 from __future__ import annotations
 
@@ -37,23 +38,16 @@ def disputes_for(who: Principal, producer: Producer) -> bool:
         and who.account.producer_id == producer.id)
 
 
-def require_nation(who: Principal) -> None:
-    if who.account is None:
-        raise Problem(401, "log in to see this page")
-    if not sees_nation(who):
-        raise Problem(403, "this page is for the ministry and auditors")
-
-
-def require_province(who: Principal, code: str) -> None:
-    if who.account is None:
-        raise Problem(401, "log in to see this page")
-    if not sees_province(who, code):
-        raise Problem(403, f"province {code} is outside your reach")
+def approver(who: Principal) -> str | None:
+    """Whose approval a nested claim made by `who` carries: None for the ministry (it
+    approves any nesting), else the officer's province (nestings inside it only)."""
+    if who.role == "admin":
+        return None
+    return (who.account.province if who.account else None) or ""
 
 
 def visible_producer(who: Principal, producer: Producer | None, producer_id: str) -> Producer:
-    if who.account is None and producer is not None:
-        raise Problem(401, "log in to see this producer")
+    """The producer when `who` may see it; one answer (404) when it is missing or not."""
     if producer is None or not sees_producer(who, producer):
         raise Problem(404, f"no producer {producer_id!r} that you can see")
     return producer

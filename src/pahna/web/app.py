@@ -9,12 +9,15 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pahna import __version__
+from pahna.errors import ConfigError
 from pahna.web.auth import CSRF_COOKIE, new_csrf, set_cookie
+from pahna.web.permissions import undeclared_routes
 from pahna.web.portal import Portal
 from pahna.web.problems import install_handlers
-from pahna.web.routes import api, forms, pages, session
+from pahna.web.routes import accounts, api, forms, pages, session
 from pahna.workspace import Workspace
 
 STATIC = Path(__file__).parent / "static"
@@ -38,9 +41,16 @@ def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
     app.state.portal = Portal.open(workspace, secure_cookies)
     install_handlers(app)
     app.add_middleware(BrowserGuard, secure_cookies=secure_cookies)
+    proxies = workspace.config.portal.trusted_proxies
+    if proxies:  # outermost: the client's address, from X-Forwarded-For of these only
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(proxies))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (session, pages, forms, api):
+    for module in (session, pages, forms, accounts, api):
         app.include_router(module.router)
+    missing = undeclared_routes(app)
+    if missing:
+        raise ConfigError("routes that declare no permission (pahna.web.permissions.allow): "
+                          + "; ".join(missing))
     return app
 
 

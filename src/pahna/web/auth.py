@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.responses import Response
 
-from pahna.web.accounts import SCOPES, Account, session_account, token_account
+from pahna.web.accounts import SCOPES, Account, digest, session_account
 from pahna.web.portal import portal_of
 from pahna.web.problems import Problem
+from pahna.web.tokens import ID_LENGTH, token_account
 
 SESSION_COOKIE = "pahna_session"
 CSRF_COOKIE = "pahna_csrf"
@@ -24,11 +25,13 @@ SESSION_MEMO_S = 10.0
 
 @dataclass(frozen=True)
 class Principal:
-    """An account (None for the public) and the scopes it acts with."""
+    """An account (None for the public), the scopes it acts with, and the credential it
+    presented: `session:ID` or `token:ID` (ids are digests' prefixes, never secrets)."""
 
     account: Account | None
     scopes: frozenset[str]
     via: str  # "session", "token" or "public"
+    credential: str | None = None
 
     @property
     def role(self) -> str:
@@ -40,6 +43,10 @@ class Principal:
 
 
 PUBLIC = Principal(None, frozenset(), "public")
+
+
+def session_credential(cookie: str) -> str:
+    return f"session:{digest(cookie)[:ID_LENGTH]}"
 
 
 def principal(request: Request) -> Principal:
@@ -58,14 +65,14 @@ def _find_principal(request: Request) -> Principal:
     if header.lower().startswith("bearer "):
         held = token_account(engine, header[7:].strip())
         if held is None:
-            raise Problem(401, "unknown or revoked API token",
+            raise Problem(401, "unknown, expired or revoked API token",
                           headers={"WWW-Authenticate": "Bearer"})
-        return Principal(held[0], held[1], "token")
+        return Principal(held[0], held[1], "token", f"token:{held[2]}")
     cookie = request.cookies.get(SESSION_COOKIE)
     account = _session(request, cookie) if cookie else None
     if account is None:
         return PUBLIC
-    return Principal(account, frozenset(SCOPES), "session")
+    return Principal(account, frozenset(SCOPES), "session", session_credential(cookie or ""))
 
 
 def _session(request: Request, cookie: str) -> Account | None:
@@ -84,13 +91,6 @@ def _session(request: Request, cookie: str) -> Account | None:
 
 def forget_session(request: Request, cookie: str) -> None:
     portal_of(request).sessions.pop(cookie, None)
-
-
-def require_scope(who: Principal, scope: str) -> None:
-    if who.account is None:
-        raise Problem(401, "log in or send an API token", headers={"WWW-Authenticate": "Bearer"})
-    if scope not in who.scopes:
-        raise Problem(403, f"this token lacks the scope {scope!r}")
 
 
 def csrf_token(request: Request) -> str:

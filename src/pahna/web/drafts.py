@@ -29,7 +29,7 @@ class DraftChanges:
 
 
 def recompute_draft(workspace: Workspace, engine: Engine, period: str,
-                    actor: str) -> DraftChanges:
+                    actor: str, credential: str | None = None) -> DraftChanges:
     """Settle `period` again (a new draft) and record each producer whose amount moved."""
     summary = workspace.statements_dir(period) / "summary.csv"
     before = {k: v.amount_rial for k, v in read_statements(summary).items()} \
@@ -41,7 +41,7 @@ def recompute_draft(workspace: Workspace, engine: Engine, period: str,
     with Session(engine) as session:
         record(session, actor, ACTION, f"period:{period}",
                after={"total_rial": settlement.total_rial, "changes": changes},
-               before={"total_rial": sum(before.values())})
+               before={"total_rial": sum(before.values())}, credential=credential)
         session.commit()
     return last_draft(engine, period) or DraftChanges(period, actor, 0, 0, 0, changes)
 

@@ -13,7 +13,7 @@ from pahna.parties import Producer
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
 from pahna.registry.provinces import BY_CODE, Province
-from pahna.web.accounts import Account, create_tables
+from pahna.web.accounts import Account
 from pahna.web.claims import ClaimBook
 from pahna.web.snapshots import SnapshotCache
 from pahna.web.throttle import LoginThrottle
@@ -65,10 +65,15 @@ class Portal:
     @classmethod
     def open(cls, workspace: Workspace, secure_cookies: bool = False) -> Portal:
         engine = open_registry(workspace.registry_url)
-        create_tables(engine)
         return cls(workspace, engine, Directory(engine), ClaimBook(engine),
                    SnapshotCache(workspace),
-                   LoginThrottle(), secure_cookies)
+                   LoginThrottle(engine, workspace.config.portal), secure_cookies)
+
+    def forget(self, username: str) -> None:
+        """Drop the session lookups held for `username` (disabled, password reset)."""
+        for cookie, (_, account) in list(self.sessions.items()):
+            if account is not None and account.username == username:
+                self.sessions.pop(cookie, None)
 
     @staticmethod
     def province(code: str) -> Province | None:

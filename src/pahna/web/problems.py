@@ -23,7 +23,9 @@ CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_fo
          500: "server_error"}
 STATUS_OF: tuple[tuple[type[errors.PahnaError], int], ...] = (
     (errors.NotFoundError, 404),
+    (errors.ApprovalError, 403),
     (errors.ClaimConflictError, 409),
+    (errors.InvalidValueError, 400),
     (errors.RegistryError, 400),
     (errors.PeriodError, 400),
     (errors.SettlementError, 409),

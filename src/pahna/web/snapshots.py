@@ -24,6 +24,7 @@ from pahna.calendar import TEHRAN, JalaliMonth
 from pahna.ledger.book import Ledger
 from pahna.pipeline import usage_for_period
 from pahna.schema import BIN_MS, TRAFFIC_CLASSES
+from pahna.sums import exact_sum, grouped_sums
 from pahna.workspace import Workspace
 
 
@@ -45,8 +46,9 @@ class ProducerSeries:
     classes: np.ndarray
 
     def by_class(self) -> dict[str, int]:
-        sums = np.bincount(self.classes, weights=self.bytes, minlength=len(TRAFFIC_CLASSES))
-        return {name: int(sums[i]) for i, name in enumerate(TRAFFIC_CLASSES)}
+        """Exact bytes per class (a float bincount lost bytes past 2^53)."""
+        return {name: exact_sum(self.bytes[self.classes == i])
+                for i, name in enumerate(TRAFFIC_CLASSES)}
 
 
 @dataclass
@@ -100,9 +102,11 @@ def daily_bytes(series: ProducerSeries, month: JalaliMonth) -> list[dict[str, in
     """Bytes per Tehran day of the month, split by traffic class."""
     starts = day_starts_ms(month)
     day = np.searchsorted(starts, series.bins_ms, side="right") - 1
-    table = np.zeros((month.days, len(TRAFFIC_CLASSES)), dtype=np.int64)
-    np.add.at(table, (day, series.classes), series.bytes)
-    return [{name: int(row[i]) for i, name in enumerate(TRAFFIC_CLASSES)} for row in table]
+    table = [dict.fromkeys(TRAFFIC_CLASSES, 0) for _ in range(month.days)]
+    (days, classes), sums = grouped_sums([day, series.classes.astype(np.int64)], series.bytes)
+    for d, c, total in zip(days.tolist(), classes.tolist(), sums.tolist(), strict=True):
+        table[d][TRAFFIC_CLASSES[c]] = total
+    return table
 
 
 def five_minute_bytes(series: ProducerSeries, month: JalaliMonth, day: int) -> list[int]:
@@ -131,7 +135,7 @@ def build_snapshot(workspace: Workspace, period: str) -> PeriodSnapshot:
     owner = usage.column("producer_id").to_numpy(zero_copy_only=False)
     attributed = np.array([o is not None for o in owner], dtype=bool)
     byte_col = usage.column("bytes").to_numpy(zero_copy_only=False).astype(np.int64)
-    unattributed = int(byte_col[~attributed].sum())
+    unattributed = exact_sum(byte_col[~attributed])
     owner = owner[attributed].astype(str)
     order = np.argsort(owner, kind="stable")
     ids, first = np.unique(owner[order], return_index=True)

@@ -1,46 +1,65 @@
-"""Login throttling: too many wrong passwords for a name or from an address lock both
-out for a while. Held in memory: one portal process guards its own door."""
+"""Login throttling, kept in the registry database so that every portal process sees
+the same failures.
+
+Failures are counted per (account name, client address) and per client address: five
+wrong passwords for one name from one address, or twenty from one address whatever the
+names, within fifteen minutes hold that pair (or that address) back until the oldest
+failure leaves the window. Keying by the pair means one attacker cannot lock an account
+out for everyone else, and behind a reverse proxy the client address is the one the
+trusted proxies forwarded (`PortalSettings.trusted_proxies`), never the proxy's own.
+A refused attempt is not recorded, so a key never holds more rows than its limit.
+"""
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import defaultdict, deque
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from pahna.config import PortalSettings
+from pahna.web.accounts import now_ms
+from pahna.web.tables import LoginFailureRow
 
 
 class LoginThrottle:
-    """At most `limit` failures per key within `window_s`; then refuse until the oldest
-    failure leaves the window."""
+    def __init__(self, engine: Engine, settings: PortalSettings) -> None:
+        self.engine = engine
+        self.per_pair = settings.login_failures_per_account
+        self.per_address = settings.login_failures_per_address
+        self.window_ms = int(settings.login_window_s * 1000)
 
-    def __init__(self, limit: int = 5, window_s: float = 900.0) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def retry_after(self, *keys: str) -> int:
+    def retry_after(self, username: str, address: str) -> int:
         """Seconds to wait before another attempt is heard (0: go ahead)."""
-        now = time.monotonic()
-        wait = 0.0
-        with self._lock:
-            for key in keys:
-                times = self._prune(key, now)
-                if len(times) >= self.limit:
-                    wait = max(wait, times[0] + self.window_s - now)
-        return int(wait) + (1 if wait > 0 else 0)
+        now = now_ms()
+        since = now - self.window_ms
+        row = LoginFailureRow
+        with Session(self.engine) as session:
+            pair = session.scalars(
+                select(row.at_ms).where(row.username == _name(username), row.address == address,
+                                        row.at_ms > since)
+                .order_by(row.at_ms.desc()).limit(self.per_pair)).all()
+            near = session.scalars(
+                select(row.at_ms).where(row.address == address, row.at_ms > since)
+                .order_by(row.at_ms.desc()).limit(self.per_address)).all()
+        waits = [times[-1] + self.window_ms - now
+                 for times, limit in ((pair, self.per_pair), (near, self.per_address))
+                 if len(times) >= limit]
+        return max((w + 999) // 1000 for w in waits) if waits else 0
 
-    def failed(self, *keys: str) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for key in keys:
-                self._failures[key].append(now)
+    def failed(self, username: str, address: str) -> None:
+        now = now_ms()
+        with Session(self.engine) as session:
+            session.execute(delete(LoginFailureRow).where(
+                LoginFailureRow.at_ms <= now - self.window_ms))
+            session.add(LoginFailureRow(username=_name(username), address=address, at_ms=now))
+            session.commit()
 
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+    def succeeded(self, username: str, address: str) -> None:
+        """A right password clears that pair's failures (not the address's)."""
+        with Session(self.engine) as session:
+            session.execute(delete(LoginFailureRow).where(
+                LoginFailureRow.username == _name(username), LoginFailureRow.address == address))
+            session.commit()
 
-    def _prune(self, key: str, now: float) -> deque[float]:
-        times = self._failures[key]
-        while times and times[0] <= now - self.window_s:
-            times.popleft()
-        return times
+
+def _name(username: str) -> str:
+    return username.strip().lower()[:64]

@@ -16,10 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright import sync_api as playwright_api
 
 REPO = Path(__file__).resolve().parents[3]
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
 ACCOUNTS = {  # username: (role options, password)
-    "admin": (("--role", "admin"), "admin-pass-1404"),
+    "minister": (("--role", "admin"), "admin-pass-1404"),
     "qom": (("--role", "officer", "--province", "IR-25"), "officer-pass-1404"),
     "uni": (("--role", "producer", "--producer", "qom-univ"), "producer-pass-1404"),
     "audit": (("--role", "auditor"), "auditor-pass-1404"),
@@ -89,7 +93,7 @@ def demo_home(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     for username, (options, password) in ACCOUNTS.items():
         pahna("users", "add", username, *options, "--password-stdin", "--home", str(home),
               stdin=password + "\n")
-    token = pahna("users", "token", "admin", "--scope", "read", "--scope", "disputes:write",
+    token = pahna("users", "token", "minister", "--scope", "read", "--scope", "disputes:write",
                   "--scope", "registry:write", "--home", str(home)).strip()
     return home, token
 
@@ -114,3 +118,14 @@ def draft_portal(demo_home: tuple[Path, str], tmp_path_factory: pytest.TempPathF
     """A portal of its own whose month is still a draft (for finalizing in the browser)."""
     with serving(_copy(demo_home, tmp_path_factory, "draft"), demo_home[1]) as portal:
         yield portal
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Debian chromium, driven by Playwright."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (./run test does)")
+    with playwright_api.sync_playwright() as driver:
+        launched = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+        yield launched
+        launched.close()

@@ -9,17 +9,12 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright import sync_api as playwright_api
 
 from pahna.ledger.book import Ledger
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
 PERIOD = "1404-08"
 SHOTS = os.environ.get("PAHNA_SCREENSHOTS")
 REPO = Path(__file__).resolve().parents[3]
@@ -35,16 +30,6 @@ PAINTED = """(canvas) => {
 }"""
 
 REVERSED = "(canvas) => Chart.getChart(canvas).options.scales.x.reverse"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (./run test does)")
-    with playwright_api.sync_playwright() as driver:
-        launched = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -77,7 +62,7 @@ def assert_chart_drawn(page, canvas_id: str) -> None:  # type: ignore[no-untyped
 
 
 def test_admin_sees_national_overview_with_charts(page, live_portal) -> None:  # type: ignore[no-untyped-def]
-    log_in(page, live_portal, "admin")
+    log_in(page, live_portal, "minister")
     assert page.url.endswith("/overview")
     assert page.locator("html").get_attribute("dir") == "rtl"
     assert "قم" in page.locator("#province-table").inner_text()
@@ -177,7 +162,8 @@ def test_public_page_language_switch_and_csv(page, live_portal, final_period) ->
 
 def _final_files(home: Path) -> dict[str, str]:
     folder = home / "statements" / PERIOD / "final-r1"
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.iterdir()}
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in folder.rglob("*") if p.is_file()}
 
 
 def _amounts(text: str) -> dict[str, int]:
@@ -189,7 +175,7 @@ def test_admin_reviews_and_finalizes_in_the_browser(page, draft_portal) -> None:
     page.goto(f"{draft_portal.url}/public")
     assert page.locator("#no-final").is_visible()  # a draft is never published
     assert page.locator("#public-table").count() == 0
-    log_in(page, draft_portal, "admin")
+    log_in(page, draft_portal, "minister")
     page.goto(f"{draft_portal.url}/settlement")
     assert page.locator("#state").get_attribute("data-status") == "draft"
     assert page.locator("#finalize-form").count() == 0
@@ -218,7 +204,7 @@ def test_admin_reviews_and_finalizes_in_the_browser(page, draft_portal) -> None:
 
 
 def test_a_final_month_refuses_a_later_draft(page, draft_portal) -> None:  # type: ignore[no-untyped-def]
-    log_in(page, draft_portal, "admin")
+    log_in(page, draft_portal, "minister")
     if Ledger(draft_portal.home).active_revision(PERIOD) is None:  # run on its own
         finalize_from_cli(draft_portal.home)
     before = _final_files(draft_portal.home)

@@ -16,7 +16,7 @@ from pahna.aggregate.queries import GROUP_KEYS, UsageQuery
 from pahna.bench.scenario import NESTED_CLAIMS
 from pahna.calendar import JalaliMonth
 from pahna.config import SparkSettings
-from pahna.errors import EngineError
+from pahna.errors import CounterOverflowError, EngineError
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
 from pahna.schema import FLOW_SCHEMA
@@ -106,7 +106,8 @@ def test_spark_reads_the_store_from_the_configured_location(
 
 def test_a_counter_spark_cannot_hold_fails_loudly(
         bench_rules: Rules, spark_settings: SparkSettings, tmp_path: Path) -> None:
-    """Usage is BIGINT: 2**63 bytes stops the run on either engine, never wraps."""
+    """Usage is BIGINT: 2**63 bytes stops the run on either engine, never wraps, with
+    the same error saying how to take the batch out."""
     flow = {name: [0] for name in FLOW_SCHEMA.names}
     flow.update(exporter=[bytes(16)], src_addr=[bytes(16)], dst_addr=[bytes(16)],
                 batch_id=["x"], bytes=[2**63 + 5], packets=[1], sampling_rate=[1],
@@ -114,7 +115,7 @@ def test_a_counter_spark_cannot_hold_fails_loudly(
     path = tmp_path / "huge.parquet"
     pq.write_table(pa.table(flow, schema=FLOW_SCHEMA), path)
     spark = get_engine("spark", spark=spark_settings)
-    with pytest.raises(EngineError, match=r"CAST_OVERFLOW|overflow"):
+    with pytest.raises(CounterOverflowError, match=r"pahna store retract` \(spark: .*OVERFLOW"):
         spark.usage([path], FULL, bench_rules)
-    with pytest.raises(EngineError, match=r"(?i)overflow|out of range"):
+    with pytest.raises(CounterOverflowError, match=r"(?i)pahna store retract.*out of range"):
         get_engine("duckdb").usage([path], FULL, bench_rules)

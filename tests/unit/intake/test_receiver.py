@@ -17,7 +17,15 @@ import pytest
 
 from pahna.intake import receiver as receiver_module
 from pahna.intake.receiver import SpoolBounds, open_receiver
-from pahna.intake.sockets import ListenAddress, granted_buffer, kernel_drops, open_socket
+from pahna.intake.sockets import (
+    KernelView,
+    ListenAddress,
+    granted_buffer,
+    kernel_drops,
+    kernel_view,
+    open_socket,
+    refuse_new,
+)
 
 V4_LOOPBACK = bytes(10) + b"\xff\xff" + bytes([127, 0, 0, 1])
 V6_LOOPBACK = bytes(15) + b"\x01"
@@ -169,3 +177,50 @@ def test_the_receive_buffer_asked_for_is_granted_beyond_rmem_max() -> None:
         assert granted_buffer(sock) == 2 * asked
     finally:
         sock.close()
+
+
+def queued_payload(number: int) -> bytes:
+    """Every seventh one empty: a zero-length datagram is valid UDP and must be kept."""
+    return b"" if number % 7 == 0 else number.to_bytes(4, "big") * (1 + number % 9)
+
+
+def test_stop_takes_everything_the_socket_holds_empty_datagrams_too(kind: str,
+                                                                     tmp_path: Path) -> None:
+    """Closing a socket discards its queue without a count anywhere, so stop takes the
+    sockets until they are empty, however much they hold (10,000 here: more than one
+    pass of the receive loop takes)."""
+    sock = open_socket(ListenAddress("127.0.0.1", 0), 64 << 20)
+    count = 10_000
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        for number in range(count):
+            sender.sendto(queued_payload(number), ("127.0.0.1", sock.getsockname()[1]))
+    assert kernel_view([sock]).drops == 0 and kernel_view([sock]).queued_bytes > 0
+    receiver = open_receiver([sock], tmp_path, SpoolBounds())
+    receiver.start()
+    receiver.stop()  # at once: nearly everything is still queued
+    assert kernel_view([sock]).queued_bytes == 0
+    sock.close()
+    assert [r[4] for r in read_contract(tmp_path)] == [queued_payload(n) for n in range(count)]
+    assert receiver.counters()["datagrams"] == count
+
+
+def test_refused_after_the_gate_counted_by_the_kernel_queued_kept(tmp_path: Path) -> None:
+    """`refuse_new` is how the collector stops: what arrives afterwards is dropped and
+    counted by the kernel, what was queued before is still read."""
+    sock = open_socket(ListenAddress("127.0.0.1", 0), 8 << 20)
+    port = sock.getsockname()[1]
+    send_all(port, range(10))
+    assert refuse_new(sock)
+    send_all(port, range(10, 60))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+        sender.sendto(b"", ("127.0.0.1", port))
+    assert kernel_view([sock]).drops == 51
+    taken = []
+    while True:
+        try:
+            taken.append(sock.recv(65535))
+        except BlockingIOError:
+            break
+    assert taken == [payload(n) for n in range(10)]
+    assert kernel_view([sock]) == KernelView(drops=51, queued_bytes=0)
+    sock.close()

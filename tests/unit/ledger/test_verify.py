@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import copy
 
+from pahna.ledger.basis import basis_digest
 from pahna.ledger.seal import Seal
-from pahna.ledger.verify import check_record, compare_inputs, compare_settlements
+from pahna.ledger.verify import check_record, compare_inputs, compare_settlements, sealed_fields
 from pahna.parties import Producer
 from pahna.settle.document import settlement_digest, to_document
 from pahna.settle.money import Currency
@@ -48,3 +49,22 @@ def test_a_late_batch_is_named() -> None:
     assert problems == [] and notes[0].startswith(f"batch {'bb' * 8}… was committed after")
     problems, _ = compare_inputs(later, INPUTS)
     assert problems == [f"batch {'bb' * 8}… sealed with the period is gone"]
+
+
+def test_an_altered_basis_is_caught_and_old_finals_compare_their_own_fields() -> None:
+    s = settlement(2)
+    basis = {"format": 1, "rules": {"claims": []}, "producers": []}
+    seal = Seal({**INPUTS, "basis_sha256": basis_digest(basis)}, settlement_digest(s))
+    record = {"revision": 1, "basis": basis, "seal": seal.record(),
+              "settlement": to_document(s)}
+    assert check_record(record) == []
+    record["basis"] = {**basis, "rules": {"claims": [["qom-tv", "prefix", "10.0.0.0/8"]]}}
+    assert "its basis" in check_record(record)[0]
+    old = to_document(s)  # a statement sealed before lines carried a status and balances
+    for line in old["lines"]:
+        for key in ("status", "carried", "carried_minor", "balance_minor",
+                    "carried_out_minor"):
+            del line[key]
+    assert compare_settlements(old, to_document(s)) != []
+    assert compare_settlements(old, sealed_fields(old, to_document(s))) == []
+    assert compare_settlements(old, sealed_fields(old, to_document(settlement(3)))) != []

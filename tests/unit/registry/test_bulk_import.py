@@ -101,3 +101,20 @@ def test_export_round_trip(registry: Engine, tmp_path: Path) -> None:
     assert import_files(registry, paths).changed == 0
     assert ipaddress.ip_network("185.10.0.0/16") in {
         ipaddress.ip_network(c.spec.value) for c in list_claims(registry, "prefix")}
+
+
+@pytest.mark.parametrize(("name", "text", "kind"), [
+    ("zones", "id,name,name_fa,province\n../zone,Z,ز,IR-25\n", "zone"),
+    ("producers", PRODUCERS.replace("\nb,B", "\nsummary,B"), "producer"),
+    ("claims", CLAIMS.replace("\nb,host", "\n../../../pahna-escape,host"), "producer"),
+    ("metering", METERING.replace("\na,", "\na/b,"), "producer"),
+])
+def test_ids_that_are_not_slugs_refuse_the_whole_import(
+        registry: Engine, tmp_path: Path, name: str, text: str, kind: str) -> None:
+    good = {"producers": PRODUCERS} if name != "producers" else {}
+    (tmp_path / "bad").mkdir()
+    paths = write(tmp_path, **good) + write(tmp_path / "bad", **{name: text})
+    with pytest.raises(ImportFileError, match=rf"{name}\.csv:\d+: {kind} id") as caught:
+        import_files(registry, paths)
+    assert caught.value.line >= 2
+    assert audit_log(registry) == []  # nothing applied, not even the good producers

@@ -46,10 +46,36 @@ def test_statement_html_is_bilingual() -> None:
 
 def test_pdf_export(tmp_path: Path) -> None:
     paths = export_statements(settlement(), tmp_path, "pdf", "draft")
-    assert [p.name for p in paths] == ["qom-tv.pdf", "summary.pdf"]
+    assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
+        "statements/qom-tv/statement.pdf", "summary.pdf"]
     assert all(p.read_bytes().startswith(b"%PDF-") for p in paths)
     fonts = set()
     for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", paths[0].read_bytes(), re.S):
         with contextlib.suppress(zlib.error):
             fonts.update(re.findall(rb"/FontName\s*/[A-Z]{6}\+([^\s/>]+)", zlib.decompress(stream)))
     assert b"DejaVu-Sans" in fonts  # a font that covers Persian was embedded
+
+
+def test_statements_show_status_and_balances_carried_both_ways() -> None:
+    """A producer's status and the balances carried in and out are on its statement (HTML
+    in both languages, CSV columns)."""
+    from pahna.report.statements import statement_csv
+    from pahna.settle.balances import Carry
+
+    held = ProducerUsage(Producer("qom-tv", "Qom TV", "", "IR-25", status="suspended"),
+                         (BinUsage(1761165000000, domestic=2 * 10**9),))
+    owed = {"qom-tv": (Carry("1404-07", 1, -500),)}
+    result = settle_period(SettlementInputs("1404-08", 8640, (held,), T, Currency(), {},
+                                            (), owed))
+    line = result.lines[0]
+    assert (line.amount_minor, line.payable_minor, line.carried_out_minor) == (0, 0, -500)
+    html = statement_html(result, line, "final-r1", "ab" * 32)
+    assert "Suspended: not paid, balance held" in html and "تعلیق‌شده" in html
+    assert "Balance carried from 1404-07 r1" in html and "مانده منتقل‌شده از" in html
+    assert "Balance carried forward to the next statement" in html
+    assert "held until the producer is active" in html
+    row = statement_csv(result, result.lines, "final-r1").splitlines()
+    values = dict(zip(row[0].split(","), row[1].split(","), strict=True))
+    assert (values["producer_status"], values["carried_minor"], values["balance_minor"],
+            values["carried_out_minor"], values["payable_minor"]) == (
+        "suspended", "-500", "-500", "-500", "0")

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from pahna.calendar import JalaliMonth
-from pahna.errors import TariffError
+from pahna.errors import SettlementError, TariffError
 from pahna.parties import Producer
 from pahna.settle.money import Currency, allocate_pool, round_minor
 from pahna.settle.percentile import megabits_per_second, nearest_rank, percentile_bytes
@@ -154,6 +154,54 @@ def test_tariff_documents_refuse_floats_and_unknown_keys() -> None:
         tariff(rate_rial=Decimal(1))
     with pytest.raises(TariffError, match="last one open"):
         tariff(volume={"model": "graduated", "tiers": TIERS[:2]})
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    ({"multipliers": {"zone": {"z": "-1"}}}, "between 0 and 10"),  # was paid as negative
+    ({"multipliers": {"producer_type": {"student_startup": 1.5}}}, "never as TOML floats"),
+    ({"multipliers": {"intra_province": "-0.1"}}, "between 0 and 10"),
+    ({"time_of_day": [{"start": "01:00", "end": "07:00", "multiplier": 0.5}]}, "floats"),
+    ({"time_of_day": [{"start": "01:00", "end": "07:00", "multiplier": "-2"}]}, "between"),
+    ({"volume": {"model": "graduated", "tiers": [{"up_to_gb": 1.0, "rate_per_gb": "1"},
+                                                 {"rate_per_gb": "1"}]}}, "floats"),
+    ({"volume": {"rate_per_gb": "NaN"}}, "finite"),
+    ({"volume": {"rate_per_gb": "Infinity"}}, "finite"),
+    ({"volume": {"rate_per_gb": "1e40"}}, "between 0 and 10"),
+    ({"volume": {"rate_per_gb": "1e-40"}}, "decimal places"),
+    ({"volume": {"rate_per_gb": "-5"}}, "between 0 and 10"),
+    ({"percentile": {"price_per_mbps": "-1"}}, "between 0 and 10"),
+    ({"international_rate_per_gb": "-1"}, "between 0 and 10"),
+    ({"multipliers": {"zone": {"z": "1001"}}}, "multiplier is at most"),
+    ({"multipliers": {"producer_type": {"student-startup": "1.5"}}}, "unknown producer type"),
+    ({"multipliers": {"zone": {"Qom IT zone": "1.2"}}}, "zone ids"),
+    ({"pool_minor": True}, "valid integer"),
+    ({"pool_minor": 2**63}, "less than or equal"),
+    ({"cap_minor": -1}, "greater than or equal"),
+    ({"version": True}, "valid integer"),
+    ({"eligibility": {"min_bytes": 1.0}}, "floats"),
+    ({"eligibility": {"min_sent_received_ratio": "-10"}}, "between"),
+])
+def test_every_tariff_value_is_validated(extra: dict[str, Any], message: str) -> None:
+    """Regression: negative multipliers and floats inside nested tables were accepted."""
+    with pytest.raises(TariffError, match=message):
+        tariff(**extra)
+
+
+def test_a_negative_zero_is_zero_and_integers_are_exact() -> None:
+    t = tariff(international_rate_per_gb="-0", volume={"rate_per_gb": 5})
+    assert str(t.international_rate_per_gb) == "0" and t.volume.rate_per_gb == Decimal(5)
+
+
+def test_a_negative_claim_is_never_paid() -> None:
+    """Even a tariff built around validation (model_construct) cannot pay a negative
+    amount: settlement refuses a negative claim."""
+    valid = tariff(multipliers={"zone": {"z": "2"}}, volume={"rate_per_gb": "1000"})
+    bad = valid.model_copy(update={"multipliers": valid.multipliers.model_copy(
+        update={"zone": {"z": Decimal(-1)}})})
+    u = usage(BinUsage(tehran(10), domestic=GB), zone="z")
+    inputs = SettlementInputs("1404-08", 8640, (u,), bad, Currency(), {})
+    with pytest.raises(SettlementError, match="negative claim"):
+        settle_period(inputs)
 
 
 def test_the_tariff_in_force() -> None:

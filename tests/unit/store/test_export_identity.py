@@ -5,6 +5,7 @@ differ only in their bytes are both stored."""
 
 from __future__ import annotations
 
+import json
 import struct
 from pathlib import Path
 
@@ -101,3 +102,25 @@ def test_identities_of_a_batch_without_a_manifest_do_not_count(workspace: Worksp
     report = restarted.ingest_datagrams(datagrams, "udp")
     assert report.records == 60 and report.duplicates == 0
     assert len(stored(workspace)) == 60
+
+
+def test_empty_datagrams_are_each_quarantined_as_empty_never_duplicates(
+        workspace: Workspace) -> None:
+    """A zero-length datagram is valid UDP and no export message: two from one exporter
+    are not one export seen twice; each is counted and kept in quarantine, reason
+    `empty`, in any batch."""
+    messages = list(encode_flows(traffic(30)))
+    batch = [Datagram(EXPORTER, m, T0 + i) for i, m in enumerate(messages)]
+    batch[1:1] = [Datagram(EXPORTER, b"", T0)] * 3
+    ingestor = Ingestor(workspace)
+    report = ingestor.ingest_datagrams(batch, "udp")
+    ingestor.ingest_datagrams([Datagram(EXPORTER, b"", T0 + 5)] * 2, "udp, later")
+    counters = ingestor.counters.exporter(EXPORTER)
+    assert report.rejected == 3 and report.duplicates == 0
+    assert counters.errors == {"empty": 5} and counters.duplicates == 0
+    assert counters.quarantined == 5 and counters.quarantined_bytes == 0
+    assert counters.datagrams == len(messages) + 5
+    assert stored(workspace) == sorted(range(1000, 1030))
+    kept = [json.loads(line) for path in workspace.quarantine_dir.rglob("*.jsonl")
+            for line in path.read_text().splitlines()]
+    assert sorted((k["reason"], k["bytes"]) for k in kept) == [("empty", 0)] * 5

@@ -1,8 +1,10 @@
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 from tests.flowgen import Flow, flow_table
 
+from pahna.schema import FLOW_SCHEMA
 from pahna.store.manifests import committed_files, read_manifests
 from pahna.store.writer import write_batch
 
@@ -37,3 +39,18 @@ def test_files_without_a_manifest_are_invisible(tmp_path: Path) -> None:
     stray.parent.mkdir(parents=True)
     pq.write_table(flow_table([Flow("1.1.1.1", "2.2.2.2", 1, T0)]), stray)
     assert committed_files(tmp_path, 0, 2**62) == []
+
+
+def test_manifest_totals_are_exact_where_a_64_bit_sum_would_wrap(tmp_path: Path) -> None:
+    """Arrow's sum of a uint64 column wraps modulo 2^64 without a word; the manifest's
+    totals are Python integers, exact."""
+    huge = 2**64 - 1
+    flows = flow_table([Flow("1.1.1.1", "2.2.2.2", 1, T0 + n) for n in range(3)])
+    column = pa.array([huge, huge, 7], pa.uint64())
+    for name in ("bytes", "packets"):
+        index = FLOW_SCHEMA.get_field_index(name)
+        flows = flows.set_column(index, FLOW_SCHEMA.field(index), column)
+    manifest = write_batch(tmp_path, flows, "unit", "ef" * 32)
+    assert manifest is not None
+    assert manifest.bytes == manifest.packets == 2 * huge + 7
+    assert read_manifests(tmp_path)[0].bytes == 2 * huge + 7

@@ -16,14 +16,14 @@ from pahna.pipeline import settle
 from pahna.registry.database import open_registry
 from pahna.registry.producers import PrefixClaim, add_prefix_claim, add_producer
 from pahna.store.writer import write_batch
-from pahna.web.accounts import Account, add_account, create_tables
+from pahna.web.accounts import Account, add_account
 from pahna.web.app import create_app
 from pahna.web.auth import CSRF_COOKIE
 from pahna.workspace import Workspace, init_workspace
 
 PERIOD = "1404-08"
 PRODUCERS = ("qom-univ", "qom-tv", "teh-news")
-PASSWORDS = {"admin": "admin-secret-1", "qom": "officer-secret-1",
+PASSWORDS = {"minister": "admin-secret-1", "qom": "officer-secret-1",
              "uni": "producer-secret-1", "tv": "producer-secret-2", "audit": "auditor-secret-1"}
 TARIFF = """\
 id = "incentive-test"
@@ -33,7 +33,7 @@ valid_to = ""
 rate_rial_per_gb = "50000000"
 pool_rial = 5000000000
 """
-ACCOUNTS = (Account("admin", "admin"), Account("qom", "officer", province="IR-25"),
+ACCOUNTS = (Account("minister", "admin"), Account("qom", "officer", province="IR-25"),
             Account("uni", "producer", producer_id="qom-univ"),
             Account("tv", "producer", producer_id="qom-tv"), Account("audit", "auditor"))
 
@@ -52,7 +52,6 @@ def build_workspace(home: Path) -> Workspace:
     flows = generate_month(chosen, PERIOD, 3000)
     write_batch(workspace.store_dir, flows, "test", hashlib.sha256(b"web-test").hexdigest())
     settle(workspace, PERIOD)
-    create_tables(engine)
     for account in ACCOUNTS:
         add_account(engine, account, PASSWORDS[account.username])
     return workspace

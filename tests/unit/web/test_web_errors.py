@@ -21,7 +21,11 @@ def test_api_errors_share_one_shape(as_user) -> None:  # type: ignore[no-untyped
     _shape(client.get("/api/producers/qom-univ/usage?day=99").json(), 422)
     _shape(client.get("/api/producers/qom-univ/statements/1404-13").json(), 422)
     _shape(client.get("/api/producers/qom-univ/statements/1404-12").json(), 404)
-    _shape(client.post("/api/producers/qom-univ/disputes", json={"period": "1404-08"}).json(), 422)
+    csrf = {"X-CSRF-Token": client.cookies.get("pahna_csrf", "")}
+    _shape(client.post("/api/producers/qom-univ/disputes", json={"period": "1404-08"},
+                       headers=csrf).json(), 422)
+    _shape(client.post("/api/producers/qom-univ/disputes", json={"period": "1404-08"}
+                       ).json(), 403)  # the door (CSRF) before the body
     _shape(client.get("/api/overview").json(), 403)
     _shape(client.delete("/api/periods").json(), 405)
 

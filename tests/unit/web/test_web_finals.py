@@ -33,7 +33,7 @@ def portal(own_settled: Workspace) -> Iterator[TestClient]:
         yield client
 
 
-PASSWORDS = {"admin": "admin-secret-1", "qom": "officer-secret-1", "uni": "producer-secret-1",
+PASSWORDS = {"minister": "admin-secret-1", "qom": "officer-secret-1", "uni": "producer-secret-1",
              "audit": "auditor-secret-1"}
 
 
@@ -71,7 +71,7 @@ def _finalize(client: TestClient) -> None:
 
 
 def test_admin_reviews_and_finalizes(portal: TestClient, own_settled: Workspace) -> None:
-    log_in(portal, "admin")
+    log_in(portal, "minister")
     page = portal.get(f"/settlement?period={PERIOD}")
     assert 'data-status="draft"' in page.text and 'id="review-link"' in page.text
     assert 'id="finalize-form"' not in page.text  # finalizing needs the review step
@@ -87,17 +87,19 @@ def test_admin_reviews_and_finalizes(portal: TestClient, own_settled: Workspace)
     assert 'data-status="final"' in page.text and state.content_hash in page.text
     assert 'id="draft-form"' not in page.text and 'id="review-link"' not in page.text
     finalized = [r for r in _audit(own_settled) if r.action == "settlement.finalize"]
-    assert [r.actor for r in finalized] == ["web:admin"]
+    assert [r.actor for r in finalized] == ["web:minister"]
     assert state.content_hash in (finalized[0].after or "")
-    assert '"matches_draft": true' in (finalized[0].after or "")
+    assert f'"draft_sha256": "{sha}"' in (finalized[0].after or "")
+    sealed = Ledger(own_settled.home).final(PERIOD)["seal"]["settlement_sha256"]
+    assert sealed == sha  # what was sealed is byte for byte what was reviewed
     events = [e for e in Ledger(own_settled.home).events() if e["action"] == "finalize"]
     assert [(e["actor"], e["content_hash"]) for e in events] == [
-        ("web:admin", state.content_hash)]
+        ("web:minister", state.content_hash)]
 
 
 def test_finalize_refuses_a_draft_changed_since_review(portal: TestClient,
                                                        own_settled: Workspace) -> None:
-    log_in(portal, "admin")
+    log_in(portal, "minister")
     sha = _review_sha(portal)
     (own_settled.tariffs_dir / "t2.toml").write_text(LOWER_TARIFF, encoding="utf-8")
     portal.post("/settlement/draft", data={"period": PERIOD, "csrf_token": _csrf(portal)})
@@ -105,6 +107,29 @@ def test_finalize_refuses_a_draft_changed_since_review(portal: TestClient,
         "period": PERIOD, "draft_sha256": sha, "csrf_token": _csrf(portal)})
     assert stale.status_code == 409 and "review it again" in stale.text
     assert Ledger(own_settled.home).active_revision(PERIOD) is None
+
+
+def test_finalize_refuses_a_recomputation_that_differs_from_the_review(
+        portal: TestClient, own_settled: Workspace) -> None:
+    """Regression: the portal sealed whatever the recomputation gave and only logged
+    `matches_draft`. The draft file is unchanged here, but its inputs moved (a new tariff
+    version in force) after the review: nothing is sealed, and the refusal is logged."""
+    log_in(portal, "minister")
+    sha = _review_sha(portal)
+    (own_settled.tariffs_dir / "t2.toml").write_text(LOWER_TARIFF, encoding="utf-8")
+    refused = portal.post("/settlement/finalize", data={
+        "period": PERIOD, "draft_sha256": sha, "csrf_token": _csrf(portal)})
+    assert refused.status_code == 409 and "than the draft that was reviewed" in refused.text
+    ledger = Ledger(own_settled.home)
+    assert ledger.active_revision(PERIOD) is None and ledger.revisions(PERIOD) == []
+    assert not (own_settled.statements_dir(PERIOD) / "final-r1").exists()
+    assert [r.action for r in _audit(own_settled) if r.action.startswith("settlement.")
+            ][-1] == "settlement.refused"
+    assert [e["attempt"] for e in ledger.events() if e["action"] == "refused"] == [
+        "finalize a reviewed draft"]
+    (own_settled.tariffs_dir / "t2.toml").unlink()
+    _finalize(portal)  # the same review, once the month recomputes to it again
+    assert ledger.final(PERIOD)["seal"]["settlement_sha256"] == sha
 
 
 @pytest.mark.parametrize("username", ["audit", "qom", "uni"])
@@ -131,11 +156,14 @@ def test_public_page_shows_final_figures_only(portal: TestClient,
     draft_csv = (own_settled.statements_dir(PERIOD) / "summary.csv").read_text("utf-8")
     drafted = _rows(draft_csv)
     assert 'id="no-final"' in portal.get("/public").text
-    # A later tariff is in force when the ministry finalizes: the final pays less than
-    # the draft still lying in statements/PERIOD/summary.csv.
+    # A later tariff is in force when the ministry finalizes (the draft recomputed and
+    # reviewed under it), and an older draft's summary.csv is left lying in
+    # statements/PERIOD/: the final pays less than that file says.
     (own_settled.tariffs_dir / "t2.toml").write_text(LOWER_TARIFF, encoding="utf-8")
-    log_in(portal, "admin")
+    log_in(portal, "minister")
+    portal.post("/settlement/draft", data={"period": PERIOD, "csrf_token": _csrf(portal)})
     _finalize(portal)
+    (own_settled.statements_dir(PERIOD) / "summary.csv").write_text(draft_csv, "utf-8")
     final_csv = (own_settled.statements_dir(PERIOD) / "final-r1" / "summary.csv").read_text(
         "utf-8")
     sealed = _rows(final_csv)
@@ -160,11 +188,12 @@ def test_public_page_shows_final_figures_only(portal: TestClient,
 
 def test_final_statement_unchanged_after_a_later_draft_attempt(
         portal: TestClient, own_settled: Workspace) -> None:
-    log_in(portal, "admin")
+    log_in(portal, "minister")
     _finalize(portal)
     state = period_state(own_settled.home, PERIOD)
     final_dir = own_settled.statements_dir(PERIOD) / "final-r1"
-    before = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in final_dir.iterdir()}
+    before = {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+              for p in final_dir.rglob("*") if p.is_file()}
     statement = portal.get(f"/producers/qom-univ/statements/{PERIOD}")
     (own_settled.tariffs_dir / "t2.toml").write_text(LOWER_TARIFF, encoding="utf-8")
     refused = portal.post("/settlement/draft", data={"period": PERIOD,
@@ -175,13 +204,14 @@ def test_final_statement_unchanged_after_a_later_draft_attempt(
     assert again.status_code == 409
     with pytest.raises(ImmutableStatementError):
         settle(own_settled, PERIOD)
-    after = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in final_dir.iterdir()}
+    after = {str(p): hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in final_dir.rglob("*") if p.is_file()}
     assert after == before
     assert portal.get(f"/producers/qom-univ/statements/{PERIOD}").content == statement.content
     assert period_state(own_settled.home, PERIOD) == state
     refusals = [e for e in Ledger(own_settled.home).events() if e["action"] == "refused"]
-    assert [e["actor"] for e in refusals][:2] == ["web:admin", "web:admin"]
-    assert ("web:admin", "settlement.refused") in {(r.actor, r.action)
+    assert [e["actor"] for e in refusals][:2] == ["web:minister", "web:minister"]
+    assert ("web:minister", "settlement.refused") in {(r.actor, r.action)
                                                    for r in _audit(own_settled)}
 
 
@@ -193,7 +223,7 @@ def test_statement_views_serve_the_final_with_its_hash(portal: TestClient,
     assert "x-pahna-content-hash" not in draft.headers
     assert portal.get(f"/api/producers/qom-univ/statements/{PERIOD}").json()["status"] == (
         "draft")
-    log_in(portal, "admin")
+    log_in(portal, "minister")
     _finalize(portal)
     content_hash = period_state(own_settled.home, PERIOD).content_hash
     assert content_hash is not None
@@ -214,7 +244,7 @@ def test_statement_views_serve_the_final_with_its_hash(portal: TestClient,
 
 def test_portal_activity_after_finalizing_leaves_the_seal_alone(
         portal: TestClient, own_settled: Workspace) -> None:
-    log_in(portal, "admin")
+    log_in(portal, "minister")
     _finalize(portal)
     log_in(portal, "uni")  # new sessions and a dispute land in the registry's database
     filed = portal.post("/producers/qom-univ/disputes", data={
@@ -226,7 +256,7 @@ def test_portal_activity_after_finalizing_leaves_the_seal_alone(
 
 def test_a_voided_final_is_no_longer_published(portal: TestClient,
                                                own_settled: Workspace) -> None:
-    log_in(portal, "admin")
+    log_in(portal, "minister")
     _finalize(portal)
     Ledger(own_settled.home).void(PERIOD, "wrong tariff", actor="test")
     page = portal.get(f"/settlement?period={PERIOD}")
@@ -236,7 +266,7 @@ def test_a_voided_final_is_no_longer_published(portal: TestClient,
     portal.cookies.clear()
     assert 'id="no-final"' in portal.get(f"/public?period={PERIOD}").text
     assert portal.get(f"/api/public/{PERIOD}").status_code == 404
-    log_in(portal, "admin")  # and reissued through the portal as revision 2
+    log_in(portal, "minister")  # and reissued through the portal as revision 2
     _finalize(portal)
     assert period_state(own_settled.home, PERIOD).revision == 2
     portal.cookies.clear()

@@ -9,7 +9,7 @@ PERIOD = "1404-08"
 
 
 def test_admin_sees_the_nation(as_user) -> None:  # type: ignore[no-untyped-def]
-    client = as_user("admin")
+    client = as_user("minister")
     page = client.get("/overview")
     assert page.status_code == 200
     assert "قم" in page.text and "تهران" in page.text

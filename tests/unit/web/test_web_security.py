@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from pahna.registry.database import open_registry
 from pahna.registry.models import AuditRow
-from pahna.web.accounts import issue_token
+from pahna.web.tokens import issue_token
 from pahna.workspace import Workspace
 
 PERIOD = "1404-08"
@@ -36,7 +36,7 @@ def test_wrong_passwords_are_throttled_even_before_the_right_one(client: TestCli
 
 def test_session_cookie_is_httponly_and_samesite(client: TestClient) -> None:
     csrf = _csrf(client)
-    response = client.post("/login", data={"username": "admin", "password": "admin-secret-1",
+    response = client.post("/login", data={"username": "minister", "password": "admin-secret-1",
                                            "csrf_token": csrf}, follow_redirects=False)
     cookie = next(v for v in response.headers.get_list("set-cookie")
                   if v.startswith("pahna_session="))
@@ -48,7 +48,7 @@ def test_session_cookie_is_httponly_and_samesite(client: TestClient) -> None:
 
 def test_login_without_csrf_is_refused(client: TestClient) -> None:
     _csrf(client)
-    response = client.post("/login", data={"username": "admin", "password": "admin-secret-1"})
+    response = client.post("/login", data={"username": "minister", "password": "admin-secret-1"})
     assert response.status_code == 403
 
 
@@ -137,7 +137,7 @@ def test_claim_added_by_officer_is_audited(as_user, settled: Workspace) -> None:
 
 
 def test_logout_ends_the_session_at_once(as_user) -> None:  # type: ignore[no-untyped-def]
-    client = as_user("admin")
+    client = as_user("minister")
     cookie = client.cookies.get("pahna_session")
     assert client.get("/overview").status_code == 200
     out = client.post("/logout", data={"csrf_token": client.cookies.get("pahna_csrf")},

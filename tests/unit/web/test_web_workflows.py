@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session
 from pahna.errors import NotFoundError, RegistryError
 from pahna.registry.database import open_registry
 from pahna.registry.models import AuditRow
-from pahna.web.accounts import Account, add_account, check_password, issue_token
+from pahna.web.accounts import Account, add_account, check_password
 from pahna.web.app import create_app
 from pahna.web.drafts import last_draft
 from pahna.web.routes.session import safe_next
 from pahna.web.snapshots import daily_bytes, five_minute_bytes
+from pahna.web.tokens import issue_token
 from pahna.workspace import Workspace
 
 PERIOD = "1404-08"
@@ -29,7 +30,7 @@ def test_admin_recomputes_the_draft_and_sees_what_changed(own_settled: Workspace
     settled = own_settled
     client = TestClient(create_app(settled), raise_server_exceptions=False)
     client.get("/login")
-    client.post("/login", data={"username": "admin", "password": "admin-secret-1",
+    client.post("/login", data={"username": "minister", "password": "admin-secret-1",
                                 "csrf_token": client.cookies.get("pahna_csrf")})
     page = client.post("/settlement/draft", data={
         "period": PERIOD, "csrf_token": client.cookies.get("pahna_csrf")})
@@ -48,8 +49,8 @@ def test_admin_recomputes_the_draft_and_sees_what_changed(own_settled: Workspace
     assert all(after * 5 == pytest.approx(before * 4, abs=5) for _, before, after in
                draft.changes)
     assert draft.total_after_rial < draft.total_before_rial
-    assert ("web:admin", "settlement.draft") in _actions(settled)
-    assert ("web:admin", "session.login") in _actions(settled)
+    assert ("web:minister", "settlement.draft") in _actions(settled)
+    assert ("web:minister", "session.login") in _actions(settled)
 
 
 def test_officer_needs_to_approve_a_nested_prefix(as_user, settled: Workspace) -> None:  # type: ignore[no-untyped-def]

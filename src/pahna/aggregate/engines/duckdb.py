@@ -28,7 +28,7 @@ from pahna.aggregate.queries import (
     usage_schema,
     usage_sql,
 )
-from pahna.errors import EngineError
+from pahna.errors import CounterOverflowError, EngineError
 
 __all__ = ["MAX_FLOW_MS", "DuckDbEngine"]
 
@@ -51,6 +51,11 @@ class DuckDbEngine:
             agg.register("usage_rows", rows)
             return agg.sql(usage_sql(query, "usage_rows")).to_arrow_table().cast(
                 usage_schema(query))
+        except (duckdb.ConversionException, duckdb.OutOfRangeException) as exc:
+            raise CounterOverflowError(
+                f"{query.period}: a sum of bytes or packets does not fit 64 bits, so the "
+                "store holds an absurd counter: find its batch with `pahna store batches` "
+                f"and take it out with `pahna store retract` (duckdb: {exc})") from exc
         except duckdb.Error as exc:
             raise EngineError(f"duckdb: usage for {query.period}: {exc}") from exc
         finally:

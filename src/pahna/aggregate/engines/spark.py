@@ -43,7 +43,7 @@ from pahna.aggregate.queries import (
     usage_sql,
 )
 from pahna.config import SparkSettings
-from pahna.errors import EngineError
+from pahna.errors import CounterOverflowError, EngineError
 from pahna.schema import FLOW_SCHEMA, LOG_SCHEMA
 
 if TYPE_CHECKING:
@@ -162,6 +162,12 @@ class SparkEngine:
         try:
             return self._usage(spark_session(self.settings), files, query, rules)
         except (PySparkException, Py4JError) as exc:
+            if "OVERFLOW" in str(exc):  # ANSI mode: CAST_OVERFLOW, ARITHMETIC_OVERFLOW
+                raise CounterOverflowError(
+                    f"{query.period}: a sum of bytes or packets does not fit 64 bits, so "
+                    "the store holds an absurd counter: find its batch with `pahna store "
+                    f"batches` and take it out with `pahna store retract` (spark: {exc})"
+                ) from exc
             raise EngineError(f"spark: usage for {query.period}: {exc}") from exc
 
     def _usage(self, spark: SparkSession, files: list[Path], query: UsageQuery,

@@ -1,4 +1,5 @@
-"""Writes from the browser: each checks CSRF and access, and is audit-logged."""
+"""Writes from the browser. Each declares what it needs through `allow` (the door checks
+CSRF, scope, role and target) and is audit-logged with the credential used."""
 
 from __future__ import annotations
 
@@ -9,96 +10,95 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from pahna.calendar import JalaliMonth
-from pahna.errors import ClaimConflictError, PahnaError
+from pahna.errors import PahnaError
 from pahna.registry.producers import PrefixClaim, add_prefix_claim
 from pahna.web import access, finals, views
-from pahna.web.auth import Principal, check_csrf, principal
-from pahna.web.disputes import MAX_MESSAGE, file_dispute
+from pahna.web.disputes import MAX_MESSAGE, answer_dispute, file_dispute
 from pahna.web.drafts import recompute_draft
 from pahna.web.pages import render
+from pahna.web.permissions import Caller, allow
 from pahna.web.portal import Portal, portal_of
-from pahna.web.problems import Problem
 from pahna.web.views import PERIOD_PATTERN
 
 router = APIRouter(include_in_schema=False)
-Who = Annotated[Principal, Depends(principal)]
 PortalDep = Annotated[Portal, Depends(portal_of)]
-Csrf = Annotated[str, Form()]
+Period = Annotated[str, Form(pattern=PERIOD_PATTERN)]
 
 
 @router.post("/producers/{producer_id}/disputes")
-def dispute_form(request: Request, producer_id: str, who: Who, portal: PortalDep,
-                 period: Annotated[str, Form(pattern=PERIOD_PATTERN)],
-                 message: Annotated[str, Form(max_length=MAX_MESSAGE)],
-                 csrf_token: Csrf = "") -> Response:
-    check_csrf(request, csrf_token)
-    producer = access.visible_producer(who, portal.directory.producer(producer_id),
-                                       producer_id)
-    if not access.disputes_for(who, producer):
-        raise Problem(403, "only the producer (or the ministry) files its disputes")
-    file_dispute(portal.engine, producer.id, period, message, who.name)
+def dispute_form(caller: Annotated[Caller, allow("admin", "producer", scope="disputes:write",
+                                                 target="producer", write=True)],
+                 portal: PortalDep, period: Period,
+                 message: Annotated[str, Form(max_length=MAX_MESSAGE)]) -> Response:
+    producer = caller.producer
+    assert producer is not None
+    file_dispute(portal.engine, producer.id, period, message, caller.who.name,
+                 caller.credential)
     return RedirectResponse(f"/producers/{producer.id}?period={period}#disputes",
                             status_code=303)
 
 
+@router.post("/disputes/{dispute_id}/answer")
+def answer_form(caller: Annotated[Caller, allow("admin", scope="disputes:write",
+                                                target="dispute", write=True)],
+                portal: PortalDep, answer: Annotated[str, Form(max_length=MAX_MESSAGE)],
+                close: Annotated[bool, Form()] = False) -> Response:
+    """The ministry answers a dispute (and may close it); the producer sees the answer."""
+    assert caller.dispute is not None
+    answer_dispute(portal.engine, caller.dispute.id, answer, close, caller.actor,
+                   caller.credential)
+    return RedirectResponse(f"/disputes#dispute-{caller.dispute.id}", status_code=303)
+
+
 @router.post("/registry/claims")
-def claim_form(request: Request, who: Who, portal: PortalDep,
-               producer_id: Annotated[str, Form(max_length=64)],
-               prefix: Annotated[str, Form(max_length=64)],
-               valid_from: Annotated[str, Form(pattern=PERIOD_PATTERN)],
-               approve_nested: Annotated[bool, Form()] = False,
-               csrf_token: Csrf = "") -> Response:
-    check_csrf(request, csrf_token)
-    producer = access.visible_producer(who, portal.directory.producer(producer_id),
-                                       producer_id)
-    if not access.edits_claims(who, producer):
-        raise Problem(403, "only the province's officer or the ministry edits claims")
+def claim_form(request: Request,
+               caller: Annotated[Caller, allow("admin", "officer", scope="registry:write",
+                                               target="form-producer", write=True)],
+               portal: PortalDep, prefix: Annotated[str, Form(max_length=64)],
+               valid_from: Period, approve_nested: Annotated[bool, Form()] = False,
+               ) -> Response:
+    producer = caller.producer
+    assert producer is not None
     error = None
     try:
         network = ipaddress.ip_network(prefix.strip(), strict=True)
         claim = PrefixClaim(producer.id, network, JalaliMonth.parse(valid_from).start_ms, None)
         add_prefix_claim(portal.engine, claim, approve_nested=approve_nested,
-                         actor=f"web:{who.name}")
+                         actor=caller.actor, approver=access.approver(caller.who),
+                         credential=caller.credential)
         portal.claims.invalidate()
     except ValueError as exc:
         error = f"{prefix!r}: {exc}"
-    except (ClaimConflictError, PahnaError) as exc:
+    except PahnaError as exc:
         error = str(exc)
-    mine = None if who.role == "admin" else {p.id for p in
-                                              portal.directory.in_province(producer.province)}
+    mine = None if caller.who.role == "admin" else {
+        p.id for p in portal.directory.in_province(producer.province)}
     editable = [p for p in portal.directory.producers().values()
-                if access.edits_claims(who, p)]
+                if access.edits_claims(caller.who, p)]
     return render(request, "registry.html", status=400 if error else 200,
                   claims=portal.claims.claims(mine), editable=editable, error=error,
                   saved=error is None)
 
 
 @router.post("/settlement/draft")
-def draft_form(request: Request, who: Who, portal: PortalDep,
-               period: Annotated[str, Form(pattern=PERIOD_PATTERN)],
-               csrf_token: Csrf = "") -> Response:
-    check_csrf(request, csrf_token)
-    if who.role != "admin":
-        raise Problem(403, "only the ministry recomputes a settlement draft")
+def draft_form(caller: Annotated[Caller, allow("admin", scope="settlement:write", write=True)],
+               portal: PortalDep, period: Period) -> Response:
     chosen = views.choose_period(portal, period)
-    finals.refuse_if_final(portal.workspace, portal.engine, chosen, f"web:{who.name}",
-                           "a new draft from the portal")
-    recompute_draft(portal.workspace, portal.engine, chosen, f"web:{who.name}")
+    finals.refuse_if_final(portal.workspace, portal.engine, chosen, caller.actor,
+                           "a new draft from the portal", caller.credential)
+    recompute_draft(portal.workspace, portal.engine, chosen, caller.actor, caller.credential)
     portal.snapshots.drop(chosen)
     return RedirectResponse(f"/settlement?period={chosen}#changes", status_code=303)
 
 
 @router.post("/settlement/finalize")
-def finalize_form(request: Request, who: Who, portal: PortalDep,
-                  period: Annotated[str, Form(pattern=PERIOD_PATTERN)],
-                  draft_sha256: Annotated[str, Form(pattern="^[0-9a-f]{64}$")],
-                  csrf_token: Csrf = "") -> Response:
+def finalize_form(caller: Annotated[Caller, allow("admin", scope="settlement:write",
+                                                  write=True)],
+                  portal: PortalDep, period: Period,
+                  draft_sha256: Annotated[str, Form(pattern="^[0-9a-f]{64}$")]) -> Response:
     """Seal the reviewed draft as the period's final statement (the ministry only)."""
-    check_csrf(request, csrf_token)
-    if who.role != "admin":
-        raise Problem(403, "only the ministry finalizes a settlement")
     chosen = views.choose_period(portal, period)
     finals.finalize_reviewed(portal.workspace, portal.engine, chosen, draft_sha256,
-                             f"web:{who.name}")
+                             caller.actor, caller.credential)
     portal.snapshots.drop(chosen)
     return RedirectResponse(f"/settlement?period={chosen}#state", status_code=303)

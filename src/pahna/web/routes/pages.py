@@ -1,4 +1,4 @@
-"""Server-rendered pages. Each checks access first, then reads a cached snapshot."""
+"""Server-rendered pages. Each declares who may see it (`allow`), then reads a snapshot."""
 
 from __future__ import annotations
 
@@ -10,22 +10,26 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from pahna.calendar import JalaliMonth
 from pahna.ledger.state import period_state
 from pahna.web import access, finals, views
-from pahna.web.auth import Principal, principal
 from pahna.web.disputes import list_disputes
 from pahna.web.drafts import last_draft
 from pahna.web.pages import render
+from pahna.web.permissions import Caller, allow
 from pahna.web.portal import Portal, portal_of
 from pahna.web.problems import Problem
 from pahna.web.views import PERIOD_PATTERN
 
 router = APIRouter(include_in_schema=False)
-Who = Annotated[Principal, Depends(principal)]
 PortalDep = Annotated[Portal, Depends(portal_of)]
 PeriodQuery = Annotated[str | None, Query(pattern=PERIOD_PATTERN)]
+Anyone = Annotated[Caller, allow("public")]
+Ministry = Annotated[Caller, allow("admin", "auditor", scope="read")]
+Reader = Annotated[Caller, allow("admin", "auditor", "officer", "producer", scope="read",
+                                 target="producer")]
 
 
 @router.get("/")
-def home(who: Who) -> Response:
+def home(caller: Anyone) -> Response:
+    who = caller.who
     if access.sees_nation(who):
         return RedirectResponse("/overview", status_code=303)
     if who.role == "officer" and who.account and who.account.province:
@@ -36,29 +40,30 @@ def home(who: Who) -> Response:
 
 
 @router.get("/overview")
-def overview_page(request: Request, who: Who, portal: PortalDep,
+def overview_page(request: Request, caller: Ministry, portal: PortalDep,
                   period: PeriodQuery = None) -> Response:
-    access.require_nation(who)
     chosen = views.choose_period(portal, period)
     data = views.overview(portal, chosen)
     return render(request, "overview.html", data=data, periods=portal.snapshots.periods())
 
 
 @router.get("/provinces/{code}")
-def province_page(request: Request, code: str, who: Who, portal: PortalDep,
-                  period: PeriodQuery = None) -> Response:
-    access.require_province(who, code)
+def province_page(request: Request,
+                  caller: Annotated[Caller, allow("admin", "auditor", "officer", scope="read",
+                                                  target="province")],
+                  portal: PortalDep, period: PeriodQuery = None) -> Response:
+    assert caller.province is not None
     chosen = views.choose_period(portal, period)
-    data = views.province_page(portal, code, chosen)
+    data = views.province_page(portal, caller.province, chosen)
     return render(request, "province.html", data=data, periods=portal.snapshots.periods())
 
 
 @router.get("/producers/{producer_id}")
-def producer_page(request: Request, producer_id: str, who: Who, portal: PortalDep,
+def producer_page(request: Request, caller: Reader, portal: PortalDep,
                   period: PeriodQuery = None,
                   day: Annotated[int | None, Query(ge=1, le=31)] = None) -> Response:
-    producer = access.visible_producer(who, portal.directory.producer(producer_id),
-                                       producer_id)
+    producer = caller.producer
+    assert producer is not None
     chosen = views.choose_period(portal, period)
     usage = views.producer_usage(portal, producer, chosen, day)
     periods = portal.snapshots.periods()
@@ -67,22 +72,22 @@ def producer_page(request: Request, producer_id: str, who: Who, portal: PortalDe
         states={p: period_state(portal.workspace.home, p) for p in periods},
         claims=portal.claims.claims({producer.id}),
         disputes=list_disputes(portal.engine, {producer.id}),
-        can_dispute=access.disputes_for(who, producer),
+        can_dispute=access.disputes_for(caller.who, producer),
         day_start_ms=JalaliMonth.parse(chosen).start_ms + (usage.day - 1) * 86_400_000)
 
 
 @router.get("/producers/{producer_id}/statements/{period}")
-def statement_page(producer_id: str, period: str, who: Who, portal: PortalDep,
+def statement_page(caller: Reader, period: str, portal: PortalDep,
                    format: Annotated[str, Query(pattern="^(html|csv)$")] = "html",
                    ) -> Response:
     """The final statement in force (it carries its seal's hash), else the draft; the
     X-Pahna-Status header says which."""
-    producer = access.visible_producer(who, portal.directory.producer(producer_id),
-                                       producer_id)
+    producer = caller.producer
+    assert producer is not None
     chosen = views.choose_period(portal, period)
     statements = finals.shown(portal.workspace, chosen)
-    path = statements.folder / f"{producer.id}.{format}"
-    if not path.is_file():
+    path = statements.statement_file(producer.id, format)
+    if path is None:
         raise Problem(404, f"no statement for {producer.id} in {chosen}")
     media = "text/html; charset=utf-8" if format == "html" else "text/csv; charset=utf-8"
     response = FileResponse(path, media_type=media)
@@ -95,20 +100,16 @@ def statement_page(producer_id: str, period: str, who: Who, portal: PortalDep,
 
 
 @router.get("/settlement")
-def settlement_page(request: Request, who: Who, portal: PortalDep,
+def settlement_page(request: Request, caller: Ministry, portal: PortalDep,
                     period: PeriodQuery = None) -> Response:
-    access.require_nation(who)
     return _settlement(request, portal, views.choose_period(portal, period), review=False)
 
 
 @router.get("/settlement/review")
-def review_page(request: Request, who: Who, portal: PortalDep,
-                period: PeriodQuery = None) -> Response:
+def review_page(request: Request, caller: Annotated[Caller, allow("admin", scope="read")],
+                portal: PortalDep, period: PeriodQuery = None) -> Response:
     """The draft as it would be sealed, with what changed since the draft before it, and
     the finalize form (the ministry only)."""
-    access.require_nation(who)
-    if who.role != "admin":
-        raise Problem(403, "only the ministry reviews a draft for finalizing")
     return _settlement(request, portal, views.choose_period(portal, period), review=True)
 
 
@@ -120,10 +121,17 @@ def _settlement(request: Request, portal: Portal, period: str, review: bool) -> 
                   disputes=list_disputes(portal.engine))
 
 
+@router.get("/disputes")
+def disputes_page(request: Request, caller: Ministry, portal: PortalDep) -> Response:
+    """Every dispute with its answer; the ministry answers and closes them here."""
+    return render(request, "disputes.html", disputes=list_disputes(portal.engine))
+
+
 @router.get("/registry")
-def registry_page(request: Request, who: Who, portal: PortalDep) -> Response:
-    if who.role not in ("admin", "officer", "auditor"):
-        raise Problem(403 if who.account else 401, "the registry is for officers")
+def registry_page(request: Request,
+                  caller: Annotated[Caller, allow("admin", "officer", "auditor", scope="read")],
+                  portal: PortalDep) -> Response:
+    who = caller.who
     mine = None
     if who.role == "officer" and who.account and who.account.province:
         mine = {p.id for p in portal.directory.in_province(who.account.province)}
@@ -134,7 +142,8 @@ def registry_page(request: Request, who: Who, portal: PortalDep) -> Response:
 
 
 @router.get("/public")
-def public_page(request: Request, portal: PortalDep, period: PeriodQuery = None) -> Response:
+def public_page(request: Request, caller: Anyone, portal: PortalDep,
+                period: PeriodQuery = None) -> Response:
     """Final (or paid) statements only; a period without one says so and shows no figures."""
     chosen = views.choose_public_period(portal, period)
     state = finals.shown(portal.workspace, chosen).state

@@ -1,4 +1,5 @@
-"""Logging in and out, and the language switch."""
+"""Logging in and out, and the language switch. Each route declares itself public
+(`allow("public")`); the writes need the browser's CSRF token."""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ from pahna.web.accounts import check_password, close_session, open_session
 from pahna.web.auth import (
     LANG_COOKIE,
     SESSION_COOKIE,
-    check_csrf,
     forget_session,
+    session_credential,
     set_cookie,
 )
 from pahna.web.i18n import LANGUAGES
 from pahna.web.pages import render
+from pahna.web.permissions import Caller, allow
 from pahna.web.portal import portal_of
 
 router = APIRouter(include_in_schema=False)
+Anyone = Annotated[Caller, allow("public")]
+AnyoneWriting = Annotated[Caller, allow("public", write=True)]
 
 
 _LOCAL_PATH = re.compile(r"/(?![/\\])[A-Za-z0-9/_.~%?=&#-]*")
@@ -35,21 +39,25 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+def client_address(request: Request) -> str:
+    """The client's address: the peer's, or the one trusted proxies forwarded (the app's
+    proxy-headers middleware has put it in place)."""
+    return (request.client.host if request.client else "unknown")[:64]
+
+
 @router.get("/login")
-def login_page(request: Request, next: str = "/") -> Response:
+def login_page(request: Request, caller: Anyone, next: str = "/") -> Response:
     return render(request, "login.html", next=safe_next(next), failed=None)
 
 
 @router.post("/login")
-def login(request: Request, username: Annotated[str, Form(max_length=64)],
+def login(request: Request, caller: AnyoneWriting,
+          username: Annotated[str, Form(max_length=64)],
           password: Annotated[str, Form(max_length=256)],
-          csrf_token: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/",
-          ) -> Response:
-    check_csrf(request, csrf_token)
+          next: Annotated[str, Form()] = "/") -> Response:
     portal = portal_of(request)
-    client = request.client.host if request.client else "unknown"
-    keys = (f"user:{username.lower()}", f"addr:{client}")
-    wait = portal.throttle.retry_after(*keys)
+    address = client_address(request)
+    wait = portal.throttle.retry_after(username, address)
     response: Response
     if wait:
         response = render(request, "login.html", status=429, next=safe_next(next),
@@ -58,22 +66,23 @@ def login(request: Request, username: Annotated[str, Form(max_length=64)],
         return response
     account = check_password(portal.engine, username, password)
     if account is None:
-        portal.throttle.failed(*keys)
-        return render(request, "login.html", status=401, next=safe_next(next), failed="bad_login")
-    portal.throttle.succeeded(keys[0])
+        portal.throttle.failed(username, address)
+        return render(request, "login.html", status=401, next=safe_next(next),
+                      failed="bad_login")
+    portal.throttle.succeeded(username, address)
+    secret = open_session(portal.engine, account.username)
     with Session(portal.engine) as session:
-        record(session, f"web:{account.username}", "session.login", f"account:{account.username}",
-               after={"address": client})
+        record(session, f"web:{account.username}", "session.login",
+               f"account:{account.username}", after={"address": address},
+               credential=session_credential(secret))
         session.commit()
     response = RedirectResponse(safe_next(next), status_code=303)
-    set_cookie(response, SESSION_COOKIE, open_session(portal.engine, account.username),
-               portal.secure_cookies)
+    set_cookie(response, SESSION_COOKIE, secret, portal.secure_cookies)
     return response
 
 
 @router.post("/logout")
-def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, csrf_token)
+def logout(request: Request, caller: AnyoneWriting) -> Response:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
         close_session(portal_of(request).engine, cookie)
@@ -84,7 +93,7 @@ def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Respons
 
 
 @router.get("/lang/{code}")
-def switch_language(request: Request, code: str, next: str = "/") -> Response:
+def switch_language(request: Request, caller: Anyone, code: str, next: str = "/") -> Response:
     response = RedirectResponse(safe_next(next), status_code=303)
     if code in LANGUAGES:
         set_cookie(response, LANG_COOKIE, code, portal_of(request).secure_cookies,

@@ -1,0 +1,91 @@
+"""Sums of bytes never wrap: pahna.sums against Python's unbounded integers, and the
+places that used to wrap (int64 NumPy sums, uint64 products) reproduced."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pahna.aggregate.profiles import _pieces, _scaled
+from pahna.errors import CounterOverflowError
+from pahna.parties import Producer
+from pahna.settle.usage import BinUsage, ProducerUsage
+from pahna.sums import INT64_MAX, exact_sum, grouped_sums, row_sums, scaled
+
+INT64 = st.integers(-(2**63), 2**63 - 1)
+UINT64 = st.integers(0, 2**64 - 1)
+
+
+@given(st.lists(INT64, max_size=50))
+def test_exact_sum_of_int64_is_pythons(values: list[int]) -> None:
+    assert exact_sum(np.array(values, dtype=np.int64)) == sum(values)
+
+
+@given(st.lists(UINT64, max_size=50))
+def test_exact_sum_of_uint64_is_pythons(values: list[int]) -> None:
+    assert exact_sum(np.array(values, dtype=np.uint64)) == sum(values)
+
+
+@settings(deadline=None)  # the first call pays Arrow's one-time set-up
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 2**63 - 1)),
+                max_size=40))
+def test_grouped_sums_are_exact_or_refused(rows: list[tuple[int, int, int]]) -> None:
+    want: dict[tuple[int, int], int] = {}
+    for a, b, v in rows:
+        want[(a, b)] = want.get((a, b), 0) + v
+    keys = [np.array([r[0] for r in rows], np.int64), np.array([r[1] for r in rows], np.int64)]
+    values = np.array([r[2] for r in rows], np.uint64)
+    if any(v > INT64_MAX for v in want.values()):
+        with pytest.raises(CounterOverflowError):
+            grouped_sums(keys, values)
+        return
+    (a, b), sums = grouped_sums(keys, values)
+    assert dict(zip(zip(a.tolist(), b.tolist(), strict=True), sums.tolist(),
+                    strict=True)) == want
+
+
+@given(st.lists(st.tuples(UINT64, st.integers(0, 2**32 - 1)), max_size=30))
+def test_scaling_is_exact_or_refused(rows: list[tuple[int, int]]) -> None:
+    counts = np.array([r[0] for r in rows], np.uint64)
+    rates = np.array([r[1] for r in rows], np.uint32)
+    products = [c * max(r, 1) for c, r in rows]
+    if any(p > INT64_MAX for p in products):
+        with pytest.raises(CounterOverflowError, match="does not fit 64 bits"):
+            scaled(counts, rates)
+        return
+    assert scaled(counts, rates).tolist() == products
+
+
+@given(st.lists(st.lists(st.integers(0, 2**63 - 1), min_size=3, max_size=3), min_size=1,
+                max_size=20))
+def test_row_sums_are_exact_or_refused(rows: list[list[int]]) -> None:
+    matrix = np.array(rows, dtype=np.int64)
+    if any(sum(r) > INT64_MAX for r in rows):
+        with pytest.raises(CounterOverflowError):
+            row_sums(matrix)
+        return
+    assert row_sums(matrix).tolist() == [sum(r) for r in rows]
+
+
+def test_a_producers_month_past_int64_is_exact_not_negative() -> None:
+    """Regression: ProducerUsage summed its bins as int64 NumPy sums, so two bins of
+    2^62 bytes came out as -2^63."""
+    bins = (BinUsage(0, domestic=2**62), BinUsage(300_000, domestic=2**62))
+    usage = ProducerUsage(Producer("p", "P", "", "IR-25"), bins)
+    assert usage.total("domestic") == 2**63
+    assert usage.sent_bytes == 2**63
+
+
+def test_profiles_refuse_a_product_that_would_wrap() -> None:
+    """Regression: received bytes were scaled as uint64 products, so 2^63 bytes at a
+    sampling rate of 2 became 0."""
+    batch = pa.RecordBatch.from_pydict({
+        "bytes": pa.array([2**63], pa.uint64()), "sampling_rate": pa.array([2], pa.uint32()),
+        "start_ms": pa.array([0], pa.int64()), "end_ms": pa.array([0], pa.int64())})
+    with pytest.raises(CounterOverflowError, match="sampling rate 2"):
+        _scaled(batch)
+    with pytest.raises(CounterOverflowError):
+        _pieces(batch, (0, 300_000))
