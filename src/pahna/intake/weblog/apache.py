@@ -107,6 +107,9 @@ def apache_format(text: str, product: str = "apache") -> LogFormat:
         if found is not None and found.kind == "strftime":
             time_pattern = (match.group("param") or "").removeprefix("begin:").removeprefix(
                 "end:")
+        if match.group("directive") == "t" and match.group("param") is None:
+            parts.extend(["[", found, "]"])  # %t writes [10/Oct/2000:13:55:36 -0700]
+            continue
         parts.append(found)
     pattern, fields = line_pattern(parts, "apache", f"{product} format")
     return LogFormat(product, text, fields, pattern=pattern, escape="apache",

@@ -67,7 +67,7 @@ def _split_captures(pattern: str, fields: tuple[Field, ...]) -> tuple[str, tuple
     group = re.search(rf"\(\?P<f{index}>[^)]*\)", renamed)
     if group is None:
         raise LogFormatError("haproxy log-format: %hr could not be placed")
-    captures = _CAPTURES.format(h=index, u=index + 1)
+    captures = _CAPTURES.replace("{h}", str(index)).replace("{u}", str(index + 1))
     renamed = renamed[:group.start()] + captures + renamed[group.end():]
     new = (*fields[:index + 1], Field("user_agent", "%hr"), *fields[index + 1:])
     return renamed, new

@@ -91,6 +91,11 @@ def nginx_format(text: str) -> LogFormat:
                      escape="nginx" if escape == "default" else "none")
 
 
+_MARK = "@@pahna@@"
+"""Stands for a variable while a JSON template is read (printable: JSON allows it in a
+string; a template's own text never holds it)."""
+
+
 def _json_format(text: str, body: str) -> LogFormat:
     """A JSON template: each variable is replaced by a marker string, the template is read
     as JSON, and a field's key path is where its marker is found."""
@@ -102,7 +107,7 @@ def _json_format(text: str, body: str) -> LogFormat:
             marked.append((match.start(), match.end(), inside, match.group(1) or match.group(2)))
     for start, end, quoted, name in marked:
         out.append(body[position:start])
-        marker = f"\x00{name}\x00"
+        marker = f"{_MARK}{name}{_MARK}"
         out.append(marker if quoted else json.dumps(marker))
         position = end
     out.append(body[position:])
@@ -113,8 +118,9 @@ def _json_format(text: str, body: str) -> LogFormat:
                              ) from exc
     keys, fields = [], []
     for path, value in _leaves(template, ()):
-        names = re.findall("\x00(\\w+)\x00", value) if isinstance(value, str) else []
-        found = _field(names[0]) if len(names) == 1 and value == f"\x00{names[0]}\x00" else None
+        names = re.findall(f"{_MARK}(\\w+){_MARK}", value) if isinstance(value, str) else []
+        found = (_field(names[0]) if len(names) == 1 and value == f"{_MARK}{names[0]}{_MARK}"
+                 else None)
         if found is not None:
             keys.append(path)
             fields.append(found)

@@ -44,6 +44,12 @@ def _sections(batch: LineBatch, spec: FormatSpec, current: LogFormat | None
             yield part, current
 
 
+def _only_directives(batch: LineBatch) -> bool:
+    text, _ = decode_lines(batch)
+    line = text.str.strip_chars()
+    return bool(((line == "") | line.str.starts_with("#")).fill_null(True).all())
+
+
 def scan_file(path: Path, spec: FormatSpec, options: ScanOptions, batch_id: str,
               expected: str) -> Iterator[Scanned]:
     """Every batch of the file scanned; DecodeError when the content is not what was
@@ -53,6 +59,9 @@ def scan_file(path: Path, spec: FormatSpec, options: ScanOptions, batch_id: str,
     for batch in read_batches(path, digest):
         for part, fmt in _sections(batch, spec, current):
             if fmt is None:
+                if _only_directives(part):  # #Software, #Version, #Date before #Fields
+                    yield Scanned(LOG_SCHEMA.empty_table(), [], directives=len(part.lines))
+                    continue
                 raise LogFormatError(f"{path}: a {spec.name} log must declare its fields "
                                      "(#Fields:) before its first line")
             current = fmt
