@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 PRODUCER_TYPES = ("public_centre", "private_company", "student_startup", "other")
 PRODUCER_STATUSES = ("active", "suspended", "closed")
-ROLES = ("producer", "operator")
+OPERATOR = "operator"
+ROLES = ("producer", OPERATOR)
 """A producer is paid for what it serves; an operator (a CDN or hosting company whose
 edges serve many producers) is registered with its prefixes so that its flows can be
 shared among its tenants by their log bytes, and is never paid itself."""

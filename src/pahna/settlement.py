@@ -33,10 +33,16 @@ from pahna.errors import (
 from pahna.ledger.basis import Basis
 from pahna.ledger.book import Ledger
 from pahna.ledger.seal import Seal, period_manifests, registry_version, seal_inputs
+from pahna.logusage import (
+    content_inputs,
+    log_files_of,
+    merged_client_bytes,
+    month_log_manifests,
+)
 from pahna.ledger.verify import (
     sealed_tariff,
 )
-from pahna.parties import Producer
+from pahna.parties import OPERATOR, Producer
 from pahna.registry.closures import close_period, closed_periods, reopen_period
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
@@ -49,6 +55,7 @@ from pahna.settle.money import Currency
 from pahna.settle.statements import Settlement, SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff, tariff_for
 from pahna.settle.usage import assemble_usage
+from pahna.store.logs import log_manifest_entries
 from pahna.store.manifests import Manifest
 from pahna.store.retraction import find_batch, retract
 from pahna.workspace import Workspace
@@ -178,22 +185,35 @@ def usage_for_period(workspace: Workspace, period: str, engine_name: str | None 
 
 
 def settlement_inputs(workspace: Workspace, period: str, basis: Basis, files: list[Path],
-                      currency: Currency, engine_name: str | None = None
+                      currency: Currency, engine_name: str | None = None,
+                      log_files: list[Path] | None = None
                       ) -> tuple[SettlementInputs, pa.Table]:
-    """Everything settlement needs for a month: usage of `files` under the basis' rules,
-    the producers' profiles, and the basis' tariff, costs, adjustments and carries."""
+    """Everything settlement needs for a month: usage of `files` (flows) and `log_files`
+    (web logs; None: the month's stored logs) under the basis' rules, operators' flows
+    shared among their tenants (pahna.logusage), the producers' profiles, and the basis'
+    tariff, costs, adjustments and carries."""
     month = JalaliMonth.parse(period)
-    usage = month_usage(workspace, period, files, rules_from_snapshot(basis.rules),
-                        engine_name, ("producer_id", "traffic_class", "bin_start_ms"))
-    producers = list(basis.producers)
+    rules = rules_from_snapshot(basis.rules)
+    if log_files is None:
+        log_files = log_files_of(workspace, month_log_manifests(workspace, period))
+    usage = month_usage(workspace, period, files, rules, engine_name,
+                        ("producer_id", "traffic_class", "bin_start_ms"))
+    content = content_inputs(workspace, period, basis, usage, log_files, engine_name)
+    producers = [p for p in basis.producers if p.role != OPERATOR]
     profiles = producer_profiles(files, (month.start_ms, month.end_ms),
                                  claim_index_from_snapshot(basis.rules),
-                                 {p.id: p.province for p in producers})
+                                 {p.id: p.province for p in producers},
+                                 client_bytes=basis.tariff.content is not None)
+    networks = {pid: max(n, content.client_networks.get(pid, 0))
+                for pid, n in {**content.client_networks, **profiles.client_networks}.items()}
     inputs = SettlementInputs(
         str(month), (month.end_ms - month.start_ms) // BIN_MS,
-        tuple(assemble_usage(producers, usage, profiles.received, profiles.client_networks,
+        tuple(assemble_usage(producers, content.shares.usage, profiles.received, networks,
                              profiles.intra_province_bytes)),
-        basis.tariff, currency, basis.costs, basis.adjustments, basis.carried)
+        basis.tariff, currency, basis.costs, basis.adjustments, basis.carried,
+        content.shares.holds,
+        merged_client_bytes(profiles.client_bytes, content.client_bytes,
+                            {p.id for p in basis.producers if p.role == OPERATOR}))
     return inputs, usage
 
 
@@ -224,14 +244,18 @@ def _seal_record(workspace: Workspace, period: str, engine_name: str | None
     """Compute the month from a pinned set of batches and its basis; the final record."""
     basis = current_basis(workspace, period)
     manifests = month_manifests(workspace, period)
+    logs = month_log_manifests(workspace, period)
     inputs, _ = settlement_inputs(workspace, period, basis, _files(workspace, manifests),
-                                  workspace_currency(workspace), engine_name)
+                                  workspace_currency(workspace), engine_name,
+                                  log_files_of(workspace, logs))
     settlement = settle_period(inputs)
     tariff = {"id": settlement.tariff_id, "version": settlement.tariff_version,
               "digest": settlement.tariff_digest}
     registry = registry_version(open_registry(workspace.registry_url))
-    seal = Seal(seal_inputs(manifests, registry, tariff, basis.digest),
-                settlement_digest(settlement))
+    sealed = seal_inputs(manifests, registry, tariff, basis.digest)
+    if logs:  # months without web logs keep the seal they always had
+        sealed["log_manifests"] = log_manifest_entries(logs)
+    seal = Seal(sealed, settlement_digest(settlement))
     return settlement, {"period": period, "basis": basis.document(), "seal": seal.record(),
                         "settlement": to_document(settlement)}
 

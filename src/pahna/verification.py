@@ -15,6 +15,7 @@ from pahna.calendar import JalaliMonth
 from pahna.errors import NotFoundError, PahnaError
 from pahna.ledger.book import Ledger
 from pahna.ledger.seal import damaged_files, registry_version, seal_inputs
+from pahna.logusage import sealed_log_files
 from pahna.ledger.verify import (
     check_record,
     compare_inputs,
@@ -61,13 +62,15 @@ def _sealed_currency(record: dict[str, Any]) -> Currency:
 def _verify_record(workspace: Workspace, period: str, record: dict[str, Any],
                    engine_name: str | None = None) -> tuple[list[str], list[str]]:
     sealed = record["seal"]["inputs"]
-    problems = check_record(record) + damaged_files(workspace.store_dir, sealed["manifests"])
+    problems = check_record(record) + damaged_files(
+        workspace.store_dir, sealed["manifests"] + sealed.get("log_manifests", []))
     changed, late = compare_inputs(sealed, seal_inputs(month_manifests(workspace, period),
                                                        "", {}))
     try:
         basis = final_basis(workspace, record)
         inputs, _ = settlement_inputs(workspace, period, basis, sealed_files(workspace, record),
-                                      _sealed_currency(record), engine_name)
+                                      _sealed_currency(record), engine_name,
+                                      sealed_log_files(workspace, record))
         settlement = settle_period(inputs)
     except PahnaError as exc:
         return [*problems, *changed, f"recomputing failed: {exc}"], late
@@ -89,12 +92,13 @@ def explain(workspace: Workspace, period: str, producer_id: str, limit: int = 10
     record = final_in_force(workspace, period)
     if record is not None:
         basis, files = final_basis(workspace, record), sealed_files(workspace, record)
-        currency = _sealed_currency(record)
+        currency, log_files = _sealed_currency(record), sealed_log_files(workspace, record)
     else:
         basis = current_basis(workspace, period)
         files = month_files(workspace, period)
-        currency = workspace_currency(workspace)
-    inputs = settlement_inputs(workspace, period, basis, files, currency)[0]
+        currency, log_files = workspace_currency(workspace), None
+    inputs = settlement_inputs(workspace, period, basis, files, currency,
+                               log_files=log_files)[0]
     settlement = from_document(record["settlement"]) if record else settle_period(inputs)
     if settlement.line(producer_id) is None:
         raise NotFoundError(f"no producer {producer_id!r} on the {period} statement")

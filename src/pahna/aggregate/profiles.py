@@ -39,6 +39,7 @@ class Profiles:
     received: pa.Table = field(default_factory=RECEIVED_SCHEMA.empty_table)
     client_networks: dict[str, int] = field(default_factory=dict)
     intra_province_bytes: dict[str, int] = field(default_factory=dict)
+    client_bytes: dict[str, dict[bytes, int]] = field(default_factory=dict)
 
 
 def _batches(files: list[Path], start_ms: int, end_ms: int) -> Iterator[pa.RecordBatch]:
@@ -90,9 +91,18 @@ def _add(target: dict[str, int], owners: list[str], index: np.ndarray, values: n
         target[owners[owner]] = target.get(owners[owner], 0) + int(value)
 
 
+def _add_clients(target: dict[str, dict[bytes, int]], owners: list[str], owner: np.ndarray,
+                 keys: np.ndarray, values: np.ndarray) -> None:
+    """Bytes per (producer, client network), for client-centric allocation."""
+    for index, key, value in zip(owner.tolist(), keys.tolist(), values.tolist(), strict=True):
+        networks = target.setdefault(owners[index], {})
+        networks[key] = networks.get(key, 0) + int(value)
+
+
 def producer_profiles(files: list[Path], window: tuple[int, int], claims: ClaimIndex,
-                      provinces: dict[str, str]) -> Profiles:
-    """Profiles of every claiming producer for bins starting in window [start, end)."""
+                      provinces: dict[str, str], client_bytes: bool = False) -> Profiles:
+    """Profiles of every claiming producer for bins starting in window [start, end); with
+    `client_bytes`, the bytes each sent to each client network too."""
     out, seen = Profiles(), set[tuple[int, bytes]]()
     owners = claims.owners
     received: list[pa.Table] = []
@@ -111,6 +121,9 @@ def producer_profiles(files: list[Path], window: tuple[int, int], claims: ClaimI
         _add(out.intra_province_bytes, owners, np.array([k[0] for k in totals], np.int64),
              np.array(list(totals.values()), np.uint64))
         flows = np.unique(rows[sent])
+        if client_bytes:
+            _add_clients(out.client_bytes, owners, src[rows][sent],
+                         _client_keys(batch)[rows[sent]], spread[sent])
         seen.update(zip(src[flows].tolist(), _client_keys(batch)[flows].tolist(), strict=True))
     for owner, _ in seen:
         out.client_networks[owners[owner]] = out.client_networks.get(owners[owner], 0) + 1

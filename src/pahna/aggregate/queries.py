@@ -79,7 +79,7 @@ def usage_schema(query: UsageQuery) -> pa.Schema:
 
 
 LOG_GROUP_KEYS = ("producer_id", "content_id", "operator", "tier", "excluded",
-                  "traffic_class", "bin_start_ms")
+                  "traffic_class", "bin_start_ms", "client_net")
 
 
 @dataclass(frozen=True)
@@ -127,7 +127,8 @@ def log_scan_predicate(query: LogQuery) -> str:
 
 _LOG_KEY_TYPES = {"producer_id": pa.string(), "content_id": pa.string(),
                   "operator": pa.string(), "tier": pa.string(), "excluded": pa.string(),
-                  "traffic_class": pa.string(), "bin_start_ms": pa.int64()}
+                  "traffic_class": pa.string(), "bin_start_ms": pa.int64(),
+                  "client_net": pa.binary()}
 
 
 def log_usage_schema(query: LogQuery) -> pa.Schema:

@@ -42,7 +42,7 @@ class Basis:
         """Plain JSON (what a final keeps under "basis")."""
         return {"format": BASIS_FORMAT, "rules": self.rules,
                 "producers": [asdict(p) for p in self.producers],
-                "tariff": self.tariff.model_dump(mode="json"),
+                "tariff": self.tariff.document(),
                 "costs": dict(sorted(self.costs.items())),
                 "adjustments": [asdict(a) for a in self.adjustments],
                 "carried": {pid: [asdict(c) for c in carries]

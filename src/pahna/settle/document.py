@@ -38,6 +38,15 @@ def to_document(settlement: Settlement) -> dict[str, Any]:
         out["carried_out_minor"] = line.carried_out_minor
         out["net_minor"] = line.net_minor
         out["coverage_ratio"] = line.coverage_ratio
+        # documents of months without holds, or under a tariff without [content], stay
+        # as they were (and sealed finals replay to the same bytes)
+        if not line.held:
+            del out["held"]
+        for key in ("pro_rata_minor", "client_centric_minor"):
+            if out[key] is None:
+                del out[key]
+    if data["allocation"] is None:
+        del data["allocation"]
     return data
 
 
@@ -59,6 +68,7 @@ def _line_from(data: dict[str, Any]) -> StatementLine:
         for t in values["tariff_lines"])
     values["adjustments"] = tuple(Adjustment(**a) for a in values["adjustments"])
     values["carried"] = tuple(Carry(**c) for c in values.get("carried", ()))
+    values["held"] = tuple(values.get("held", ()))
     return StatementLine(**values)
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
 from pahna.errors import SettlementError
 from pahna.settle.adjustments import Adjustment, adjustments_for
+from pahna.settle.allocation import client_centric_claims
 from pahna.settle.balances import ACTIVE, Carry, payable
 from pahna.settle.costs import coverage_ratio
+from pahna.settle.holds import Hold, reasons_by_producer
 from pahna.settle.money import ROUNDING_RULE, Currency, decimal_text, round_minor
 from pahna.settle.pool import PoolResult, share_pool
 from pahna.settle.pricing import Pricing, TariffLine, billed_bytes, price_usage
@@ -46,6 +48,14 @@ class StatementLine:
     cost_minor: int | None
     status: str = ACTIVE  # the producer's status when settled: active, suspended, closed
     carried: tuple[Carry, ...] = ()  # balances carried into this statement
+    held: tuple[str, ...] = ()  # why this month is held (settle.holds): not paid, carried
+    # under a tariff with [content]: the amount each allocation mode pays (settle.allocation)
+    pro_rata_minor: int | None = None
+    client_centric_minor: int | None = None
+
+    @property
+    def is_held(self) -> bool:
+        return bool(self.held)
 
     @property
     def bytes(self) -> int:
@@ -67,8 +77,9 @@ class StatementLine:
 
     @property
     def payable_minor(self) -> int:
-        """Paid for this statement: a positive balance of an active producer, else 0."""
-        return payable(self.balance_minor, self.status)
+        """Paid for this statement: a positive balance of an active producer whose month
+        is not held, else 0."""
+        return 0 if self.held else payable(self.balance_minor, self.status)
 
     @property
     def carried_out_minor(self) -> int:
@@ -105,6 +116,7 @@ class Settlement:
     samples: int  # 5-minute bins in the month
     rounding_rule: str
     lines: tuple[StatementLine, ...]
+    allocation: str | None = None  # the mode in force, under a tariff with [content]
 
     @property
     def total_minor(self) -> int:
@@ -132,12 +144,16 @@ class SettlementInputs:
     costs: Mapping[str, int]  # producer id -> total cost in minor units
     adjustments: tuple[Adjustment, ...] = ()
     carried: Mapping[str, tuple[Carry, ...]] = field(default_factory=dict)
+    holds: tuple[Hold, ...] = ()
+    # bytes each producer sent to each client network (/24, /48), for client-centric
+    # allocation (settle.allocation); read only under a tariff with [content]
+    client_bytes: Mapping[str, Mapping[bytes, Fraction | int]] = field(default_factory=dict)
 
 
-def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: SettlementInputs
-          ) -> StatementLine:
+def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: SettlementInputs,
+          modes: Mapping[str, PoolResult]) -> StatementLine:
     p, pid = usage.producer, usage.producer.id
-    return StatementLine(
+    line = StatementLine(
         pid, p.name, p.name_fa, p.province, p.type, p.zone, inputs.period,
         usage.total("domestic"), usage.total("international"), usage.total("unknown"),
         usage.received_bytes, billed_bytes(usage, inputs.tariff), usage.intra_province_bytes,
@@ -146,7 +162,25 @@ def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: Sett
         pricing.lines, round_minor(pricing.claim), pid in pool.held_at_cap,
         decimal_text(pool.exact[pid]), pool.amounts[pid],
         adjustments_for(inputs.adjustments, inputs.period, pid), inputs.costs.get(pid),
-        p.status, tuple(inputs.carried.get(pid, ())))
+        p.status, tuple(inputs.carried.get(pid, ())),
+        reasons_by_producer(inputs.holds).get(pid, ()))
+    if not modes:
+        return line
+    return replace(line, pro_rata_minor=modes["pro_rata"].amounts[pid],
+                   client_centric_minor=modes["client_centric"].amounts[pid])
+
+
+def _pools(inputs: SettlementInputs, claims: dict[str, Fraction]
+           ) -> tuple[PoolResult, dict[str, PoolResult]]:
+    """The pool result in force, and under a tariff with [content] both modes' results."""
+    tariff = inputs.tariff
+    pro_rata = share_pool(tariff.pool_minor, claims, tariff.cap_minor, tariff.pool_rule)
+    if tariff.content is None:
+        return pro_rata, {}
+    modes = {"pro_rata": pro_rata, "client_centric": share_pool(
+        tariff.pool_minor, client_centric_claims(claims, inputs.client_bytes),
+        tariff.cap_minor, tariff.pool_rule)}
+    return modes[tariff.content.allocation], modes
 
 
 def settle_period(inputs: SettlementInputs) -> Settlement:
@@ -159,12 +193,13 @@ def settle_period(inputs: SettlementInputs) -> Settlement:
     if negative:
         raise SettlementError(f"{inputs.period}: negative claim for {', '.join(negative)}; "
                               f"tariff {tariff.id} v{tariff.version} cannot pay less than 0")
-    pool = share_pool(tariff.pool_minor, claims, tariff.cap_minor, tariff.pool_rule)
-    lines = tuple(_line(u, pricings[u.producer.id], pool, inputs) for u in ordered)
+    pool, modes = _pools(inputs, claims)
+    lines = tuple(_line(u, pricings[u.producer.id], pool, inputs, modes) for u in ordered)
     return Settlement(inputs.period, inputs.currency.code, inputs.currency.minor_units,
                       tariff.id, tariff.version, tariff.digest, tariff.pool_minor,
                       tariff.pool_rule, tariff.cap_minor, pool.scaled, inputs.samples,
-                      ROUNDING_RULE, lines)
+                      ROUNDING_RULE, lines,
+                      tariff.content.allocation if tariff.content is not None else None)
 
 
 def province_totals(lines: Iterable[StatementLine]) -> dict[str, tuple[int, int, int]]:

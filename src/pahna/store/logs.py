@@ -90,6 +90,13 @@ def read_log_manifests(store: Path) -> list[LogManifest]:
     return out
 
 
+def log_manifest_entries(manifests: list[LogManifest]) -> list[dict[str, object]]:
+    """What a final seals of the logs it read: each log's hash and its files' digests."""
+    return [{"content_hash": m.content_hash, "batch_id": m.batch_id,
+             "files": [{"path": f.path, "sha256": f.sha256, "rows": f.rows} for f in m.files]}
+            for m in sorted(manifests, key=lambda m: m.content_hash)]
+
+
 def committed_log_files(store: Path, start_ms: int, end_ms: int) -> list[Path]:
     """Parquet files of stored logs that may hold records in [start, end)."""
     return sorted(store / f.path for m in read_log_manifests(store)
