@@ -334,12 +334,21 @@ def rebuild_statements(workspace: Workspace, period: str, actor: str = "cli"
         record = ledger.final(period)
         revision = int(record["revision"])
         folder = workspace.statements_dir(period) / f"final-r{revision}"
-        before = {p.name: p.read_bytes() for p in folder.iterdir()} if folder.is_dir() else {}
+        before = {name: path.read_bytes() for name, path in _statement_files(folder)}
         paths = publish_statements(from_document(record["settlement"]), folder,
                                    f"final-r{revision}", record["seal"]["content_hash"])
-        repaired = sorted(p.name for p in paths if before.get(p.name) != p.read_bytes())
+        repaired = sorted(name for name, path in _statement_files(folder)
+                          if before.get(name) != path.read_bytes())
         ledger.log("statements rebuild", period, actor, revision=revision, repaired=repaired)
     return paths, repaired
+
+
+def _statement_files(folder: Path) -> list[tuple[str, Path]]:
+    """(path relative to `folder`, path) of every statement file under a period's folder."""
+    if not folder.is_dir():
+        return []
+    return sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*")
+                  if p.is_file())
 
 
 # -- the raw store ------------------------------------------------------------------------

@@ -54,9 +54,10 @@ def assert_whole(workspace: Workspace) -> str:
     assert ledger.revisions(PERIOD) == [1]
     record = ledger.final(PERIOD)
     folder = workspace.statements_dir(PERIOD) / "final-r1"
-    names = {p.name for p in folder.iterdir()}
+    names = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
     producers = {ln["producer_id"] for ln in record["settlement"]["lines"]}
-    assert names == {f"{p}.{ext}" for p in producers for ext in ("csv", "html")} | {
+    assert names == {f"statements/{p}/statement.{ext}" for p in producers
+                     for ext in ("csv", "html")} | {
         "summary.csv", "summary.html", "provinces.csv"}
     assert rebuild_statements(workspace, PERIOD)[1] == []  # byte for byte as sealed
     assert verify(workspace, PERIOD)[0] == []
@@ -137,12 +138,17 @@ def test_statements_rebuild_repairs_missing_files(template: Path, tmp_path: Path
     home = ["--home", str(workspace.home)]
     pahna_cli("settle", "finalize", "--period", PERIOD, *home)
     folder = workspace.statements_dir(PERIOD) / "final-r1"
-    sealed = {p.name: p.read_bytes() for p in folder.iterdir()}
-    for name in ("summary.csv", "qom-tv.html"):
+    def files() -> dict[str, bytes]:
+        return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*")
+                if p.is_file()}
+
+    sealed = files()
+    for name in ("summary.csv", "statements/qom-tv/statement.html"):
         os.unlink(folder / name)
     out = pahna_cli("statements", "rebuild", "--period", PERIOD, *home).stdout
-    assert "repaired: qom-tv.html, summary.csv" in out
-    assert {p.name: p.read_bytes() for p in folder.iterdir()} == sealed
-    assert all(oct(p.stat().st_mode & 0o777) == oct(0o444) for p in folder.iterdir())
+    assert "repaired: statements/qom-tv/statement.html, summary.csv" in out
+    assert files() == sealed
+    assert all(oct(p.stat().st_mode & 0o777) == oct(0o444) for p in folder.rglob("*")
+               if p.is_file())
     events = [e for e in Ledger(workspace.home).events() if e["action"] == "statements rebuild"]
-    assert events[-1]["repaired"] == ["qom-tv.html", "summary.csv"]
+    assert events[-1]["repaired"] == ["statements/qom-tv/statement.html", "summary.csv"]

@@ -116,3 +116,32 @@ def _metrics_when(port: int, wanted: str, timeout_s: float = 20) -> str:
             return page
         time.sleep(0.2)
     raise AssertionError(f"{wanted!r} never appeared in:\n{page}")
+
+
+@pytest.mark.slow
+def test_a_retracted_batch_is_stored_again_when_its_exports_come_again(
+        pahna_cli, tmp_path: Path, shared_dir: Path) -> None:
+    """Export identities store each export once; a retracted batch no longer holds its
+    exports, so the same capture ingested again after `store retract` is a new batch
+    (docs/decisions: retraction), not a duplicate of nothing."""
+    home = str(tmp_path / "home")
+    pahna_cli("init", "--home", home)
+    capture = str(shared_dir / PMACCT / "100-IPFIXv10-CISCO" / "traffic-00.pcap")
+    first = json.loads(pahna_cli("ingest", "--home", home, "--json", *PMACCT_PORTS,
+                                 capture).stdout)
+    assert sum(f["records"] for f in first["files"]) == 12
+    (batch,) = json.loads(pahna_cli("store", "batches", "--home", home, "--json").stdout)
+    pahna_cli("store", "retract", batch["batch_id"], "--reason", "re-collect",
+              "--home", home)
+    assert pahna_cli("flows", "export", "--home", home, "--format", "jsonl").stdout == ""
+    again = json.loads(pahna_cli("ingest", "--home", home, "--json", *PMACCT_PORTS,
+                                 capture).stdout)
+    assert sum(f["records"] for f in again["files"]) == 12
+    assert not any(f["duplicate"] for f in again["files"])
+    exported = pahna_cli("flows", "export", "--home", home, "--format", "jsonl").stdout
+    assert len(exported.splitlines()) == 12
+    stored = json.loads(pahna_cli("store", "batches", "--home", home, "--json").stdout)
+    assert len(stored) == 1 and stored[0]["records"] == 12
+    thrice = json.loads(pahna_cli("ingest", "--home", home, "--json", *PMACCT_PORTS,
+                                  capture).stdout)
+    assert all(f["duplicate"] for f in thrice["files"])  # and once again only once

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,8 @@ def rebuild_command(period: str, home: str | None) -> None:
     """Write the final's statement files again from its sealed record (after a crash or a
     lost file); the files that were missing or differed are named."""
     paths, repaired = rebuild_statements(workspace_from(home), period)
-    click.echo(f"{len(paths)} files in {paths[0].parent if paths else '-'}; repaired: "
+    where = os.path.commonpath(paths) if len(paths) > 1 else (paths[0].parent if paths else "-")
+    click.echo(f"{len(paths)} files in {where}; repaired: "
                + (", ".join(repaired) or "none"))
 
 
