@@ -33,14 +33,14 @@ from pahna.errors import (
 from pahna.ledger.basis import Basis
 from pahna.ledger.book import Ledger
 from pahna.ledger.seal import Seal, period_manifests, registry_version, seal_inputs
+from pahna.ledger.verify import (
+    sealed_tariff,
+)
 from pahna.logusage import (
     content_inputs,
     log_files_of,
     merged_client_bytes,
     month_log_manifests,
-)
-from pahna.ledger.verify import (
-    sealed_tariff,
 )
 from pahna.parties import OPERATOR, Producer
 from pahna.registry.closures import close_period, closed_periods, reopen_period

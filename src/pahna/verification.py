@@ -15,7 +15,6 @@ from pahna.calendar import JalaliMonth
 from pahna.errors import NotFoundError, PahnaError
 from pahna.ledger.book import Ledger
 from pahna.ledger.seal import damaged_files, registry_version, seal_inputs
-from pahna.logusage import sealed_log_files
 from pahna.ledger.verify import (
     check_record,
     compare_inputs,
@@ -23,6 +22,7 @@ from pahna.ledger.verify import (
     sealed_fields,
     version_notes,
 )
+from pahna.logusage import sealed_log_files
 from pahna.registry.database import open_registry
 from pahna.registry.rules import claim_index_from_snapshot
 from pahna.settle.document import from_document, to_document

@@ -227,8 +227,8 @@ def test_cdn_tenants_share_flows_by_logs_on_both_engines(pahna_cli: CliRunner,
         assert "tolerance of 5%" in held[0] and "on 1 day" in held[0], held
         assert lines[pid]["amount_minor"] > 0 and lines[pid]["payable_minor"] == 0
         assert lines[pid]["carried_out_minor"] == lines[pid]["balance_minor"]
-        assert str(escape(lines[pid]["held"][0])) in (home / "statements" / PERIOD / "statements" / pid /
-                                         "statement.html").read_text(encoding="utf-8")
+        page = home / "statements" / PERIOD / "statements" / pid / "statement.html"
+        assert str(escape(lines[pid]["held"][0])) in page.read_text(encoding="utf-8")
     for pid in ("t-video", "t-news", "t-blog"):
         assert "held" not in lines[pid] and lines[pid]["payable_minor"] > 0
     # both allocation modes' figures on every line; pro rata (the default) is in force

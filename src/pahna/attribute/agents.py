@@ -54,7 +54,7 @@ class AgentClassifier:
         position = {reason: i for i, reason in enumerate(reasons)}
         per_value = np.array([position.get(m, -1) if m is not None else -1 for m in matches],
                              dtype=np.int32)
-        codes = encoded.indices.to_numpy(zero_copy_only=False)
+        codes = pc.fill_null(encoded.indices, 0).to_numpy(zero_copy_only=False)
         valid = encoded.is_valid().to_numpy(zero_copy_only=False)
         out = np.where(valid, per_value[np.where(valid, codes, 0)] if len(per_value) else -1,
                        -1)
@@ -71,7 +71,8 @@ class AgentClassifier:
         for text, hit, rest in zip(stripped.to_pylist(), found, remaining.to_pylist(),
                                    strict=True):
             match = None
-            if text and rest:
-                match = (named if hit else slow).search(rest) if (hit or slow) else None
+            pattern = named if hit else slow
+            if text and rest and pattern is not None:
+                match = pattern.search(rest)
             out.append(f"automated: {match.group(1)}" if match else None)
         return out

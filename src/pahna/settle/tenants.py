@@ -100,7 +100,7 @@ class _LogBook:
 def _read_logs(logs: pa.Table, operators: Collection[str], day_of: Callable[[int], str],
                alone: list[tuple[str, str, int, int]]) -> _LogBook:
     book = _LogBook()
-    for row in logs.select(list(LOG_GROUP) + ["bytes"]).to_pylist():
+    for row in logs.select([*LOG_GROUP, "bytes"]).to_pylist():
         if row["tier"] != "edge" or not row["bytes"]:
             continue
         operator, start = str(row["operator"] or ""), int(row["bin_start_ms"])
@@ -162,7 +162,7 @@ def _reconcile(flows: dict[Key, int], book: _LogBook, tolerance: Fraction
 
 
 def _holds(days: list[OperatorDay], book: _LogBook, tolerance: Fraction) -> list[Hold]:
-    out = []
+    out: list[Hold] = []
     for operator in sorted({d.operator for d in days if not d.within}):
         bad = [d for d in days if d.operator == operator and not d.within]
         shown = "; ".join(f"{d.day}: logs {d.log_bytes:,} bytes, flows {d.flow_bytes:,} bytes "

@@ -1,8 +1,8 @@
 """Every log format, read from lines written by hand after each product's documentation
 (not from pahna's output), with the bytes counted by hand: 206 range responses, 304s,
 499 partial transfers, "-" for zero bytes, IPv6 clients, escaped quotes and Persian
-paths (percent-encoded as browsers send them, and kept so). Expected values are (host, path, status, bytes counted, body
-bytes, range request) per line, in order.
+paths (percent-encoded as browsers send them, and kept so). Expected values are (host,
+path, status, bytes counted, body bytes, range request) per line, in order.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 import numpy as np
 import pyarrow as pa
@@ -67,7 +67,7 @@ def compression(path: Path) -> str:
 def _open(path: Path) -> IO[bytes]:
     kind = compression(path)
     if kind == "gzip":
-        return gzip.open(path, "rb")
+        return cast(IO[bytes], gzip.open(path, "rb"))
     if kind == "zstd":
         return zstandard.ZstdDecompressor().stream_reader(path.open("rb"), closefd=True)
     return path.open("rb")

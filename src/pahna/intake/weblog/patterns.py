@@ -38,7 +38,8 @@ def line_pattern(parts: Sequence[Part], escape: str, what: str
             merged[-1] += part
         elif part != "":
             merged.append(part)
-    out, fields = [], []
+    out: list[str] = []
+    fields: list[Field] = []
     for index, part in enumerate(merged):
         if isinstance(part, str):
             out.append(re.escape(part))

@@ -149,8 +149,8 @@ def split_targets(target: pl.Series) -> tuple[pl.Series, pl.Series | None]:
         target.str.find("?", literal=True), target.str.find("#", literal=True))
         .fill_null(target.str.len_bytes())).to_series()
     path = pl.select(pl.lit(target).str.slice(0, cut)).to_series() if cut.len() else target
-    path = pl.select(pl.when(path.str.starts_with("/")).then(path).otherwise(pl.lit("")))
-    return path.to_series(), host
+    rooted = pl.select(pl.when(path.str.starts_with("/")).then(path).otherwise(pl.lit("")))
+    return rooted.to_series(), host
 
 
 def unescape_path(path: pl.Series, escape: str) -> pl.Series:

@@ -53,7 +53,8 @@ def w3c_format(fields_line: str, product: str) -> LogFormat:
     value = r"[^\t\r\n]*" if separator == "\t" else r"[^ \r\n]*"
     hosts = sorted((n for n in names if n.lower() in _HOST_ORDER),
                    key=lambda n: _HOST_ORDER.index(n.lower()))
-    groups, fields = [], []
+    groups: list[str] = []
+    fields: list[Field] = []
     for name in names:
         role = _ROLES.get(name.lower())
         if role is None or (role[0] == "host" and name != hosts[0]):
