@@ -12,6 +12,7 @@ from pahna.intake.base import Datagram
 from pahna.intake.dispatch import FlowDecoder
 from pahna.intake.ipfix.encoder import encode_flows
 from pahna.intake.netflow.encoder import encode_v5, encode_v9
+from pahna.intake.plausible import MAX_SCALED_COUNT
 from pahna.intake.sflow.encoder import encode_sflow
 from pahna.schema import FLOW_SCHEMA, IPV4_MAPPED_PREFIX
 
@@ -32,8 +33,11 @@ def flow_rows(draw: st.DrawFn, v4_only: bool = False, narrow: bool = False) -> d
     else:
         src, dst = (IPV4_MAPPED_PREFIX + draw(st.binary(min_size=4, max_size=4))
                     for _ in range(2))
-    big = 2**32 - 1 if narrow else 2**64 - 1
     small = 2**16 - 1 if narrow else 2**32 - 1
+    rate = 1 if narrow else draw(st.integers(1, 2**32 - 1))
+    # counters as wide as the format carries, within what intake stores (scaled by the
+    # rate, at most MAX_SCALED_COUNT; past it a datagram is quarantined, tested apart)
+    big = 2**32 - 1 if narrow else MAX_SCALED_COUNT // rate
     start = EXPORT_MS - draw(st.integers(0, 3_600_000))
     return {
         "exporter": EXPORTER, "observation_domain": 0, "src_addr": src, "dst_addr": dst,
@@ -41,7 +45,7 @@ def flow_rows(draw: st.DrawFn, v4_only: bool = False, narrow: bool = False) -> d
         "protocol": draw(st.integers(0, 255)), "bytes": draw(st.integers(0, big)),
         "packets": draw(st.integers(0, big)), "start_ms": start,
         "end_ms": min(start + draw(st.integers(0, 600_000)), EXPORT_MS),
-        "sampling_rate": 1 if narrow else draw(st.integers(1, 2**32 - 1)),
+        "sampling_rate": rate,
         "input_if": draw(st.integers(0, small)), "output_if": draw(st.integers(0, small)),
         "direction": 255 if narrow else draw(st.sampled_from([0, 1])),
         "src_as": draw(st.integers(0, small)), "dst_as": draw(st.integers(0, small)),

@@ -74,7 +74,7 @@ def _old_producer_and_rename(registry: Engine) -> None:
 def test_the_ledger_holds_a_rename_back(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path)
     assert ledger_mentions(ledger, "Qom_Univ") == []
-    ledger.write_final("1404-07", {"seal": {"content_hash": "x"},
+    ledger.write_final("1404-07", {"period": "1404-07", "seal": {"content_hash": "x"},
                                    "settlement": {"lines": [{"producer_id": "Qom_Univ"}]}})
     assert ledger_mentions(ledger, "Qom_Univ") == ["the final of 1404-07"]
     assert ledger_mentions(ledger, "qom-tv") == []
@@ -82,7 +82,7 @@ def test_the_ledger_holds_a_rename_back(tmp_path: Path) -> None:
 
 def test_a_voided_final_no_longer_holds_a_rename_back(tmp_path: Path) -> None:
     ledger = Ledger(tmp_path)
-    ledger.write_final("1404-07", {"seal": {"content_hash": "x"},
+    ledger.write_final("1404-07", {"period": "1404-07", "seal": {"content_hash": "x"},
                                    "settlement": {"lines": [{"producer_id": "Qom_Univ"}]}})
     ledger.void("1404-07", "to reissue under a valid id")
     assert ledger_mentions(ledger, "Qom_Univ") == []
