@@ -155,7 +155,7 @@ CASES: dict[str, tuple[str, str, dict[str, str], list[tuple[Any, ...]]]] = {
 
 
 def scan(tmp_path: Path, fmt: str, text: str, compress: str = "none",
-         **options: str) -> tuple[list[dict[str, Any]], list[tuple[int, str, str]]]:
+         **options: Any) -> tuple[list[dict[str, Any]], list[tuple[int, str, str]]]:
     data = text.encode("utf-8")
     path = tmp_path / "access.log"
     if compress == "gzip":
@@ -230,3 +230,28 @@ def test_bad_lines_are_rejected_by_reason_with_their_numbers(tmp_path: Path) -> 
     assert [(n, reason) for n, reason, _ in rejected] == [
         (2, "no_match"), (3, "bad_time"), (4, "bad_client")]
     assert rejected[0][2] == "not a log line"
+
+
+XFF_FORMAT = ('nginx:$remote_addr - $remote_user [$time_local] "$request" $status $bytes_sent '
+              '"$http_user_agent" "$http_x_forwarded_for"')
+XFF = (
+    # through the declared proxy 10.0.0.5: the client is the right-most address that is
+    # not a declared proxy
+    '10.0.0.5 - - [10/Oct/2025:13:55:36 +0330] "GET / HTTP/1.1" 200 1 "M" '
+    '"198.51.100.9, 203.0.113.7, 10.0.0.6"\n'
+    # a client that sends its own header straight to the server: ignored
+    '192.0.2.99 - - [10/Oct/2025:13:55:36 +0330] "GET / HTTP/1.1" 200 1 "M" "203.0.113.1"\n'
+    # through the proxy with no header: the proxy's address stays
+    '10.0.0.5 - - [10/Oct/2025:13:55:36 +0330] "GET / HTTP/1.1" 200 1 "M" "-"\n')
+
+
+def test_forwarded_for_is_believed_only_from_declared_proxies(tmp_path: Path) -> None:
+    from pahna.intake.weblog.clients import TrustedProxies
+
+    behind, _ = scan(tmp_path, XFF_FORMAT, XFF, host="h.example.ir",
+                     proxies=TrustedProxies(["10.0.0.0/24"]))
+    assert [address_to_text(r["client_addr"]) for r in behind] == [
+        "203.0.113.7", "192.0.2.99", "10.0.0.5"]
+    direct, _ = scan(tmp_path, XFF_FORMAT, XFF, host="h.example.ir")
+    assert [address_to_text(r["client_addr"]) for r in direct] == [
+        "10.0.0.5", "192.0.2.99", "10.0.0.5"]
