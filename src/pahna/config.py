@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from pahna.errors import ConfigError
+from pahna.grants.config import GrantSettings
 
 WORKSPACE_FORMAT = 1
 
@@ -161,6 +162,7 @@ class PahnaConfig(_Section):
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     weblog: WeblogSettings = Field(default_factory=WeblogSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
+    grants: GrantSettings = Field(default_factory=GrantSettings)
 
 
 def load_config(path: Path) -> PahnaConfig:

@@ -20,22 +20,35 @@
     ├── CounterOverflowError        a sum of bytes or money would not fit 64 bits
     ├── StoreError                  the Parquet store or its manifests
     ├── EngineError                 an aggregation engine failed
-    └── SettlementError             periods, tariffs, money
-        ├── PeriodError             not a Jalali month such as 1404-08
-        ├── ImmutableStatementError a final statement cannot change
-        │   └── ClosedPeriodError   a registry change reaching into a final month
-        ├── TariffError             a tariff document is malformed or missing
-        ├── PaymentError            a payment batch cannot be made (bad IBAN)
-        ├── DraftChangedError       finalizing would seal other figures than reviewed
-        ├── LedgerError             a ledger record is missing or damaged
-        │   └── PeriodBusyError     another command holds the period's lock
-        └── VerificationError       a final period does not recompute to its seal
+    ├── SettlementError             periods, tariffs, money
+    │   ├── PeriodError             not a Jalali month such as 1404-08
+    │   ├── ImmutableStatementError a final statement cannot change
+    │   │   └── ClosedPeriodError   a registry change reaching into a final month
+    │   ├── TariffError             a tariff document is malformed or missing
+    │   ├── PaymentError            a payment batch cannot be made (bad IBAN)
+    │   ├── DraftChangedError       finalizing would seal other figures than reviewed
+    │   ├── LedgerError             a ledger record is missing or damaged
+    │   │   └── PeriodBusyError     another command holds the period's lock
+    │   └── VerificationError       a final period does not recompute to its seal
+    └── GrantError                  the grant board refused a step
+        ├── GrantNotFoundError      a programme, call, application ... that is not there
+        ├── GrantRuleError          a step breaks the process (window, eligibility, recusal)
+        ├── HistoryError            the revision chain does not verify (tampered history)
+        ├── OcdsError               a release or record fails the vendored OCDS schema
+        └── UploadError             an uploaded document is refused (size, type, name)
 
 Each carries its context in its message and, where useful, as attributes. The CLI maps
 the tree to exit codes in one place (`pahna.cli.errors`).
 """
 
 from __future__ import annotations
+
+
+def first_of(problems: list[str], otherwise: str = "unknown problem") -> str:
+    """The first of a list of problems, and how many more there are."""
+    first = problems[0] if problems else otherwise
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return first + more
 
 
 class PahnaError(Exception):
@@ -211,8 +224,40 @@ class VerificationError(SettlementError):
     """Recomputing a final period does not match what was sealed; lists where."""
 
     def __init__(self, period: str, differences: list[str]) -> None:
-        first = differences[0] if differences else "unknown difference"
-        more = f" (and {len(differences) - 1} more)" if len(differences) > 1 else ""
-        super().__init__(f"{period}: final statements do not verify: {first}{more}")
+        super().__init__(f"{period}: final statements do not verify: "
+                         f"{first_of(differences, 'unknown difference')}")
         self.period = period
         self.differences = differences
+
+
+class GrantError(PahnaError):
+    """The grant board refused a step or a lookup."""
+
+
+class GrantNotFoundError(GrantError):
+    """A programme, call, applicant, application, award or agreement that is not there."""
+
+
+class GrantRuleError(GrantError):
+    """A step that breaks the process: outside the call's window, an ineligible applicant,
+    more than the maximum award, a recused reviewer scoring, tranches that do not add up."""
+
+
+class HistoryError(GrantError):
+    """The grant board's revision chain does not verify; lists every broken link."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"grant history does not verify: {first_of(problems)}")
+        self.problems = problems
+
+
+class OcdsError(GrantError):
+    """A release, record or package fails the vendored OCDS schema; lists the errors."""
+
+    def __init__(self, what: str, problems: list[str]) -> None:
+        super().__init__(f"{what}: not valid OCDS 1.1.5: {first_of(problems)}")
+        self.problems = problems
+
+
+class UploadError(GrantError):
+    """An uploaded document is refused: too large, not an accepted type, or empty."""

@@ -1,6 +1,13 @@
 """Wiring of payments: a final's payment batch for the bank, once, and the bank's
 confirmation of each line (ledger.payments keeps both).
 
+A batch also carries every grant tranche due (`pahna.grants.payments`: accepted
+milestones no batch carries yet), with the same IBAN check, the same reference format
+(`PAHNA-PERIOD-RN-pay-AGREEMENT-MILESTONE`) and the same confirmation import: the bank's
+`paid` marks the tranche paid, `rejected` makes it due again in a later batch. A tranche
+is tied to its batch before the file is written; one tied to a batch that can no longer
+reach the bank (never exported, its revision no longer in force) is due again.
+
 Amounts come from the sealed final (its payable column: the positive balance of each
 active producer, docs/settlement.md); IBANs and statuses from the registry as it is when
 paying, so an account may change after finalizing, and a producer suspended since is
@@ -12,10 +19,15 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
+from collections import Counter
 from pathlib import Path
 
 from pahna.calendar import JalaliMonth
 from pahna.errors import ImmutableStatementError, PaymentError, SettlementError
+from pahna.grants.board import Board, load_board
+from pahna.grants.history import Author
+from pahna.grants.payments import Tranche, confirm_lines, due_tranches, record_batched
 from pahna.iban import iban_problem, normalize_iban
 from pahna.ledger.book import Ledger
 from pahna.ledger.durable import write_atomic
@@ -64,10 +76,61 @@ def _payable_lines(workspace: Workspace, ledger: Ledger, period: str, revision: 
              ln.name) for ln in payable]
 
 
+_BATCH = re.compile(r"^PAHNA-(\d{4}-\d{2})-R(\d+)$")
+
+
+def batch_name(period: str, revision: int) -> str:
+    """The payment batch of a final revision, as grant payments name it."""
+    return f"PAHNA-{period}-R{revision}"
+
+
+def _unsent_batches(ledger: Ledger, board: Board, batch: str) -> set[str]:
+    """`batch`, and the ledger batches grant payments were tied to that can never reach
+    the bank: never exported, of a revision no longer in force (voided, or an export
+    that stopped before its final existed). Their tranches are due again. A batch of a
+    revision in force is another export's (it holds its period's lock): never taken.
+    Batches not of the ledger's form (the demo's) are left alone."""
+    unsent = {batch}
+    for payment in board.payments():
+        match = _BATCH.match(payment.batch)
+        if payment.status != "batched" or match is None:
+            continue
+        period, revision = match.group(1), int(match.group(2))
+        if exported(ledger, period, revision) is None and (
+                ledger.active_revision(period) != revision):
+            unsent.add(payment.batch)
+    return unsent
+
+
+def _tranche_lines(tranches: list[Tranche], ledger: Ledger, period: str, revision: int,
+                   settlement: Settlement, actor: str) -> list[tuple[PaymentLine, str]]:
+    """The batch's lines for the grant tranches due (amounts in rials: an IRR batch)."""
+    problems = [t.problem for t in tranches if t.problem]
+    if problems:
+        _refuse(ledger, period, "payments export", actor, invalid_ibans=problems)
+        raise PaymentError(f"{period}: payment batch refused; invalid IBANs: "
+                           + "; ".join(problems))
+    if tranches and settlement.currency != "IRR":
+        raise PaymentError(f"{period}: grant tranches are in IRR, this batch in "
+                           f"{settlement.currency}")
+    scale = 10 ** settlement.minor_units
+    return [(PaymentLine(t.payee_id, normalize_iban(t.iban or ""), t.amount_rial * scale,
+                         payment_reference(period, revision, t.payment_id), "grant"),
+             t.payee_name) for t in tranches]
+
+
+def _one_reference_each(lines: list[tuple[PaymentLine, str]], period: str) -> None:
+    counts = Counter(ln.reference for ln, _ in lines)
+    twice = {reference for reference, n in counts.items() if n > 1}
+    if twice:
+        raise PaymentError(f"{period}: payment batch refused; references used twice: "
+                           + ", ".join(sorted(twice)))
+
+
 def export_payments(workspace: Workspace, period: str, target: Path | None = None,
                     actor: str = "cli") -> tuple[Path, list[PaymentLine], Settlement]:
-    """Write the final's payment batch (CSV) and record it; a revision already exported
-    or paid is refused (and the refusal logged)."""
+    """Write the final's payment batch (CSV), with the grant tranches due, and record it;
+    a revision already exported or paid is refused (and the refusal logged)."""
     period = str(JalaliMonth.parse(period))
     ledger = Ledger(workspace.home)
     with ledger.lock(period, "payments export"):
@@ -81,6 +144,13 @@ def export_payments(workspace: Workspace, period: str, target: Path | None = Non
                 raise ImmutableStatementError(f"{period}: {attempt}; refused")
         settlement = from_document(record["settlement"])
         lines = _payable_lines(workspace, ledger, period, revision, settlement, actor)
+        engine = open_registry(workspace.registry_url)
+        unsent = _unsent_batches(ledger, load_board(engine), batch_name(period, revision))
+        tranches = due_tranches(load_board(engine), unsent)
+        lines += _tranche_lines(tranches, ledger, period, revision, settlement, actor)
+        _one_reference_each(lines, period)
+        # the tranches are tied to this batch first: no crash lets one into two batches
+        record_batched(engine, tranches, batch_name(period, revision), Author(actor), unsent)
         text = payment_csv(lines, Currency(settlement.currency, settlement.minor_units))
         target = target or workspace.home / "exports" / period / f"payments-r{revision}.csv"
         write_atomic(target, text)
@@ -147,7 +217,24 @@ def confirm_payments(workspace: Workspace, path: Path, actor: str = "cli"
         with ledger.lock(period, "payments confirm"):
             done[(period, revision)] = record_confirmations(ledger, period, revision,
                                                             confirmed, source, actor)
+    statuses = {ref: str(c["status"]) for confirmed in groups.values()
+                for ref, c in confirmed.items()}
+    confirm_lines(open_registry(workspace.registry_url), statuses, Author(actor))
     return done
+
+
+def mark_paid(workspace: Workspace, period: str, reference: str, actor: str = "cli"
+              ) -> tuple[int, int]:
+    """Record the month's final paid by hand (`pahna settle pay`): the revision, and the
+    grant tranches its exported batch carried. Returns (revision, tranches paid)."""
+    period = str(JalaliMonth.parse(period))
+    ledger = Ledger(workspace.home)
+    revision = ledger.mark_paid(period, reference, actor)
+    batch = exported(ledger, period, revision) or {"lines": []}
+    paid = confirm_lines(open_registry(workspace.registry_url),
+                         {line["reference"]: "paid" for line in batch["lines"]},
+                         Author(actor))
+    return revision, len(paid)
 
 
 def producer_ibans(workspace: Workspace) -> dict[str, str | None]:

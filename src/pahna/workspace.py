@@ -7,6 +7,7 @@
       quarantine/         bytes that could not be decoded, with their reason
       tariffs/            tariff documents (TOML)
       statements/PERIOD/  statements issued for a Jalali month
+      grants/documents/   documents uploaded to the grant board, by SHA-256
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ class Workspace:
     @property
     def tariffs_dir(self) -> Path:
         return self.home / "tariffs"
+
+    @property
+    def documents_dir(self) -> Path:
+        """Documents uploaded to the grant board, by content hash (never served as files)."""
+        return self.home / "grants" / "documents"
 
     def statements_dir(self, period: str) -> Path:
         return self.home / "statements" / period

@@ -125,7 +125,7 @@ def test_commands_refuse_a_foreign_folder(pahna_cli: CliRunner, tmp_path: Path) 
 def test_every_command_has_help(pahna_cli: CliRunner) -> None:
     top = pahna_cli("--help").stdout
     commands = ["init", "demo", "ingest", "collect", "registry", "usage", "settle", "tariff",
-                "costs", "statements", "payments", "explain"]
+                "costs", "statements", "payments", "explain", "grants"]
     for name in commands:
         assert name in top
         text = pahna_cli(name, "--help").stdout

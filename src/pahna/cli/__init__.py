@@ -10,6 +10,7 @@ from pahna.cli.demo import demo
 from pahna.cli.domestic import domestic
 from pahna.cli.errors import PahnaGroup
 from pahna.cli.flows import flows
+from pahna.cli.grants import grants
 from pahna.cli.intake import collect, ingest
 from pahna.cli.registry import registry
 from pahna.cli.serve import serve, users
@@ -35,7 +36,7 @@ def main(home: str | None) -> None:
 
 COMMANDS = (
     init, demo, ingest, collect, flows, store, registry, domestic, usage, settle_command,
-    tariff, costs, statements, payments, explain_command, serve, users, bench,
+    tariff, costs, statements, payments, explain_command, serve, users, bench, grants,
 )
 for command in COMMANDS:
     main.add_command(command)

@@ -18,6 +18,7 @@ EXIT_CODES: tuple[tuple[type[errors.PahnaError], int], ...] = (
     (errors.StoreError, 74),  # EX_IOERR
     (errors.EngineError, 70),  # EX_SOFTWARE
     (errors.SettlementError, 65),
+    (errors.GrantError, 65),
     (errors.PahnaError, 1),
 )
 

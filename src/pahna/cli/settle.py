@@ -13,6 +13,7 @@ from pahna.cli.options import engine_option, home_option, json_option, workspace
 from pahna.errors import VerificationError
 from pahna.ledger.book import Ledger
 from pahna.ledger.payments import confirmations, exported
+from pahna.payouts import mark_paid
 from pahna.pipeline import finalize, settle, verify
 from pahna.settle.adjustments import Adjustment
 from pahna.settle.costs import parse_costs
@@ -154,10 +155,10 @@ def void_command(period: str, reason: str, home: str | None) -> None:
 @click.option("--reference", required=True, help="The payment batch's bank reference.")
 @home_option
 def pay_command(period: str, reference: str, home: str | None) -> None:
-    """Record that the month's final was paid."""
-    revision = Ledger(workspace_from(home).home).mark_paid(str(JalaliMonth.parse(period)),
-                                                           reference)
-    click.echo(f"{period} r{revision} marked paid ({reference})")
+    """Record that the month's final was paid (and the grant tranches its batch carried)."""
+    revision, tranches = mark_paid(workspace_from(home), period, reference)
+    click.echo(f"{period} r{revision} marked paid ({reference}); "
+               f"{tranches} grant tranches paid")
 
 
 @settle_command.command("adjust")

@@ -93,14 +93,17 @@ def payments_command(period: str, out: str | None, home: str | None) -> None:
 
     Amounts are the final's payable column (a positive balance of an active producer;
     negative and held balances carry forward to the next statement). IBANs and statuses
-    come from the registry as it is now. Refused (and logged): a revision already
+    come from the registry as it is now. The batch also carries every grant tranche due
+    (accepted milestones no batch carries yet). Refused (and logged): a revision already
     exported or paid, an invalid IBAN, a payable producer no longer active.
     """
     target, lines, settlement = export_payments(workspace_from(home), period,
                                                 Path(out) if out else None)
     money = Currency(settlement.currency, settlement.minor_units).text
     total = sum(line.amount_minor for line in lines)
-    click.echo(f"{len(lines)} payments, {money(total)} {settlement.currency}, in {target}")
+    tranches = sum(1 for line in lines if line.payee == "grant")
+    click.echo(f"{len(lines)} payments ({tranches} grant tranches), {money(total)} "
+               f"{settlement.currency}, in {target}")
 
 
 @payments.command("confirm")

@@ -29,10 +29,14 @@ _REFERENCE = re.compile(r"^PAHNA-(\d{4}-\d{2})-R(\d+)-(.+)$")
 
 @dataclass(frozen=True)
 class PaymentLine:
+    """One line of a batch: a producer's payable balance, or (payee "grant") a grant
+    tranche, whose `producer_id` is then the grantee's applicant id."""
+
     producer_id: str
     iban: str
     amount_minor: int
     reference: str
+    payee: str = "producer"
 
 
 def payment_reference(period: str, revision: int, producer_id: str) -> str:

@@ -24,8 +24,9 @@ from pahna.registry.audit import record
 from pahna.registry.models import ProducerRow, ProvinceRow
 from pahna.web.tables import AccountRow, SessionRow
 
-ROLES = ("admin", "officer", "producer", "auditor")
-SCOPES = ("read", "disputes:write", "registry:write", "settlement:write", "accounts:write")
+ROLES = ("admin", "officer", "producer", "auditor", "applicant", "reviewer")
+SCOPES = ("read", "disputes:write", "registry:write", "settlement:write", "accounts:write",
+          "grants:write")
 SESSION_TTL_MS = 8 * 3600 * 1000
 MIN_PASSWORD = 8
 _HASHER = PasswordHasher()

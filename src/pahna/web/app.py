@@ -17,7 +17,16 @@ from pahna.web.auth import CSRF_COOKIE, new_csrf, set_cookie
 from pahna.web.permissions import undeclared_routes
 from pahna.web.portal import Portal
 from pahna.web.problems import install_handlers
-from pahna.web.routes import accounts, api, forms, pages, session
+from pahna.web.routes import (
+    accounts,
+    api,
+    forms,
+    grantoffice,
+    grants,
+    grantsapi,
+    pages,
+    session,
+)
 from pahna.workspace import Workspace
 
 STATIC = Path(__file__).parent / "static"
@@ -45,7 +54,8 @@ def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
     if proxies:  # outermost: the client's address, from X-Forwarded-For of these only
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(proxies))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (session, pages, forms, accounts, api):
+    for module in (session, pages, forms, accounts, grants, grantoffice, grantsapi,
+                   api):
         app.include_router(module.router)
     missing = undeclared_routes(app)
     if missing:

@@ -55,6 +55,7 @@ def render_error(request: Request, problem: Problem) -> Response:
         return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
     keys = {403: "forbidden", 404: "not_found"}
     return render(request, "error.html", status=problem.status,
-                  title_key=keys.get(problem.status, "server_error"),
+                  title_key=keys.get(problem.status, "refused" if problem.status < 500
+                                     else "server_error"),
                   message=problem.message if problem.status < 500 else "",
                   status_code=problem.status)

@@ -14,7 +14,13 @@ see it:
 6. a role the route does not allow: 403;
 7. the target: a producer missing or outside the caller's reach answers 404, whatever the
    reason; a province outside it 403 (provinces are public knowledge); an account or a
-   dispute that is not there 404.
+   dispute that is not there 404. The grant board's: a call or programme that is not
+   there 404, and one outside an officer's province 403 to a write; an application (or
+   agreement) missing or not the caller's to see 404 (`access.sees_application`).
+   Public routes resolve their target too (a call page).
+
+Before all of them, a write whose declared length exceeds the largest upload
+(`[grants] upload_max_bytes`) and 64 KiB of other fields answers 413, unread.
 
 `undeclared_routes(app)` lists the routes that declare nothing; `create_app` refuses to
 start with any, and a test walks every route against the table in docs/portal.md.
@@ -31,6 +37,8 @@ from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 from starlette.routing import BaseRoute, Mount
 
+from pahna.grants.board import Board
+from pahna.grants.models import Application, Call
 from pahna.ids import id_problem
 from pahna.parties import Producer
 from pahna.web import access
@@ -41,7 +49,12 @@ from pahna.web.portal import portal_of
 from pahna.web.problems import Problem
 
 PUBLIC = "public"
-Target = Literal["producer", "form-producer", "province", "account", "dispute"]
+Target = Literal["producer", "form-producer", "province", "account", "dispute", "call",
+                 "form-programme", "application", "agreement"]
+FORM_TARGETS = ("form-producer", "form-programme")
+GRANT_TARGETS = ("call", "form-programme", "application", "agreement")
+FORM_OVERHEAD = 64 * 1024
+"""Room for a form's other fields around the largest upload."""
 OPEN_PATHS = frozenset({"/api/openapi.json"})
 """Routes FastAPI itself adds (not APIRoutes): the OpenAPI document is public."""
 
@@ -69,6 +82,9 @@ class Caller:
     province: str | None = None
     account: Account | None = None
     dispute: Dispute | None = None
+    board: Board | None = None
+    call: Call | None = None
+    application: Application | None = None
 
     @property
     def actor(self) -> str:
@@ -87,8 +103,10 @@ class Door:
         self.rule = rule
 
     async def __call__(self, request: Request) -> Caller:
+        if self.rule.write:
+            _refuse_oversize(request)
         fields = await _form_fields(request) if (
-            self.rule.write or self.rule.target == "form-producer") else {}
+            self.rule.write or self.rule.target in FORM_TARGETS) else {}
         return await run_in_threadpool(self.check, request, fields)
 
     def check(self, request: Request, fields: dict[str, str]) -> Caller:
@@ -97,7 +115,7 @@ class Door:
         if rule.write and who.via != "token":
             check_csrf(request, fields.get("csrf_token"))
         if rule.public:
-            return Caller(who)
+            return _resolve(request, who, rule, fields) if rule.target else Caller(who)
         if who.account is None:
             raise Problem(401, "log in or send an API token",
                           headers={"WWW-Authenticate": "Bearer"})
@@ -105,7 +123,7 @@ class Door:
             raise Problem(403, f"this token lacks the scope {rule.scope!r}")
         if who.role not in rule.roles:
             raise Problem(403, "this is not open to your role")
-        return _resolve(request, who, rule.target, fields)
+        return _resolve(request, who, rule, fields)
 
 
 def allow(*roles: str, scope: str | None = None, target: Target | None = None,
@@ -119,6 +137,15 @@ def allow(*roles: str, scope: str | None = None, target: Target | None = None,
     return Depends(Door(Rule(frozenset(roles), scope, target, write)))
 
 
+def _refuse_oversize(request: Request) -> None:
+    """A body declared larger than the largest upload and its form is refused (413)
+    before a byte of it is read."""
+    limit = portal_of(request).workspace.config.grants.upload_max_bytes + FORM_OVERHEAD
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise Problem(413, f"the request is larger than {limit} bytes")
+
+
 async def _form_fields(request: Request) -> dict[str, str]:
     """The text fields of a form body (empty for any other body)."""
     content_type = request.headers.get("content-type", "")
@@ -129,9 +156,11 @@ async def _form_fields(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-def _resolve(request: Request, who: Principal, target: Target | None,
-             fields: dict[str, str]) -> Caller:
-    portal = portal_of(request)
+def _resolve(request: Request, who: Principal, rule: Rule, fields: dict[str, str]
+             ) -> Caller:
+    portal, target = portal_of(request), rule.target
+    if target in GRANT_TARGETS:
+        return _grant(who, portal.board(), rule, request.path_params, fields)
     if target == "province":
         code = request.path_params["code"]
         if not access.sees_province(who, code):
@@ -155,6 +184,43 @@ def _resolve(request: Request, who: Principal, target: Target | None,
             raise Problem(404, "no such dispute that you can see")
         return Caller(who, producer=producer, dispute=dispute)
     return Caller(who)
+
+
+def _grant(who: Principal, board: Board, rule: Rule, params: dict[str, str],
+           fields: dict[str, str]) -> Caller:
+    """A grant target, resolved through the caller's reach (ids checked first)."""
+    if rule.target == "form-programme":
+        wanted = fields.get("programme_id", "")
+        programme = _found(board, "programme", wanted)
+        if not access.manages_province(who, board.programme(programme).province):
+            raise Problem(403, f"programme {programme} is outside your province")
+        return Caller(who, board=board)
+    if rule.target == "call":
+        call = board.call(_found(board, "call", params["call_id"]))
+        if rule.write and who.role in ("admin", "officer") and not access.manages_call(
+                who, board, call.id):
+            raise Problem(403, f"call {call.id} is outside your province")
+        return Caller(who, board=board, call=call)
+    if rule.target == "agreement":
+        agreement = board.agreement(_found(board, "agreement", params["agreement_id"]))
+        application = board.application(board.award(agreement.award_id).application_id)
+    else:
+        application = board.application(_found(board, "application",
+                                                params["application_id"]))
+    if not access.sees_application(who, board, application):
+        raise Problem(404, f"no such {rule.target} that you can see")
+    call = board.call(application.call_id)
+    if rule.write and who.role in ("admin", "officer") and not access.manages_call(
+            who, board, call.id):
+        raise Problem(403, f"call {call.id} is outside your province")
+    return Caller(who, board=board, call=call, application=application)
+
+
+def _found(board: Board, kind: str, wanted: str) -> str:
+    """`wanted` when it is an id the board holds; 404 otherwise (a non-id included)."""
+    if id_problem(wanted) is not None or not board.has(kind, wanted):
+        raise Problem(404, f"no {kind} {wanted!r} that you can see")
+    return wanted
 
 
 def rule_of(route: APIRoute) -> Rule | None:

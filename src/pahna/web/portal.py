@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from fastapi import Request
 from sqlalchemy import Engine
 
+from pahna.grants.board import Board, BoardCache, load_board
+from pahna.grants.ocds.packages import PackageCache
 from pahna.parties import Producer
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
@@ -59,6 +61,10 @@ class Portal:
     snapshots: SnapshotCache
     throttle: LoginThrottle
     secure_cookies: bool = False
+    grants: BoardCache | None = None
+    """The grant board, kept up to date from its history."""
+    open_data: PackageCache | None = None
+    """The board's OCDS packages, made once per revision."""
     sessions: dict[str, tuple[float, Account | None]] = field(default_factory=dict)
     """Session lookups held for SESSION_MEMO_S seconds (cleared at log-out)."""
 
@@ -67,13 +73,18 @@ class Portal:
         engine = open_registry(workspace.registry_url)
         return cls(workspace, engine, Directory(engine), ClaimBook(engine),
                    SnapshotCache(workspace),
-                   LoginThrottle(engine, workspace.config.portal), secure_cookies)
+                   LoginThrottle(engine, workspace.config.portal), secure_cookies,
+                   BoardCache(engine), PackageCache(engine, workspace.config.grants))
 
     def forget(self, username: str) -> None:
         """Drop the session lookups held for `username` (disabled, password reset)."""
         for cookie, (_, account) in list(self.sessions.items()):
             if account is not None and account.username == username:
                 self.sessions.pop(cookie, None)
+
+    def board(self) -> Board:
+        """The grant board as its history holds it now."""
+        return self.grants.current() if self.grants else load_board(self.engine)
 
     @staticmethod
     def province(code: str) -> Province | None:

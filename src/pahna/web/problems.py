@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from pahna import errors
@@ -24,6 +24,9 @@ CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_fo
 STATUS_OF: tuple[tuple[type[errors.PahnaError], int], ...] = (
     (errors.NotFoundError, 404),
     (errors.ApprovalError, 403),
+    (errors.GrantNotFoundError, 404),
+    (errors.UploadError, 400),
+    (errors.GrantError, 409),
     (errors.ClaimConflictError, 409),
     (errors.InvalidValueError, 400),
     (errors.RegistryError, 400),
@@ -74,7 +77,7 @@ def _problem_from(exc: Exception) -> Problem:
         return exc
     if isinstance(exc, StarletteHTTPException):
         return Problem(exc.status_code, str(exc.detail), headers=dict(exc.headers or {}))
-    if isinstance(exc, RequestValidationError):
+    if isinstance(exc, RequestValidationError | ValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         return Problem(422, f"{where}: {first.get('msg', 'invalid request')}")
@@ -95,6 +98,6 @@ def install_handlers(app: FastAPI) -> None:
         from pahna.web.pages import render_error
         return render_error(request, problem)
 
-    for kind in (Problem, StarletteHTTPException, RequestValidationError,
+    for kind in (Problem, StarletteHTTPException, RequestValidationError, ValidationError,
                  errors.PahnaError, Exception):
         app.add_exception_handler(kind, handle)

@@ -6,7 +6,9 @@ table says."""
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.routing import BaseRoute, Mount
 from tests.unit.web.conftest import PASSWORDS, build_workspace
+from tests.unit.web.grantportal import (
+    ACCOUNTS,
+    PASSWORD,
+    PDF,
+    RAYAN_APP,
+    add_board,
+    teh_application,
+)
 
+from pahna.grants import process
+from pahna.grants.board import load_board
 from pahna.registry.database import open_registry
 from pahna.registry.models import ClaimRow
 from pahna.web.accounts import digest
@@ -28,8 +40,12 @@ from pahna.workspace import Workspace
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "portal.md"
 PERIOD = "1404-08"
-USERS = {"admin": "minister", "officer": "qom", "producer": "uni", "auditor": "audit"}
-SCOPES = ("read", "disputes:write", "registry:write", "settlement:write", "accounts:write")
+USERS = {"admin": "minister", "officer": "qom", "producer": "uni", "auditor": "audit",
+         "applicant": "rayan", "reviewer": "rev-hosseini"}
+SCOPES = ("read", "disputes:write", "registry:write", "settlement:write", "accounts:write",
+          "grants:write")
+GRANT_ACCOUNTS = tuple(a for a in ACCOUNTS if a.role in ("applicant", "reviewer"))
+DAY_MS = 86_400_000
 
 
 def read_table() -> tuple[list[str], list[tuple[str, list[str]]]]:
@@ -90,20 +106,67 @@ def test_a_route_that_declares_nothing_is_caught(settled: Workspace) -> None:
 def walked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, dict[str, str]]]:
     """The example workspace, its app, the tokens (one per scope) and the fill-ins."""
     workspace = build_workspace(tmp_path_factory.mktemp("routes") / "home")
+    add_board(workspace, GRANT_ACCOUNTS)
+    teh_app = teh_application(workspace)
     engine = open_registry(workspace.registry_url)
     file_dispute(engine, "qom-univ", PERIOD, "dispute 1", "uni")
     tokens = {scope: issue_token(engine, "minister", (scope,)) for scope in SCOPES}
     with Session(engine) as session:
         owned = {pid: session.scalars(select(ClaimRow.value).where(
             ClaimRow.producer_id == pid)).first() or "" for pid in ("qom-univ", "teh-news")}
+    table_app = process.application_id("qom-table-call", "rayan-soft")
     fill = {"TV-TOKEN": token_id(digest(issue_token(engine, "tv", ("read",)))),
+            "RAYAN-APP": RAYAN_APP, "TEH-APP": teh_app, "TABLE-APP": table_app,
+            "RAYAN-DOC": load_board(engine).documents(RAYAN_APP)[0].id,
             **{f"prefix:{k}": v for k, v in owned.items()},
             **{f"token:{k}": v for k, v in tokens.items()}}
     yield create_app(workspace), fill
 
 
+def _grant_body(request: str) -> dict[str, object] | None:
+    """Bodies of the grant board's writes (None: not one of them)."""
+    now = time.time_ns() // 1_000_000
+    if request.startswith("POST /grants/provinces/"):
+        return {"data": {"programme_id": f"table-{request.split('/')[3].lower()}",
+                         "title": "Table programme", "year": "1405",
+                         "budget_rial": "5000000000"}}
+    if request.startswith("POST /grants/calls ("):
+        programme = request.split("(")[1].rstrip(")")
+        return {"data": {
+            "call_id": "qom-table-call" if programme.startswith("table-ir-25") else "x-call",
+            "programme_id": programme, "title": "Table call",
+            "opens": _iso(now - DAY_MS), "closes": _iso(now + 20 * DAY_MS),
+            "max_award_rial": "1000000000", "criteria": "impact:Impact:60;cost:Cost:40",
+            "reviewers": "rev-hosseini, rev-karimi"}}
+    if request.endswith("/apply"):
+        return {"data": {"requested_rial": "500000000", "summary": "From the table",
+                         "declarations": list(process.DECLARATIONS)},
+                "files": {"proposal": ("proposal.pdf", PDF, "application/pdf")}}
+    bodies: dict[str, dict[str, object]] = {
+        "/declaration": {"data": {"reason": ""}},
+        "/score": {"data": {"mark_impact": "8", "mark_cost": "6"}},
+        "/withdraw": {"data": {"reason": "changed our plans"}},
+        "/close": {"data": {"reason": "closing early"}},
+        "/cancel": {"data": {"reason": "the budget moved"}},
+        "/awards": {"data": {"application_id": RAYAN_APP, "amount_rial": "6500000000",
+                             "reasons": "Ranked first", "change_reason": "table"}},
+        "/agreements": {"data": {"award_id": "award-rayan-soft", "title_1": "One",
+                                 "due_1": _iso(now + DAY_MS), "tranche_1": "1000"}},
+        "/report": {"data": {"text": "Done"}},
+        "/decision": {"data": {"accept": "true", "reason": "checked"}},
+    }
+    return next((body for end, body in bodies.items() if request.endswith(end)), None)
+
+
+def _iso(epoch_ms: int) -> str:
+    return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat()
+
+
 def _body(request: str, fill: dict[str, str]) -> dict[str, object]:
     """A well-formed body for each write of the table (a new write needs one here)."""
+    grant = _grant_body(request) if "/grants/" in request else None
+    if grant is not None:
+        return grant
     if request.startswith("POST /registry/claims"):
         owner = request.split("(")[1].rstrip(")")
         return {"data": {"producer_id": owner, "prefix": fill[f"prefix:{owner}"],
@@ -137,12 +200,20 @@ def _caller(app: FastAPI, column: str, fill: dict[str, str]) -> TestClient:
     if column in USERS:
         user = USERS[column]
         answer = client.post("/login", follow_redirects=False, data={
-            "username": user, "password": PASSWORDS[user],
+            "username": user, "password": PASSWORDS.get(user, PASSWORD),
             "csrf_token": client.cookies.get("pahna_csrf", "")})
         assert answer.status_code == 303, answer.text
     elif column in SCOPES:
         client.headers["Authorization"] = f"Bearer {fill['token:' + column]}"
     return client
+
+
+def _filled(request: str, fill: dict[str, str]) -> str:
+    """The request with its placeholders (upper-case fill keys) replaced."""
+    for key, value in fill.items():
+        if key.isupper():
+            request = request.replace(key, value)
+    return request
 
 
 CELLS = [(request, column, expected) for request, cells in ROWS
@@ -154,7 +225,7 @@ def test_every_cell_answers_as_the_table_says(walked) -> None:  # type: ignore[n
     wrong = []
     callers: dict[str, TestClient] = {}
     for request, column, expected in CELLS:  # in table order: writes build on each other
-        method, path = _request_path(request.replace("TV-TOKEN", fill["TV-TOKEN"]))
+        method, path = _request_path(_filled(request, fill))
         if column not in callers:
             callers[column] = _caller(app, column, fill)
         client = callers[column]
@@ -164,6 +235,8 @@ def test_every_cell_answers_as_the_table_says(walked) -> None:  # type: ignore[n
         kwargs: dict[str, object] = {"follow_redirects": False}
         if method == "POST":
             body = _body(request, fill)
+            if "files" in body:
+                kwargs["files"] = body["files"]
             if "data" in body:
                 kwargs["data"] = {**body["data"], "csrf_token": csrf}  # type: ignore[dict-item]
             else:

@@ -9,7 +9,7 @@ content items, and claims producers ask for.
   approves (then they are claims, under the same rules) or refuses them.
 
 Revision ID: r0020
-Revises: r0003
+Revises: r0010
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "r0020"
-down_revision = "r0003"
+down_revision = "r0010"
 
 
 def upgrade() -> None:
