@@ -46,11 +46,12 @@ def sealed_log_files(workspace: Workspace, record: dict[str, Any]) -> list[Path]
 
 def month_log_usage(workspace: Workspace, period: str, log_files: list[Path], rules: Rules,
                     engine_name: str | None = None, group_by: tuple[str, ...] = LOG_GROUP,
-                    counted: bool = False) -> pa.Table:
-    """Web-log usage of `log_files` in the month under `rules` (aggregate LogQuery); no
-    engine is started when there are no logs."""
+                    counted: bool = False, clients: bool = False) -> pa.Table:
+    """Web-log usage of `log_files` in the month under `rules` (aggregate LogQuery; with
+    `clients`, distinct client networks too); no engine is started when there are no
+    logs."""
     month = JalaliMonth.parse(period)
-    query = LogQuery(str(month), month.start_ms, month.end_ms, group_by, counted)
+    query = LogQuery(str(month), month.start_ms, month.end_ms, group_by, counted, clients)
     if not log_files:
         return log_usage_schema(query).empty_table()
     settings = workspace.config.aggregate

@@ -12,6 +12,7 @@ from pahna.cli.errors import PahnaGroup
 from pahna.cli.flows import flows
 from pahna.cli.grants import grants
 from pahna.cli.intake import collect, ingest
+from pahna.cli.market import market
 from pahna.cli.registry import registry
 from pahna.cli.serve import serve, users
 from pahna.cli.settle import costs, settle_command, tariff
@@ -37,6 +38,7 @@ def main(home: str | None) -> None:
 COMMANDS = (
     init, demo, ingest, collect, flows, store, registry, domestic, usage, settle_command,
     tariff, costs, statements, payments, explain_command, serve, users, bench, grants,
+    market,
 )
 for command in COMMANDS:
     main.add_command(command)

@@ -1,0 +1,55 @@
+"""The market's monthly figures on a hand-made month (tests/marketmonth.py has the
+expected values worked by hand): bytes as settlement counts them, distinct client
+networks, and a producer's items summing to what it has from logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.marketmonth import EXPECTED, PERIOD, build_market_workspace
+
+from pahna.errors import LedgerError
+from pahna.ledger.book import Ledger
+from pahna.market.build import build_month, compute_month, pending_periods, read_month
+from pahna.workspace import Workspace, init_workspace
+
+
+@pytest.fixture(scope="module")
+def market_home(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return build_market_workspace(init_workspace(tmp_path_factory.mktemp("m") / "home"))
+
+
+def test_figures_of_a_final_month_are_the_hand_worked_ones(market_home: Workspace) -> None:
+    month = compute_month(market_home, PERIOD, "duckdb")
+    assert {i.content_id: (i.bytes, i.client_networks) for i in month.items} == EXPECTED
+    kino = next(i for i in month.items if i.content_id == "kino")
+    assert (kino.producer_id, kino.category, kino.province) == ("film-house", "video",
+                                                                "IR-25")
+    assert month.revision == 1
+    assert month.content_hash == Ledger(market_home.home).final(PERIOD)["seal"][
+        "content_hash"]
+
+
+def test_a_producers_items_sum_to_its_bytes_on_the_statement(market_home: Workspace
+                                                             ) -> None:
+    record = Ledger(market_home.home).final(PERIOD)
+    lines = {line["producer_id"]: line for line in record["settlement"]["lines"]}
+    month = compute_month(market_home, PERIOD, "duckdb")
+    for producer in ("film-house", "radio-b"):
+        items = sum(i.bytes for i in month.items if i.producer_id == producer)
+        line = lines[producer]
+        assert items == sum(line[f"{c}_bytes"] for c in ("domestic", "international",
+                                                          "unknown"))
+
+
+def test_figures_are_published_once_per_final(market_home: Workspace) -> None:
+    assert pending_periods(market_home) == [PERIOD]
+    built = build_month(market_home, PERIOD)
+    assert read_month(market_home, PERIOD) == built
+    assert pending_periods(market_home) == []
+
+
+def test_a_month_without_a_final_has_no_figures(tmp_path: Path) -> None:
+    with pytest.raises(LedgerError):
+        compute_month(init_workspace(tmp_path / "home"), PERIOD)
