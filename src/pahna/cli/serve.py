@@ -40,6 +40,8 @@ def serve(home: str | None, host: str, port: int, secure_cookies: bool) -> None:
 
     workspace = workspace_from(home)
     app = create_app(workspace, secure_cookies=secure_cookies)
+    if app.state.portal.market is not None:
+        app.state.portal.market.start()  # publishes final months' market figures
     click.echo(f"pahna portal for {workspace.home} on http://{host}:{port}/", err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False,
                 proxy_headers=False)  # the app itself honours [portal] trusted_proxies

@@ -20,10 +20,12 @@ from pahna.web.problems import install_handlers
 from pahna.web.routes import (
     accounts,
     api,
+    catalogue,
     forms,
     grantoffice,
     grants,
     grantsapi,
+    market,
     pages,
     session,
 )
@@ -57,6 +59,9 @@ def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
     for module in (session, pages, forms, accounts, grants, grantoffice, grantsapi,
                    api):
         app.include_router(module.router)
+    for content in (market, catalogue):  # the content market (docs/market.md)
+        app.include_router(content.pages)
+        app.include_router(content.api)
     missing = undeclared_routes(app)
     if missing:
         raise ConfigError("routes that declare no permission (pahna.web.permissions.allow): "
