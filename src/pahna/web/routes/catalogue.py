@@ -88,9 +88,10 @@ def catalogue_page(request: Request, caller: Viewer, portal: PortalDep) -> Respo
 
 @pages.post("/catalogue/{producer_id}/items")
 def entry_form(caller: Editor, portal: PortalDep,
-               content_id: Annotated[str, Form(max_length=64)], title: Text, title_fa: Text,
-               category: Text, language: Annotated[str, Form(max_length=3)],
-               province: Annotated[str, Form(max_length=5)]) -> Response:
+               content_id: Annotated[str, Form(max_length=64)], category: Text,
+               language: Annotated[str, Form(max_length=3)],
+               province: Annotated[str, Form(max_length=5)], title: Text = "",
+               title_fa: Text = "") -> Response:
     """Create an entry, or edit one of the producer's own."""
     producer = caller.producer
     assert producer is not None
