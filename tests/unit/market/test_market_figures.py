@@ -7,11 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from tests.marketmonth import EXPECTED, PERIOD, build_market_workspace
 
+from pahna.cli import main
 from pahna.errors import LedgerError
 from pahna.ledger.book import Ledger
 from pahna.market.build import build_month, compute_month, pending_periods, read_month
+from pahna.market.cache import MarketCache
+from pahna.pipeline import finalize
+from pahna.settlement import void
 from pahna.workspace import Workspace, init_workspace
 
 
@@ -45,9 +50,26 @@ def test_a_producers_items_sum_to_its_bytes_on_the_statement(market_home: Worksp
 
 def test_figures_are_published_once_per_final(market_home: Workspace) -> None:
     assert pending_periods(market_home) == [PERIOD]
-    built = build_month(market_home, PERIOD)
-    assert read_month(market_home, PERIOD) == built
+    result = CliRunner().invoke(main, ["--home", str(market_home.home), "market", "build"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"{PERIOD}: 3 items (final r1)"
+    built = read_month(market_home, PERIOD)
+    assert built is not None and len(built.items) == 3
     assert pending_periods(market_home) == []
+    assert MarketCache(market_home).months() == [built]
+
+
+def test_a_void_unpublishes_and_a_reissue_publishes_again(tmp_path: Path) -> None:
+    workspace = build_market_workspace(init_workspace(tmp_path / "home"))
+    build_month(workspace, PERIOD)
+    cache = MarketCache(workspace)
+    assert [m.revision for m in cache.months()] == [1]
+    void(workspace, PERIOD, "reissue")
+    assert cache.months() == [] and pending_periods(workspace) == []
+    finalize(workspace, PERIOD)
+    assert pending_periods(workspace) == [PERIOD]
+    assert cache.build_pending() == [PERIOD]
+    assert [m.revision for m in cache.months()] == [2]
 
 
 def test_a_month_without_a_final_has_no_figures(tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from tests.marketmonth import EXPECTED, PERIOD, build_market_workspace
 from tests.unit.web.conftest import log_in
 
 from pahna.market.build import build_month
+from pahna.registry.audit import audit_log
 from pahna.registry.catalogue import list_items, list_requests
 from pahna.registry.claims import list_claims
 from pahna.registry.database import open_registry
@@ -103,6 +104,8 @@ def test_a_producer_edits_its_own_entries_and_no_other(client: TestClient,
     assert _form(client, "/catalogue/film-house/items", content_id="kino", **entry) == 303
     engine = open_registry(market_workspace.registry_url)
     assert {i.id: i.title_fa for i in list_items(engine)}["kino"] == "کینوی تازه"
+    assert any(e.action == "content.update" and e.actor == "web:fh"
+               and e.entity == "content:kino" for e in audit_log(engine))
     # another producer's entry: by the form, by the id in the URL, by the API
     assert _form(client, "/catalogue/radio-b/items", content_id="live-radio", **entry) == 404
     assert _form(client, "/catalogue/film-house/items", content_id="live-radio",
