@@ -58,16 +58,19 @@ def item_bytes(shares: ContentShares, logs: pa.Table, operators: Collection[str]
     least producer_id, content_id, operator, tier and excluded."""
     weights: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     out: dict[tuple[str, str], int] = defaultdict(int)
-    for row in logs.select([*COUNTED_BY, "bytes"]).to_pylist():
+    summed = logs.select([*COUNTED_BY, "bytes"]).group_by(
+        list(COUNTED_BY), use_threads=False).aggregate([("bytes", "sum")])
+    for row in summed.to_pylist():
         producer, content = row["producer_id"], row["content_id"] or NO_ITEM
-        if (producer is None or producer in operators or not row["bytes"]
+        value = int(row["bytes_sum"] or 0)
+        if (producer is None or producer in operators or not value
                 or row["tier"] != "edge" or row["excluded"] is not None):
             continue
         operator = str(row["operator"] or "")
         if operator in operators:
-            weights[(operator, producer)][content] += int(row["bytes"])
+            weights[(operator, producer)][content] += value
         else:
-            out[(producer, content)] += int(row["bytes"])
+            out[(producer, content)] += value
     for (operator, producer), share in sorted(shares.shares.items()):
         mine = weights.get((operator, producer))
         if producer in operators or not share or not mine:
