@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from pahna.market.board import MEASURES, province_catalogue, top_items, trend
+from pahna.market.board import MEASURES, TrendPoint, province_catalogue, top_items, trend
 from pahna.market.build import MarketMonth
+from pahna.market.figures import ItemMonth
 from pahna.parties import CONTENT_CATEGORIES, ContentItem
 from pahna.registry.catalogue import list_items
 from pahna.web.portal import Portal
@@ -18,18 +19,6 @@ CATEGORY_PATTERN = "^(" + "|".join(CONTENT_CATEGORIES) + ")$"
 PROVINCE_PATTERN = r"^IR-\d\d$"
 
 
-class ItemFigures(BaseModel):
-    content_id: str
-    producer_id: str
-    title: str
-    title_fa: str
-    category: str
-    language: str
-    province: str
-    bytes: int
-    client_networks: int
-
-
 class Ranking(BaseModel):
     period: str
     revision: int
@@ -37,25 +26,12 @@ class Ranking(BaseModel):
     measure: str
     province: str | None
     category: str | None
-    items: list[ItemFigures]
-
-
-class TrendFigures(BaseModel):
-    period: str
-    bytes: int
-    client_networks: int
+    items: list[ItemMonth]
 
 
 class ItemPage(BaseModel):
-    content_id: str
-    producer_id: str
-    title: str
-    title_fa: str
-    category: str
-    language: str
-    province: str
-    status: str
-    trend: list[TrendFigures]
+    item: ContentItem
+    trend: list[TrendPoint]
 
 
 def _month(portal: Portal, period: str | None) -> MarketMonth | None:
@@ -85,7 +61,7 @@ def ranking(portal: Portal, period: str | None, measure: str, province: str | No
     return Ranking(period=month.period, revision=month.revision,
                    content_hash=month.content_hash, measure=measure, province=province,
                    category=category,
-                   items=[ItemFigures.model_validate(i, from_attributes=True) for i in chosen])
+                   items=chosen)
 
 
 def catalogue_item(portal: Portal, content_id: str) -> ContentItem:
@@ -97,17 +73,11 @@ def catalogue_item(portal: Portal, content_id: str) -> ContentItem:
 
 def item_page(portal: Portal, content_id: str) -> ItemPage:
     item = catalogue_item(portal, content_id)
-    points = trend(portal.market.months() if portal.market else [], item.id)
-    return ItemPage(content_id=item.id, producer_id=item.producer_id, title=item.title,
-                    title_fa=item.title_fa, category=item.category, language=item.language,
-                    province=item.province, status=item.status,
-                    trend=[TrendFigures(period=p.period, bytes=p.bytes,
-                                        client_networks=p.client_networks) for p in points])
+    return ItemPage(item=item, trend=trend(portal.market.months() if portal.market else [],
+                                           item.id))
 
 
 def province_page(portal: Portal, code: str, period: str | None
-                  ) -> tuple[MarketMonth | None, list[tuple[ContentItem, ItemFigures | None]]]:
+                  ) -> tuple[MarketMonth | None, list[tuple[ContentItem, ItemMonth | None]]]:
     month = _month(portal, period)
-    pairs = province_catalogue(list_items(portal.engine), code, month)
-    return month, [(item, ItemFigures.model_validate(f, from_attributes=True) if f else None)
-                   for item, f in pairs]
+    return month, province_catalogue(list_items(portal.engine), code, month)

@@ -77,6 +77,7 @@ def test_pages_in_persian_and_english(client: TestClient) -> None:
 def test_an_items_trend(client: TestClient) -> None:
     item = client.get("/api/market/items/live-radio").json()
     assert item["trend"] == [{"period": PERIOD, "bytes": 800, "client_networks": 2}]
+    assert (item["item"]["producer_id"], item["item"]["category"]) == ("radio-b", "audio")
 
 
 def test_open_data_csv_is_formula_safe_and_matches_json(client: TestClient) -> None:

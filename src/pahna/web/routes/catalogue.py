@@ -6,6 +6,8 @@ form never chooses the producer."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request
@@ -49,17 +51,24 @@ class EntryBody(BaseModel):
     status: str = "active"
 
 
-def _save(portal: Portal, caller: Caller, item: ContentItem) -> None:
-    """Store the producer's entry: 404 for an entry of another, 400 for a bad value,
-    409 in a closed month."""
+@contextmanager
+def _answers(other: int = 400) -> Iterator[None]:
+    """Registry refusals as answers: not found 404 (an entry of another producer too), a
+    closed month 409, any other refusal `other`."""
     try:
-        put_item(portal.engine, item, caller.actor, producer_id=item.producer_id)
+        yield
     except NotFoundError as exc:
         raise Problem(404, str(exc)) from exc
     except ClosedPeriodError as exc:
         raise Problem(409, str(exc)) from exc
     except PahnaError as exc:
-        raise Problem(400, str(exc)) from exc
+        raise Problem(other, str(exc)) from exc
+
+
+def _save(portal: Portal, caller: Caller, item: ContentItem) -> None:
+    """Store the producer's entry (its producer the door's target, never a form's)."""
+    with _answers():
+        put_item(portal.engine, item, caller.actor, producer_id=item.producer_id)
 
 
 def _own(portal: Portal, producer: Producer, content_id: str) -> ContentItem:
@@ -125,12 +134,8 @@ def claim_request_form(caller: Editor, portal: PortalDep,
     _own(portal, producer, content_id)
     spec = ClaimSpec(producer.id, "host", host.strip(),
                      JalaliMonth.parse(valid_from).start_ms, None, content_id)
-    try:
+    with _answers():
         request_claim(portal.engine, spec, caller.actor)
-    except NotFoundError as exc:
-        raise Problem(404, str(exc)) from exc
-    except PahnaError as exc:
-        raise Problem(400, str(exc)) from exc
     return RedirectResponse(f"/catalogue/{producer.id}#requests", status_code=303)
 
 
@@ -141,14 +146,8 @@ def decide_form(caller: Annotated[Caller, allow("admin", scope="registry:write",
                 note: Annotated[str, Form(max_length=500)] = "") -> Response:
     """The ministry approves (the claim is recorded under the claim rules) or refuses a
     producer's claim request."""
-    try:
+    with _answers(other=409):
         decided = decide_request(portal.engine, request_id, approve, caller.actor, note)
-    except NotFoundError as exc:
-        raise Problem(404, str(exc)) from exc
-    except ClosedPeriodError as exc:
-        raise Problem(409, str(exc)) from exc
-    except PahnaError as exc:
-        raise Problem(409, str(exc)) from exc
     portal.claims.invalidate()
     return RedirectResponse(f"/catalogue/{decided.producer_id}#requests", status_code=303)
 

@@ -66,8 +66,8 @@ def market_page(request: Request, caller: Anyone, portal: PortalDep,
 def item_page(request: Request, caller: Anyone, portal: PortalDep,
               content_id: ContentId) -> Response:
     """One item and its figures month by month (a chart)."""
-    item = marketviews.item_page(portal, _checked(content_id))
-    return render(request, "market_item.html", item=item)
+    page = marketviews.item_page(portal, _checked(content_id))
+    return render(request, "market_item.html", page=page)
 
 
 @pages.get("/market/provinces/{code}")
