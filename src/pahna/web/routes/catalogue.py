@@ -29,6 +29,7 @@ from pahna.web.pages import render
 from pahna.web.permissions import Caller, allow
 from pahna.web.portal import Portal, portal_of
 from pahna.web.problems import ERROR_RESPONSES, Problem
+from pahna.web.routes.api import ProducerPath
 from pahna.web.views import PERIOD_PATTERN
 
 pages = APIRouter(include_in_schema=False)
@@ -153,15 +154,16 @@ def decide_form(caller: Annotated[Caller, allow("admin", scope="registry:write",
 
 
 @api.get("/{producer_id}/catalogue")
-def catalogue_api(caller: Viewer, portal: PortalDep) -> list[dict[str, str]]:
+def catalogue_api(producer_id: ProducerPath, caller: Viewer, portal: PortalDep
+                  ) -> list[dict[str, str]]:
     """The producer's catalogue entries."""
     assert caller.producer is not None
     return [item.__dict__ for item in list_items(portal.engine, caller.producer.id)]
 
 
 @api.put("/{producer_id}/catalogue/{content_id}")
-def entry_api(caller: Editor, portal: PortalDep, content_id: ContentId,
-              body: EntryBody) -> dict[str, str]:
+def entry_api(producer_id: ProducerPath, caller: Editor, portal: PortalDep,
+              content_id: ContentId, body: EntryBody) -> dict[str, str]:
     """Create or change one of the producer's entries (`status` withdrawn retires it)."""
     assert caller.producer is not None
     item = ContentItem(content_id, caller.producer.id, body.title, body.title_fa,
