@@ -43,7 +43,7 @@ def test_market_pages_and_a_producers_catalogue(browser, tmp_path: Path) -> None
         assert page.locator("html").get_attribute("dir") == "rtl"
         assert "آبان ۱۴۰۴" in page.locator("h1").inner_text()
         first = page.locator("#top-bytes tbody tr").first.inner_text()
-        assert "کینو" in first and "۱" in first
+        assert "کینو" in first and "۹۱۹" in first  # kino's 919 bytes, in Persian digits
         assert_chart_drawn(page, "chart-market-bytes")
         assert_chart_drawn(page, "chart-market-clients")
         shot(page, "market")
@@ -51,6 +51,7 @@ def test_market_pages_and_a_producers_catalogue(browser, tmp_path: Path) -> None
         page.wait_for_load_state("networkidle")
         assert page.locator("html").get_attribute("dir") == "ltr"
         assert "Kino" in page.locator("#top-bytes tbody tr").first.inner_text()
+        assert "919" in page.locator("#top-bytes tbody tr").first.inner_text()
         assert_chart_drawn(page, "chart-market-bytes")
         page.click("#top-clients tbody tr >> nth=0 >> a")
         page.wait_for_load_state("networkidle")
