@@ -22,6 +22,7 @@ from pahna.ledger.verify import (
     sealed_fields,
     version_notes,
 )
+from pahna.logusage import sealed_log_files
 from pahna.registry.database import open_registry
 from pahna.settle.document import from_document, to_document
 from pahna.settle.money import Currency
@@ -64,17 +65,18 @@ def _sealed_currency(record: dict[str, Any]) -> Currency:
 def _verify_record(workspace: Workspace, period: str, record: dict[str, Any],
                    engine_name: str | None = None) -> tuple[list[str], list[str]]:
     sealed = record["seal"]["inputs"]
-    files = sealed_files(workspace, record)
-    found = month_engine(workspace, engine_name).file_digests(files)
+    files, log_files = sealed_files(workspace, record), sealed_log_files(workspace, record)
+    found = month_engine(workspace, engine_name).file_digests(files + log_files)
     digests = {p.relative_to(workspace.store_dir).as_posix(): d for p, d in found.items()}
-    problems = check_record(record) + damaged_files(sealed["manifests"], digests)
+    problems = check_record(record) + damaged_files(
+        sealed["manifests"] + sealed.get("log_manifests", []), digests)
     problems += changed_versions(workspace, record.get("basis", {}).get("hosting", []))
     changed, late = compare_inputs(sealed, seal_inputs(_as_sealed(workspace, period, sealed),
                                                        "", {}))
     try:
         basis = final_basis(workspace, record)
         inputs, _ = settlement_inputs(workspace, period, basis, files,
-                                      _sealed_currency(record), engine_name)
+                                      _sealed_currency(record), engine_name, log_files)
         settlement = settle_period(inputs)
     except PahnaError as exc:
         return [*problems, *changed, f"recomputing failed: {exc}"], late
@@ -103,12 +105,13 @@ def explain(workspace: Workspace, period: str, producer_id: str, limit: int = 10
     record = final_in_force(workspace, period)
     if record is not None:
         basis, files = final_basis(workspace, record), sealed_files(workspace, record)
-        currency = _sealed_currency(record)
+        currency, log_files = _sealed_currency(record), sealed_log_files(workspace, record)
     else:
         basis = current_basis(workspace, period)
         files = month_files(workspace, period)
-        currency = workspace_currency(workspace)
-    inputs = settlement_inputs(workspace, period, basis, files, currency)[0]
+        currency, log_files = workspace_currency(workspace), None
+    inputs = settlement_inputs(workspace, period, basis, files, currency,
+                               log_files=log_files)[0]
     settlement = from_document(record["settlement"]) if record else settle_period(inputs)
     if settlement.line(producer_id) is None:
         raise NotFoundError(f"no producer {producer_id!r} on the {period} statement")

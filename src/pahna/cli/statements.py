@@ -16,13 +16,13 @@ from pahna.errors import ImmutableStatementError, LedgerError
 from pahna.ledger.book import Ledger
 from pahna.payouts import confirm_payments, export_payments
 from pahna.pipeline import explain
+from pahna.rebuilding import rebuild_statements
 from pahna.report.numerals import format_money
 from pahna.report.statements import FORMATS, export_statements
 from pahna.schema import address_to_text
 from pahna.settle.document import from_document
 from pahna.settle.money import Currency, round_minor
 from pahna.settle.statements import Settlement, StatementLine
-from pahna.settlement import rebuild_statements
 
 
 def _statements(ledger: Ledger, period: str) -> tuple[Settlement, str, str | None]:
