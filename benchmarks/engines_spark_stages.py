@@ -18,20 +18,15 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.dataset as ds
 
-from pahna.aggregate.engines.spark import (
-    ROWS_DDL,
-    SparkEngine,
-    kernel_batches,
-    scan_columns,
-    spark_session,
-)
-from pahna.aggregate.kernel import INPUT_COLUMNS, Rules, usage_rows
+from pahna.aggregate.engines.spark import PIECES_DDL, SparkEngine, read_columns, spark_session
+from pahna.aggregate.executors import pieces_batches
+from pahna.aggregate.kernel import INPUT_COLUMNS, Rules, flow_pieces
 from pahna.aggregate.queries import GROUP_KEYS, MAX_FLOW_MS, UsageQuery, scan_predicate
 from pahna.bench.scenario import domestic_index
 from pahna.calendar import JalaliMonth
 from pahna.config import SparkSettings
 from pahna.pipeline import claim_index
-from pahna.store.manifests import committed_files
+from pahna.store.reader import committed_files
 from pahna.workspace import open_workspace
 
 PERIOD = "1404-08"
@@ -66,16 +61,16 @@ def main() -> None:
     spark = spark_session(SPARK)
     engine = SparkEngine(SPARK, workspace.store_dir)
     scan = (spark.read.parquet(*engine.locations(files)).where(scan_predicate(query))
-            .selectExpr(*scan_columns()))
+            .selectExpr(*read_columns(INPUT_COLUMNS)))
     shared = spark.sparkContext.broadcast(rules)
     n = args.flows
     timed("spark: scan and filter", n, scan.count)
     timed("spark: + mapInArrow doing nothing", n, scan.mapInArrow(nothing, "start_ms bigint").count)
     timed("spark: + the kernel", n,
-          scan.mapInArrow(partial(kernel_batches, rules=shared), ROWS_DDL).count)
+          scan.mapInArrow(partial(pieces_batches, rules=shared), PIECES_DDL).count)
     timed("spark: + the usage SQL (whole engine)", n, lambda: engine.usage(files, query, rules))
     timed("python: the kernel over the same files", n, lambda: [
-        usage_rows(b, rules) for b in ds.dataset([str(f) for f in files]).to_batches(
+        flow_pieces(b, rules) for b in ds.dataset([str(f) for f in files]).to_batches(
             columns=list(INPUT_COLUMNS), batch_size=SPARK.arrow_batch_rows)])
 
 

@@ -31,7 +31,7 @@ from pahna.bench.scenario import domestic_index, populate_registry
 from pahna.calendar import JalaliMonth
 from pahna.config import SparkSettings
 from pahna.pipeline import claim_index
-from pahna.store.manifests import committed_files
+from pahna.store.reader import committed_files
 from pahna.workspace import CONFIG_NAME, init_workspace, open_workspace
 
 PERIOD = "1404-08"

@@ -15,7 +15,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
-from pahna.aggregate.profiles import RECEIVED_SCHEMA
+from pahna.aggregate.results import RECEIVED_SCHEMA
 from pahna.calendar import JalaliMonth
 from pahna.parties import Producer
 from pahna.settle.money import Currency

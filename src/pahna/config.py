@@ -76,6 +76,11 @@ class SparkSettings(_Section):
         "folder, else a local path or a URI (hdfs://NN/pahna/store, s3a://BUCKET/store) "
         "holding the same layout; manifests are always read from the workspace."
     )
+    python: str = Field(
+        "", description="The Python interpreter the executors run (PYSPARK_PYTHON), as a "
+        "path on the workers; it needs NumPy and pyarrow, pahna ships its own modules. "
+        "Empty: this interpreter in local mode, else PYSPARK_PYTHON or python3."
+    )
     shuffle_partitions: int = Field(8, ge=1, description="spark.sql.shuffle.partitions.")
     arrow_batch_rows: int = Field(
         1 << 18, ge=1024, description="Rows per Arrow batch handed to the attribution kernel."
@@ -105,7 +110,14 @@ class SettleSettings(_Section):
 class RegistrySettings(_Section):
     url: str = Field(
         "", description="SQLAlchemy URL of the registry (e.g. postgresql+psycopg://user:pw@"
-        "host/db); empty means registry.sqlite in the workspace.")
+        "host/db); empty means registry.sqlite in the workspace. $PAHNA_REGISTRY_URL, "
+        "when set, wins.")
+    url_file: str = Field(
+        "", description="A file holding the registry's URL (relative to the workspace "
+        "unless absolute), used instead of url, to keep a password out of pahna.toml.")
+    password_file: str = Field(
+        "", description="A file holding only the registry's password, put into the URL "
+        "($PAHNA_REGISTRY_PASSWORD, when set, wins).")
 
 
 def _check_networks(value: list[str]) -> list[str]:
@@ -154,6 +166,24 @@ class PortalSettings(_Section):
         return _check_networks(value)
 
 
+class RetentionSettings(_Section):
+    raw_action: Literal["keep", "archive", "delete"] = Field(
+        "keep", description="What `pahna store prune` does with raw flow files once kept "
+        "long enough: keep them (never prune), archive them (copied into archive_dir, "
+        "checked, and the store's file replaced by a link to the copy), or delete them "
+        "(the store's file freed the same way, only where archive_dir already holds a copy "
+        "with the same sha256; never the only copy).")
+    raw_keep_months_after_final: int = Field(
+        12, ge=0, description="Whole Jalali months a raw flow file is kept after the last "
+        "month it holds flows of ends, every such month being final.")
+    archive_dir: str = Field(
+        "", description="Folder raw flow files are archived into (same layout as the "
+        "store); needed by raw_action = \"archive\" and \"delete\".")
+    quarantine_keep_days: int = Field(
+        0, ge=0, description="Days a quarantine day-folder is kept after its UTC day; 0: "
+        "kept for ever.")
+
+
 class PahnaConfig(_Section):
     workspace: WorkspaceSettings = Field(default_factory=WorkspaceSettings)
     collector: CollectorSettings = Field(default_factory=CollectorSettings)
@@ -163,6 +193,7 @@ class PahnaConfig(_Section):
     weblog: WeblogSettings = Field(default_factory=WeblogSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
     grants: GrantSettings = Field(default_factory=GrantSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
 
 def load_config(path: Path) -> PahnaConfig:

@@ -7,6 +7,7 @@ their tenants (settle.tenants); the client networks producers served through log
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -18,9 +19,11 @@ from pahna.aggregate.engines import get_engine
 from pahna.aggregate.kernel import Rules
 from pahna.aggregate.queries import LogQuery, log_usage_schema
 from pahna.calendar import JalaliMonth, jalali_date_text
+from pahna.integrity.records import Hold
 from pahna.ledger.basis import Basis
 from pahna.parties import OPERATOR
 from pahna.registry.rules import rules_from_snapshot
+from pahna.settle.statements import Reviewed
 from pahna.settle.tenants import LOG_GROUP, ContentShares, share_operators
 from pahna.store.logs import LogManifest, read_log_manifests
 from pahna.workspace import Workspace
@@ -64,17 +67,17 @@ def month_log_usage(workspace: Workspace, period: str, log_files: list[Path], ru
 class ContentInputs:
     shares: ContentShares
     client_networks: dict[str, int]  # distinct client networks of counted requests
-    client_bytes: dict[str, dict[bytes, Fraction]]  # their bytes, scaled to what counted
+    client_bytes: dict[str, dict[int, Fraction]]  # their bytes, scaled to what counted
 
 
 def _clients(table: pa.Table, shares: ContentShares, operators: set[str]
-             ) -> tuple[dict[str, int], dict[str, dict[bytes, Fraction]]]:
-    logged: dict[str, dict[bytes, int]] = defaultdict(dict)
+             ) -> tuple[dict[str, int], dict[str, dict[int, Fraction]]]:
+    logged: dict[str, dict[int, int]] = defaultdict(dict)
     for row in table.to_pylist():
         pid = row["producer_id"]
         if pid is not None and pid not in operators and row["client_net"] is not None:
             logged[pid][row["client_net"]] = int(row["bytes"])
-    scaled: dict[str, dict[bytes, Fraction]] = {}
+    scaled: dict[str, dict[int, Fraction]] = {}
     for pid, networks in logged.items():
         total, settled = sum(networks.values()), shares.from_logs(pid)
         scaled[pid] = {net: Fraction(v * settled, total) for net, v in networks.items()
@@ -98,11 +101,12 @@ def content_inputs(workspace: Workspace, period: str, basis: Basis, usage: pa.Ta
     return ContentInputs(shares, networks, client_bytes)
 
 
-def merged_client_bytes(flows: dict[str, dict[bytes, int]], logs: dict[str, dict[bytes, Fraction]],
-                        operators: set[str]) -> dict[str, dict[bytes, Fraction]]:
+def merged_client_bytes(flows: dict[str, dict[int, int]],
+                        logs: dict[str, dict[int, Fraction]], operators: set[str]
+                        ) -> dict[str, dict[int, Fraction]]:
     """Bytes per producer and client network from flows and from logs together (an
     operator's own are left out: it is never paid)."""
-    out: dict[str, dict[bytes, Fraction]] = {}
+    out: dict[str, dict[int, Fraction]] = {}
     for source in (flows, logs):
         for pid, networks in source.items():
             if pid in operators:
@@ -111,3 +115,16 @@ def merged_client_bytes(flows: dict[str, dict[bytes, int]], logs: dict[str, dict
             for net, value in networks.items():
                 mine[net] = mine.get(net, Fraction(0)) + value
     return out
+
+
+def with_holds(reviewed: Reviewed | None, holds: Mapping[str, tuple[Hold, ...]]
+               ) -> Reviewed | None:
+    """Integrity's review with the reconciliation's holds added to each tenant's (a
+    review of no integrity policy when the tariff has none: no document, no exclusions)."""
+    if not holds:
+        return reviewed
+    base = reviewed or Reviewed({}, {}, {})
+    merged = dict(base.holds)
+    for pid, found in holds.items():
+        merged[pid] = (*merged.get(pid, ()), *found)
+    return Reviewed(base.document, base.exclusions, merged)

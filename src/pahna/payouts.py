@@ -22,6 +22,7 @@ import io
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from pahna.calendar import JalaliMonth
 from pahna.errors import ImmutableStatementError, PaymentError, SettlementError
@@ -31,6 +32,7 @@ from pahna.grants.payments import Tranche, confirm_lines, due_tranches, record_b
 from pahna.iban import iban_problem, normalize_iban
 from pahna.ledger.book import Ledger
 from pahna.ledger.durable import write_atomic
+from pahna.ledger.holds import hold_states
 from pahna.ledger.payments import (
     STATUSES,
     PaymentLine,
@@ -55,9 +57,11 @@ def _refuse(ledger: Ledger, period: str, attempt: str, actor: str, **details: ob
 
 
 def _payable_lines(workspace: Workspace, ledger: Ledger, period: str, revision: int,
-                   settlement: Settlement, actor: str) -> list[tuple[PaymentLine, str]]:
+                   settlement: Settlement, actor: str, scope: set[str] | None = None
+                   ) -> list[tuple[PaymentLine, str]]:
     producers = {p.id: p for p in list_producers(open_registry(workspace.registry_url))}
-    payable = [ln for ln in settlement.lines if ln.payable_minor > 0]
+    payable = [ln for ln in settlement.lines if ln.payable_minor > 0
+               and (scope is None or ln.producer_id in scope)]
     inactive = [f"{ln.producer_id} is {producers[ln.producer_id].status}" for ln in payable
                 if ln.producer_id in producers and producers[ln.producer_id].status != "active"]
     if inactive:
@@ -74,6 +78,28 @@ def _payable_lines(workspace: Workspace, ledger: Ledger, period: str, revision: 
     return [(PaymentLine(ln.producer_id, normalize_iban(ibans[ln.producer_id] or ""),
                          ln.payable_minor, payment_reference(period, revision, ln.producer_id)),
              ln.name) for ln in payable]
+
+
+def _batch_scope(ledger: Ledger, period: str, record: dict[str, Any], actor: str
+                 ) -> tuple[int, set[str] | None]:
+    """(batch number, the producers it may pay; None: every line not held). The first
+    batch leaves held lines out; a later one holds the lines released since. Refused
+    (and logged): a paid revision, and one with nothing left to export."""
+    revision = int(record["revision"])
+    states = hold_states(ledger, period, revision, record)
+    done = exported(ledger, period, revision)
+    if ledger.paid(period, revision) is None and done is None:
+        return 1, {ln["producer_id"] for ln in record["settlement"]["lines"]
+                   if states.get(ln["producer_id"]) in (None, "released")}
+    what = "paid" if ledger.paid(period, revision) is not None else "exported"
+    paid_out = {line["producer_id"] for line in (done or {}).get("lines", ())}
+    released = {pid for pid, state in states.items()
+                if state == "released" and pid not in paid_out}
+    if what == "paid" or not released:
+        attempt = f"exporting revision {revision} for payment again (it was {what})"
+        _refuse(ledger, period, attempt, actor)
+        raise ImmutableStatementError(f"{period}: {attempt}; refused")
+    return int((done or {}).get("batches", 1)) + 1, released
 
 
 _BATCH = re.compile(r"^PAHNA-(\d{4}-\d{2})-R(\d+)$")
@@ -127,35 +153,44 @@ def _one_reference_each(lines: list[tuple[PaymentLine, str]], period: str) -> No
                            + ", ".join(sorted(twice)))
 
 
+def _with_tranches(workspace: Workspace, ledger: Ledger, period: str, revision: int,
+                   settlement: Settlement, actor: str, lines: list[tuple[PaymentLine, str]]
+                   ) -> list[tuple[PaymentLine, str]]:
+    """`lines` and the grant tranches due, checked, the tranches tied to the revision's
+    batch first: no crash lets one into two batches."""
+    engine = open_registry(workspace.registry_url)
+    unsent = _unsent_batches(ledger, load_board(engine), batch_name(period, revision))
+    tranches = due_tranches(load_board(engine), unsent)
+    lines = lines + _tranche_lines(tranches, ledger, period, revision, settlement, actor)
+    _one_reference_each(lines, period)
+    record_batched(engine, tranches, batch_name(period, revision), Author(actor), unsent)
+    return lines
+
+
 def export_payments(workspace: Workspace, period: str, target: Path | None = None,
                     actor: str = "cli") -> tuple[Path, list[PaymentLine], Settlement]:
-    """Write the final's payment batch (CSV), with the grant tranches due, and record it;
-    a revision already exported or paid is refused (and the refusal logged)."""
+    """Write the final's payment batch (CSV) and record it. The first batch pays every
+    line that is not held, with the grant tranches due; a later one pays the held lines a
+    reviewer released since. A revision paid, or with nothing left to export, is refused
+    (and logged)."""
     period = str(JalaliMonth.parse(period))
     ledger = Ledger(workspace.home)
     with ledger.lock(period, "payments export"):
         record = ledger.final(period)
         revision = int(record["revision"])
-        for done, what in ((ledger.paid(period, revision), "paid"),
-                           (exported(ledger, period, revision), "exported")):
-            if done is not None:
-                attempt = f"exporting revision {revision} for payment again (it was {what})"
-                _refuse(ledger, period, attempt, actor)
-                raise ImmutableStatementError(f"{period}: {attempt}; refused")
+        number, scope = _batch_scope(ledger, period, record, actor)
         settlement = from_document(record["settlement"])
-        lines = _payable_lines(workspace, ledger, period, revision, settlement, actor)
-        engine = open_registry(workspace.registry_url)
-        unsent = _unsent_batches(ledger, load_board(engine), batch_name(period, revision))
-        tranches = due_tranches(load_board(engine), unsent)
-        lines += _tranche_lines(tranches, ledger, period, revision, settlement, actor)
-        _one_reference_each(lines, period)
-        # the tranches are tied to this batch first: no crash lets one into two batches
-        record_batched(engine, tranches, batch_name(period, revision), Author(actor), unsent)
+        lines = _payable_lines(workspace, ledger, period, revision, settlement, actor, scope)
+        if number == 1:  # grant tranches go with a revision's first batch
+            lines = _with_tranches(workspace, ledger, period, revision, settlement, actor,
+                                   lines)
         text = payment_csv(lines, Currency(settlement.currency, settlement.minor_units))
-        target = target or workspace.home / "exports" / period / f"payments-r{revision}.csv"
+        suffix = "" if number == 1 else f"-b{number}"
+        target = target or (workspace.home / "exports" / period /
+                            f"payments-r{revision}{suffix}.csv")
         write_atomic(target, text)
         record_export(ledger, period, revision, [line for line, _ in lines],
-                      hashlib.sha256(text.encode("utf-8")).hexdigest(), actor)
+                      hashlib.sha256(text.encode("utf-8")).hexdigest(), actor, number)
     return target, [line for line, _ in lines], settlement
 
 

@@ -26,6 +26,7 @@ from pahna.settlement import (
     finalize,
     load_tariffs,
     month_usage,
+    month_window,
     period_inputs,
     settle,
     settlement_inputs,
@@ -81,5 +82,5 @@ def rules(workspace: Workspace) -> Rules:
 
 
 __all__ = ["CAPTURE_BATCH", "IngestReport", "Ingestor", "claim_index", "explain", "finalize",
-           "load_tariffs", "month_usage", "period_inputs", "producer_ibans", "rules", "settle",
-           "settlement_inputs", "usage_for_period", "verify"]
+           "load_tariffs", "month_usage", "month_window", "period_inputs", "producer_ibans",
+           "rules", "settle", "settlement_inputs", "usage_for_period", "verify"]

@@ -18,9 +18,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from pahna.aggregate.base import Engine
 from pahna.aggregate.engines import get_engine
 from pahna.aggregate.kernel import Rules
-from pahna.aggregate.profiles import producer_profiles
 from pahna.aggregate.queries import MAX_FLOW_MS, UsageQuery
 from pahna.calendar import JalaliMonth
 from pahna.errors import (
@@ -30,6 +30,9 @@ from pahna.errors import (
     SettlementError,
     TariffError,
 )
+from pahna.integrity.history import previous_sent
+from pahna.integrity.review import review_basis
+from pahna.integrity.versions import versions_in
 from pahna.ledger.basis import Basis
 from pahna.ledger.book import Ledger
 from pahna.ledger.seal import Seal, period_manifests, registry_version, seal_inputs
@@ -41,16 +44,17 @@ from pahna.logusage import (
     log_files_of,
     merged_client_bytes,
     month_log_manifests,
+    with_holds,
 )
 from pahna.parties import OPERATOR, Producer
 from pahna.registry.closures import close_period, closed_periods, reopen_period
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
 from pahna.registry.renames import refuse_invalid_ids
-from pahna.registry.rules import claim_index_from_snapshot, rules_from_snapshot, rules_snapshot
+from pahna.registry.rules import province_codes, rules_from_snapshot, rules_snapshot
 from pahna.report.statements import publish_statements, write_statements
 from pahna.schema import BIN_MS
-from pahna.settle.document import from_document, settlement_digest, to_document
+from pahna.settle.document import settlement_digest, to_document
 from pahna.settle.money import Currency
 from pahna.settle.statements import Settlement, SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff, tariff_for
@@ -103,8 +107,10 @@ def current_basis(workspace: Workspace, period: str) -> Basis:
     rules = rules_snapshot(open_registry(workspace.registry_url), month_window(month))
     costs = {pid: sum(parts) for pid, parts in ledger.costs(period).items()}
     adjustments = tuple(a for a in ledger.adjustments() if a.period == period)
+    previous = previous_sent(ledger, month) if tariff.integrity is not None else {}
     return Basis(rules, _producers(workspace), tariff, costs, adjustments,
-                 ledger.carried_into(period))
+                 ledger.carried_into(period), versions_in(workspace, month_window(month)),
+                 previous)
 
 
 def _legacy_basis(workspace: Workspace, period: str, record: dict[str, Any]) -> Basis:
@@ -153,15 +159,19 @@ def final_in_force(workspace: Workspace, period: str) -> dict[str, Any] | None:
 # -- usage and settlement inputs --------------------------------------------------------
 
 
+def month_engine(workspace: Workspace, engine_name: str | None = None) -> Engine:
+    """The aggregation engine a run uses: `engine_name`, else the workspace's."""
+    settings = workspace.config.aggregate
+    return get_engine(engine_name or settings.engine, settings.memory_limit,
+                      spark=settings.spark, store_dir=workspace.store_dir)
+
+
 def month_usage(workspace: Workspace, period: str, files: list[Path], rules: Rules,
                 engine_name: str | None = None,
                 group_by: tuple[str, ...] = ("producer_id",)) -> pa.Table:
     month = JalaliMonth.parse(period)
-    settings = workspace.config.aggregate
-    engine = get_engine(engine_name or settings.engine, settings.memory_limit,
-                        spark=settings.spark, store_dir=workspace.store_dir)
-    return engine.usage(files, UsageQuery(str(month), month.start_ms, month.end_ms, group_by),
-                        rules)
+    return month_engine(workspace, engine_name).usage(
+        files, UsageQuery(str(month), month.start_ms, month.end_ms, group_by), rules)
 
 
 def period_inputs(workspace: Workspace, period: str) -> tuple[list[Path], Rules]:
@@ -184,35 +194,48 @@ def usage_for_period(workspace: Workspace, period: str, engine_name: str | None 
     return month_usage(workspace, period, files, rules, engine_name, group_by)
 
 
+def settlement_rules(basis: Basis) -> Rules:
+    """The basis' attribution rules, with each owner's province (for intra-province
+    bytes: same code, same province)."""
+    rules = rules_from_snapshot(basis.rules)
+    return replace(rules, provinces=province_codes(rules.claims.owners, basis.producers))
+
+
 def settlement_inputs(workspace: Workspace, period: str, basis: Basis, files: list[Path],
                       currency: Currency, engine_name: str | None = None,
                       log_files: list[Path] | None = None
                       ) -> tuple[SettlementInputs, pa.Table]:
-    """Everything settlement needs for a month: usage of `files` (flows) and `log_files`
-    (web logs; None: the month's stored logs) under the basis' rules, operators' flows
-    shared among their tenants (pahna.logusage), the producers' profiles, and the basis'
-    tariff, costs, adjustments and carries."""
+    """Everything settlement needs for a month, from one pass of the engine over `files`
+    (flows) under the basis' rules (usage, received bytes, client networks,
+    intra-province bytes), the web logs of `log_files` (None: the month's stored logs)
+    with operators' flows shared among their tenants (pahna.logusage), and the basis'
+    tariff, costs, adjustments and carries. When the tariff has [integrity], the month is
+    reviewed too (exclusions reduce the usage priced); holds, integrity's and those of
+    the log/flow reconciliation, come back in `integrity`."""
     month = JalaliMonth.parse(period)
-    rules = rules_from_snapshot(basis.rules)
+    query = UsageQuery(str(month), month.start_ms, month.end_ms,
+                       ("producer_id", "traffic_class", "bin_start_ms"),
+                       client_bytes=basis.tariff.content is not None)
+    engine = month_engine(workspace, engine_name)
+    tables = engine.settlement(files, query, settlement_rules(basis))
+    producers = [p for p in basis.producers if p.role != OPERATOR]
+    usage, reviewed = tables.usage, None
+    if basis.tariff.integrity is not None:  # integrity: signals, exclusions, holds
+        counted = assemble_usage(producers, usage, tables.received, tables.client_networks,
+                                 tables.intra_province_bytes)
+        reviewed, usage = review_basis(engine, files, month, basis, counted, usage)
     if log_files is None:
         log_files = log_files_of(workspace, month_log_manifests(workspace, period))
-    usage = month_usage(workspace, period, files, rules, engine_name,
-                        ("producer_id", "traffic_class", "bin_start_ms"))
     content = content_inputs(workspace, period, basis, usage, log_files, engine_name)
-    producers = [p for p in basis.producers if p.role != OPERATOR]
-    profiles = producer_profiles(files, (month.start_ms, month.end_ms),
-                                 claim_index_from_snapshot(basis.rules),
-                                 {p.id: p.province for p in producers},
-                                 client_bytes=basis.tariff.content is not None)
-    networks = {pid: max(n, content.client_networks.get(pid, 0))
-                for pid, n in {**content.client_networks, **profiles.client_networks}.items()}
+    networks = {pid: max(n, content.client_networks.get(pid, 0)) for pid, n in
+                {**content.client_networks, **tables.client_networks}.items()}
     inputs = SettlementInputs(
         str(month), (month.end_ms - month.start_ms) // BIN_MS,
-        tuple(assemble_usage(producers, content.shares.usage, profiles.received, networks,
-                             profiles.intra_province_bytes)),
+        tuple(assemble_usage(producers, content.shares.usage, tables.received, networks,
+                             tables.intra_province_bytes)),
         basis.tariff, currency, basis.costs, basis.adjustments, basis.carried,
-        content.shares.holds,
-        merged_client_bytes(profiles.client_bytes, content.client_bytes,
+        with_holds(reviewed, content.shares.holds),
+        merged_client_bytes(tables.client_bytes, content.client_bytes,
                             {p.id for p in basis.producers if p.role == OPERATOR}))
     return inputs, usage
 
@@ -322,33 +345,6 @@ def sync_closure(workspace: Workspace, period: str, actor: str = "cli") -> None:
                              revision, actor)
     except PeriodBusyError:
         return
-
-
-def rebuild_statements(workspace: Workspace, period: str, actor: str = "cli"
-                       ) -> tuple[list[Path], list[str]]:
-    """Write the final's statement files again from its record: (paths, the names that
-    were missing or differed)."""
-    period = str(JalaliMonth.parse(period))
-    ledger = Ledger(workspace.home)
-    with ledger.lock(period, "statements rebuild"):
-        record = ledger.final(period)
-        revision = int(record["revision"])
-        folder = workspace.statements_dir(period) / f"final-r{revision}"
-        before = {name: path.read_bytes() for name, path in _statement_files(folder)}
-        paths = publish_statements(from_document(record["settlement"]), folder,
-                                   f"final-r{revision}", record["seal"]["content_hash"])
-        repaired = sorted(name for name, path in _statement_files(folder)
-                          if before.get(name) != path.read_bytes())
-        ledger.log("statements rebuild", period, actor, revision=revision, repaired=repaired)
-    return paths, repaired
-
-
-def _statement_files(folder: Path) -> list[tuple[str, Path]]:
-    """(path relative to `folder`, path) of every statement file under a period's folder."""
-    if not folder.is_dir():
-        return []
-    return sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*")
-                  if p.is_file())
 
 
 # -- the raw store ------------------------------------------------------------------------

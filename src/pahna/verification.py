@@ -10,9 +10,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from pahna.aggregate.profiles import largest_flows
 from pahna.calendar import JalaliMonth
 from pahna.errors import NotFoundError, PahnaError
+from pahna.integrity.versions import changed_versions
 from pahna.ledger.book import Ledger
 from pahna.ledger.seal import damaged_files, registry_version, seal_inputs
 from pahna.ledger.verify import (
@@ -24,7 +24,6 @@ from pahna.ledger.verify import (
 )
 from pahna.logusage import sealed_log_files
 from pahna.registry.database import open_registry
-from pahna.registry.rules import claim_index_from_snapshot
 from pahna.settle.document import from_document, to_document
 from pahna.settle.money import Currency
 from pahna.settle.statements import Settlement, settle_period
@@ -33,12 +32,16 @@ from pahna.settlement import (
     current_basis,
     final_basis,
     final_in_force,
+    month_engine,
     month_files,
     month_manifests,
     sealed_files,
     settlement_inputs,
+    settlement_rules,
     workspace_currency,
 )
+from pahna.store.lineage import as_sealed
+from pahna.store.manifests import Manifest
 from pahna.workspace import Workspace
 
 
@@ -62,15 +65,18 @@ def _sealed_currency(record: dict[str, Any]) -> Currency:
 def _verify_record(workspace: Workspace, period: str, record: dict[str, Any],
                    engine_name: str | None = None) -> tuple[list[str], list[str]]:
     sealed = record["seal"]["inputs"]
+    files, log_files = sealed_files(workspace, record), sealed_log_files(workspace, record)
+    found = month_engine(workspace, engine_name).file_digests(files + log_files)
+    digests = {p.relative_to(workspace.store_dir).as_posix(): d for p, d in found.items()}
     problems = check_record(record) + damaged_files(
-        workspace.store_dir, sealed["manifests"] + sealed.get("log_manifests", []))
-    changed, late = compare_inputs(sealed, seal_inputs(month_manifests(workspace, period),
+        sealed["manifests"] + sealed.get("log_manifests", []), digests)
+    problems += changed_versions(workspace, record.get("basis", {}).get("hosting", []))
+    changed, late = compare_inputs(sealed, seal_inputs(_as_sealed(workspace, period, sealed),
                                                        "", {}))
     try:
         basis = final_basis(workspace, record)
-        inputs, _ = settlement_inputs(workspace, period, basis, sealed_files(workspace, record),
-                                      _sealed_currency(record), engine_name,
-                                      sealed_log_files(workspace, record))
+        inputs, _ = settlement_inputs(workspace, period, basis, files,
+                                      _sealed_currency(record), engine_name, log_files)
         settlement = settle_period(inputs)
     except PahnaError as exc:
         return [*problems, *changed, f"recomputing failed: {exc}"], late
@@ -82,6 +88,13 @@ def _verify_record(workspace: Workspace, period: str, record: dict[str, Any],
         recomputed = sealed_fields(record["settlement"], recomputed)
     problems += changed + compare_settlements(record["settlement"], recomputed)
     return problems, late + version_notes(sealed, now)
+
+
+def _as_sealed(workspace: Workspace, period: str, sealed: dict[str, Any]) -> list[Manifest]:
+    """The month's batches as the final knew them: a batch compacted since is compared
+    through the batches it holds (store.lineage)."""
+    held = {m["content_hash"] for m in sealed["manifests"]}
+    return as_sealed(workspace.store_dir, month_manifests(workspace, period), held)
 
 
 def explain(workspace: Workspace, period: str, producer_id: str, limit: int = 10
@@ -104,6 +117,6 @@ def explain(workspace: Workspace, period: str, producer_id: str, limit: int = 10
         raise NotFoundError(f"no producer {producer_id!r} on the {period} statement")
     month = JalaliMonth.parse(period)
     usage = next(u for u in inputs.usage if u.producer.id == producer_id)
-    flows = largest_flows(files, (month.start_ms, month.end_ms),
-                          claim_index_from_snapshot(basis.rules), producer_id, limit)
+    flows = month_engine(workspace).largest_flows(
+        files, (month.start_ms, month.end_ms), settlement_rules(basis), producer_id, limit)
     return settlement, daily_bytes(usage), flows

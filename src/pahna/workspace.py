@@ -19,6 +19,7 @@ from pathlib import Path
 import tomli_w
 
 from pahna.config import WORKSPACE_FORMAT, PahnaConfig, load_config
+from pahna.credentials import registry_url
 from pahna.errors import WorkspaceError
 
 CONFIG_NAME = "pahna.toml"
@@ -32,8 +33,9 @@ class Workspace:
 
     @property
     def registry_url(self) -> str:
-        """[registry] url from pahna.toml, else registry.sqlite in the workspace."""
-        return self.config.registry.url or f"sqlite:///{self.home / 'registry.sqlite'}"
+        """[registry] url from pahna.toml (or from the environment or a file:
+        credentials.registry_url), else registry.sqlite in the workspace."""
+        return registry_url(self.config.registry, self.home)
 
     @property
     def store_dir(self) -> Path:

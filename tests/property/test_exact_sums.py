@@ -3,16 +3,25 @@ places that used to wrap (int64 NumPy sums, uint64 products) reproduced."""
 
 from __future__ import annotations
 
+import ipaddress
+from pathlib import Path
+
 import numpy as np
-import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.flowgen import Flow, flow_table
 
-from pahna.aggregate.profiles import _pieces, _scaled
+from pahna.aggregate.engines.duckdb import DuckDbEngine
+from pahna.aggregate.kernel import Rules, producer_flows
+from pahna.aggregate.queries import GROUP_KEYS, UsageQuery
+from pahna.attribute.claims import ClaimIndex, TimedPrefix
+from pahna.attribute.domestic import DomesticIndex
 from pahna.errors import CounterOverflowError
 from pahna.parties import Producer
 from pahna.settle.usage import BinUsage, ProducerUsage
+from pahna.store.reader import committed_files
+from pahna.store.writer import write_batch
 from pahna.sums import INT64_MAX, exact_sum, grouped_sums, row_sums, scaled
 
 INT64 = st.integers(-(2**63), 2**63 - 1)
@@ -79,13 +88,21 @@ def test_a_producers_month_past_int64_is_exact_not_negative() -> None:
     assert usage.sent_bytes == 2**63
 
 
-def test_profiles_refuse_a_product_that_would_wrap() -> None:
+def test_received_bytes_and_flows_refuse_a_product_that_would_wrap(tmp_path: Path) -> None:
     """Regression: received bytes were scaled as uint64 products, so 2^63 bytes at a
-    sampling rate of 2 became 0."""
-    batch = pa.RecordBatch.from_pydict({
-        "bytes": pa.array([2**63], pa.uint64()), "sampling_rate": pa.array([2], pa.uint32()),
-        "start_ms": pa.array([0], pa.int64()), "end_ms": pa.array([0], pa.int64())})
-    with pytest.raises(CounterOverflowError, match="sampling rate 2"):
-        _scaled(batch)
+    sampling rate of 2 became 0. Now received bytes are summed by the engine's SQL (which
+    fails on overflow) and explain's flows are scaled through pahna.sums."""
+    start = 1_761_165_000_000
+    write_batch(tmp_path, flow_table([Flow("2.176.1.1", "185.1.0.1", 2**62, start,
+                                           sampling_rate=2)]), "unit", "ab" * 32)
+    files = committed_files(tmp_path, 0, 2**62)
+    claims = ClaimIndex.build([TimedPrefix("a", ipaddress.ip_network("185.1.0.0/16"), 0,
+                                           None)])
+    rules = Rules(claims, DomesticIndex.empty())
+    query = UsageQuery("1404-08", start, start + 86_400_000, GROUP_KEYS)
     with pytest.raises(CounterOverflowError):
-        _pieces(batch, (0, 300_000))
+        DuckDbEngine().settlement(files, query, rules)
+    flows = flow_table([Flow("185.1.0.1", "2.176.1.1", 2**63, 0, sampling_rate=2)])
+    batch = flows.to_batches()[0]
+    with pytest.raises(CounterOverflowError, match="sampling rate 2"):
+        producer_flows(batch, rules, 0, (0, 300_000))

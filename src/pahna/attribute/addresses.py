@@ -34,12 +34,17 @@ def ipv6_rows(matrix: np.ndarray) -> np.ndarray:
     return np.flatnonzero((quads[:, 0] != 0) | (words[:, 2] != _MAPPED_WORD))
 
 
-def client_networks(addresses: pa.Array | pa.ChunkedArray) -> np.ndarray:
-    """The client network of each address, as 15 bytes a row: the /24 of an IPv4
-    address, the /48 of an IPv6 one (the networks settlement counts, for flows and for
-    web logs alike)."""
-    matrix = address_matrix(addresses)
-    v4 = (matrix[:, :10] == 0).all(axis=1) & (matrix[:, 10] == 255) & (matrix[:, 11] == 255)
-    keys = matrix[:, :15].copy()
-    keys[~v4, 6:] = 0
+IPV4_CLIENT_FLAG = 1 << 56
+"""Set on the client key of an IPv4 network, above any IPv6 /48 key (48 bits)."""
+
+
+def client_keys(matrix: np.ndarray) -> np.ndarray:
+    """The client network of every address as an int64 key: its /24 for IPv4 (the
+    flag IPV4_CLIENT_FLAG plus the first 24 bits), its /48 for IPv6 (the first 48 bits),
+    so two addresses share a key exactly when they share that network."""
+    v6_key = (matrix.view(">u8")[:, 0] >> np.uint64(16)).astype(np.int64)
+    v4_key = (ipv4_keys(matrix) >> np.uint32(8)).astype(np.int64) | IPV4_CLIENT_FLAG
+    keys = v4_key
+    rows = ipv6_rows(matrix)
+    keys[rows] = v6_key[rows]
     return keys

@@ -13,35 +13,47 @@ reason names what matched (`automated: Googlebot`).
 from __future__ import annotations
 
 import re
-from functools import cached_property
 from importlib.metadata import version
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from crawlerdetect.providers.crawlers import data as CRAWLERS
-from crawlerdetect.providers.exclusions import data as EXCLUSIONS
 
 _LOOKAROUND = ("(?!", "(?=", "(?<!", "(?<=")
-CRAWLER_LIST_VERSION = f"crawlerdetect {version('crawlerdetect')}"
-"""Which lists decided (recorded with each settlement's inputs)."""
 
 
 class AgentClassifier:
-    """Tells automated user agents apart; picklable (patterns compile where used)."""
+    """Tells automated user agents apart by the pattern lists it is given (`crawlers`,
+    and `exclusions`: tokens browsers send). It pickles as its lists, so Spark's
+    executors run it without the `crawlerdetect` package (`crawler_detect` reads the
+    lists on the driver); the patterns compile where it runs."""
 
-    @cached_property
-    def _patterns(self) -> tuple[str, str, re.Pattern[str], re.Pattern[str] | None]:
-        plain = [p for p in CRAWLERS if not any(m in p for m in _LOOKAROUND)]
-        rest = [p for p in CRAWLERS if any(m in p for m in _LOOKAROUND)]
-        exclusions = "(?i)(?:" + "|".join(EXCLUSIONS) + ")"
-        crawlers = "(?i)(?:" + "|".join(plain) + ")"
-        named = re.compile("(" + "|".join(plain) + ")", re.IGNORECASE)
-        slow = re.compile("(" + "|".join(rest) + ")", re.IGNORECASE) if rest else None
-        return exclusions, crawlers, named, slow
+    def __init__(self, crawlers: tuple[str, ...], exclusions: tuple[str, ...],
+                 source: str = "") -> None:
+        self.crawlers, self.exclusions, self.source = crawlers, exclusions, source
+        self._compiled: tuple[str, str, re.Pattern[str], re.Pattern[str] | None] | None = None
 
     def __getstate__(self) -> dict[str, object]:
-        return {}
+        return {"crawlers": self.crawlers, "exclusions": self.exclusions,
+                "source": self.source}
+
+    def __setstate__(self, state: dict[str, tuple[str, ...] | str]) -> None:
+        self.crawlers = tuple(state["crawlers"])
+        self.exclusions = tuple(state["exclusions"])
+        self.source = str(state["source"])
+        self._compiled = None
+
+    @property
+    def _patterns(self) -> tuple[str, str, re.Pattern[str], re.Pattern[str] | None]:
+        if self._compiled is None:
+            plain = [p for p in self.crawlers if not any(m in p for m in _LOOKAROUND)]
+            rest = [p for p in self.crawlers if any(m in p for m in _LOOKAROUND)]
+            exclusions = "(?i)(?:" + "|".join(self.exclusions) + ")"
+            crawlers = "(?i)(?:" + "|".join(plain) + ")"
+            named = re.compile("(" + "|".join(plain) + ")", re.IGNORECASE)
+            slow = re.compile("(" + "|".join(rest) + ")", re.IGNORECASE) if rest else None
+            self._compiled = (exclusions, crawlers, named, slow)
+        return self._compiled
 
     def classify(self, agents: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, list[str]]:
         """(index into the reasons per row, -1 for a person; the reasons)."""
@@ -76,3 +88,13 @@ class AgentClassifier:
                 match = pattern.search(rest)
             out.append(f"automated: {match.group(1)}" if match else None)
         return out
+
+
+def crawler_detect() -> AgentClassifier:
+    """A classifier with CrawlerDetect's lists (the `crawlerdetect` package, read here on
+    the driver; `source` names its version)."""
+    from crawlerdetect.providers.crawlers import data as crawlers
+    from crawlerdetect.providers.exclusions import data as exclusions
+
+    return AgentClassifier(tuple(crawlers), tuple(exclusions),
+                           f"crawlerdetect {version('crawlerdetect')}")

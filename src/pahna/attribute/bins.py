@@ -9,6 +9,8 @@ with d = 0 puts everything in the bin of its start.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from pahna.schema import BIN_MS
@@ -21,13 +23,22 @@ def _cumulative(total: np.ndarray, elapsed: np.ndarray, duration: np.ndarray) ->
     return whole * elapsed + (rest * elapsed) // duration
 
 
-def spread_bins(start_ms: np.ndarray, end_ms: np.ndarray, values: list[np.ndarray]
-                ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
-    """Return (row index, bin start ms, [spread value arrays]) for every piece.
+@dataclass(frozen=True)
+class Pieces:
+    """A batch's pieces in two parts: every flow's first piece, in flow order (flow i is
+    row i, so per-flow columns need no gathering), then the further pieces of the flows
+    that span bins (`rows` says whose)."""
 
-    `values` are uint64 counters (bytes, packets) spread with the same rule; `row index`
-    says which input row each piece came from, in input order.
-    """
+    first_bins: np.ndarray  # bin start ms of each flow's first piece
+    first_values: list[np.ndarray]  # uint64, one array per counter
+    rows: np.ndarray  # flow index of each further piece
+    bins: np.ndarray
+    values: list[np.ndarray]
+
+
+def split_bins(start_ms: np.ndarray, end_ms: np.ndarray, values: list[np.ndarray]) -> Pieces:
+    """Every flow's pieces (see Pieces); `values` are uint64 counters (bytes, packets)
+    spread with the same rule."""
     start = start_ms.astype(np.int64)
     end = np.maximum(end_ms.astype(np.int64), start)
     duration = end - start
@@ -36,19 +47,37 @@ def spread_bins(start_ms: np.ndarray, end_ms: np.ndarray, values: list[np.ndarra
     duration = end - start
     first = start // BIN_MS
     last = np.where(duration > 0, (end - 1) // BIN_MS, first)
-    pieces = (last - first + 1).astype(np.int64)
-    rows = np.repeat(np.arange(len(start)), pieces)
-    offset = np.arange(len(rows)) - np.repeat(np.cumsum(pieces) - pieces, pieces)
+    # a flow in one bin keeps its value whole; only the others are cut (most flows are
+    # shorter than a bin, so the divisions below run on a few of them)
+    spans = np.flatnonzero(last > first)
+    more = (last - first)[spans]
+    rows = np.repeat(spans, more)
+    offset = np.arange(1, len(rows) + 1) - np.repeat(np.cumsum(more) - more, more)
     bins = (first[rows] + offset) * BIN_MS
-    lo = np.maximum(bins, start[rows]) - start[rows]
-    hi = np.minimum(bins + BIN_MS, end[rows]) - start[rows]
-    d = duration[rows].astype(np.uint64)
-    spread = []
+    first_edge = np.minimum((first[spans] + 1) * BIN_MS, end[spans]) - start[spans]
+    lo = (np.maximum(bins, start[rows]) - start[rows]).astype(np.uint64)
+    hi = (np.minimum(bins + BIN_MS, end[rows]) - start[rows]).astype(np.uint64)
+    firsts, rest = [], []
     for value in values:
-        v = value.astype(np.uint64)[rows]
-        single = d == 0
-        safe_d = np.where(single, np.uint64(1), d)
-        piece = (_cumulative(v, hi.astype(np.uint64), safe_d)
-                 - _cumulative(v, lo.astype(np.uint64), safe_d))
-        spread.append(np.where(single, v, piece))
-    return rows, bins, spread
+        whole = value.astype(np.uint64)
+        head = whole.copy()
+        v, d = whole[spans], duration[spans].astype(np.uint64)
+        head[spans] = _cumulative(v, first_edge.astype(np.uint64), d)
+        firsts.append(head)
+        v, d = whole[rows], duration[rows].astype(np.uint64)
+        rest.append(_cumulative(v, hi, d) - _cumulative(v, lo, d))
+    return Pieces(first * BIN_MS, firsts, rows, bins, rest)
+
+
+def spread_bins(start_ms: np.ndarray, end_ms: np.ndarray, values: list[np.ndarray]
+                ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Return (row index, bin start ms, [spread value arrays]) for every piece, in input
+    order (split_bins, merged)."""
+    pieces = split_bins(start_ms, end_ms, values)
+    n = len(pieces.first_bins)
+    rows = np.concatenate([np.arange(n), pieces.rows])
+    order = np.argsort(rows, kind="stable")
+    bins = np.concatenate([pieces.first_bins, pieces.bins])[order]
+    spread = [np.concatenate([f, r])[order]
+              for f, r in zip(pieces.first_values, pieces.values, strict=True)]
+    return rows[order], bins, spread

@@ -59,15 +59,18 @@ class MeteringFilter:
         self.dropped_flows: Counter[str] = Counter()
         self.dropped_bytes: Counter[str] = Counter()
 
-    def keep(self, batch: pa.RecordBatch, owner: np.ndarray, times_ms: np.ndarray) -> np.ndarray:
-        """Mask of flows that count: unmetered owners, or seen at a metering point."""
+    def keep(self, batch: pa.RecordBatch, owner: np.ndarray, times_ms: np.ndarray,
+             count: bool = True) -> np.ndarray:
+        """Mask of flows that count: unmetered owners, or seen at a metering point. What
+        is dropped is added to the counters when `count` (the sending side)."""
         keep = np.ones(len(owner), dtype=bool)
         rows = np.flatnonzero((owner >= 0) & self.metered[np.maximum(owner, 0)])
         if not rows.size:
             return keep
         keep[rows] = False
         if "exporter" not in batch.schema.names:
-            self._count(batch, rows, np.full(len(rows), 0), times_ms)
+            if count:
+                self._count(batch, rows, np.full(len(rows), 0), times_ms)
             return keep
         direction = _column(batch, "direction", rows, np.uint8, UNKNOWN)
         input_if = _column(batch, "input_if", rows, np.int64, 0)
@@ -86,7 +89,8 @@ class MeteringFilter:
                                        times_ms[rows[picked]])
             keep[rows[picked]] |= seen
             reason[picked[matched]] = 2
-        self._count(batch, rows[~keep[rows]], reason[~keep[rows]], times_ms)
+        if count:
+            self._count(batch, rows[~keep[rows]], reason[~keep[rows]], times_ms)
         return keep
 
     def _metered_exporter(self, owner: np.ndarray, exporter: np.ndarray) -> np.ndarray:

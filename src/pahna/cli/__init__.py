@@ -12,7 +12,9 @@ from pahna.cli.errors import PahnaGroup
 from pahna.cli.flows import flows
 from pahna.cli.grants import grants
 from pahna.cli.intake import collect, ingest
+from pahna.cli.integrity import integrity
 from pahna.cli.market import market
+from pahna.cli.ops import backup_command, config_group, prune_command, restore_command
 from pahna.cli.registry import registry
 from pahna.cli.serve import serve, users
 from pahna.cli.settle import costs, settle_command, tariff
@@ -37,8 +39,9 @@ def main(home: str | None) -> None:
 
 COMMANDS = (
     init, demo, ingest, collect, flows, store, registry, domestic, usage, settle_command,
-    tariff, costs, statements, payments, explain_command, serve, users, bench, grants,
-    market,
+    tariff, costs, statements, payments, explain_command, integrity, serve, users, bench,
+    grants, backup_command, restore_command, config_group, market,
 )
 for command in COMMANDS:
     main.add_command(command)
+store.add_command(prune_command)

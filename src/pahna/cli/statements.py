@@ -16,13 +16,13 @@ from pahna.errors import ImmutableStatementError, LedgerError
 from pahna.ledger.book import Ledger
 from pahna.payouts import confirm_payments, export_payments
 from pahna.pipeline import explain
+from pahna.rebuilding import rebuild_statements
 from pahna.report.numerals import format_money
 from pahna.report.statements import FORMATS, export_statements
 from pahna.schema import address_to_text
 from pahna.settle.document import from_document
 from pahna.settle.money import Currency, round_minor
 from pahna.settle.statements import Settlement, StatementLine
-from pahna.settlement import rebuild_statements
 
 
 def _statements(ledger: Ledger, period: str) -> tuple[Settlement, str, str | None]:
@@ -147,9 +147,38 @@ def explain_command(producer_id: str, period: str, limit: int, home: str | None,
             "claim": money(line.claim_minor), "eligible": line.eligible,
             "tariff_lines": [{**t.__dict__, "exact_minor": str(t.exact_minor)}
                              for t in line.tariff_lines],
-            "daily_bytes": days, "largest_flows": rows}, ensure_ascii=False, indent=1))
+            "daily_bytes": days, "largest_flows": rows,
+            "integrity": _line_integrity(settlement, line)}, ensure_ascii=False, indent=1))
         return
     _explain_text(settlement, line, days, rows)
+    _explain_integrity(settlement, line)
+
+
+def _line_integrity(settlement: Settlement, line: StatementLine) -> dict[str, Any] | None:
+    """The signals and scores behind a line, and its exclusions and holds (integrity)."""
+    if not settlement.integrity:
+        return None
+    pid = line.producer_id
+    return {"signals": settlement.integrity["signals"].get(pid, {}),
+            "scores": settlement.integrity["scores"].get(pid, {}),
+            "exclusions": [e.__dict__ for e in line.exclusions],
+            "holds": [h.__dict__ for h in line.holds]}
+
+
+def _explain_integrity(settlement: Settlement, line: StatementLine) -> None:
+    found = _line_integrity(settlement, line)
+    if found is None:
+        return
+    for e in line.exclusions:
+        click.echo(f"  excluded before pricing: {e.reason} {e.bytes:,} bytes "
+                   f"(figure {e.figure}, threshold {e.threshold or '-'}) {e.peer_id}")
+    for h in line.holds:
+        click.echo(f"  HELD: {h.reason}: {h.figure} (baseline {h.baseline}, threshold "
+                   f"{h.threshold})")
+    click.echo("  integrity signals (value, modified z-score within the producer type):")
+    for name, value in found["signals"].items():
+        score = found["scores"].get(name)
+        click.echo(f"    {name:20} {value!s:>22}" + ("" if score is None else f"  z {score}"))
 
 
 def _explain_text(settlement: Settlement, line: StatementLine, days: list[tuple[str, int]],

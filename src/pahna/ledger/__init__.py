@@ -6,6 +6,8 @@
       PERIOD/final-rN.json      revision N, sealed; read-only, never rewritten
       PERIOD/void-rN.json       revision N was voided (the final stays beside it)
       PERIOD/exported-rN.json   revision N's payment batch, exported once
+      PERIOD/exported-rN-bK.json a later batch K: held lines released since (holds.py)
+      PERIOD/hold-rN-ID.json    a reviewer's release or confirmation of a held line
       PERIOD/confirmed-rN.json  the bank's confirmation of each line of that batch
       PERIOD/paid-rN.json       revision N was paid (a payment batch reference)
       locks/PERIOD.lock         the period's lock (flock), held by whoever changes it

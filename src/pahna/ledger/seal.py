@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -23,7 +24,8 @@ from sqlalchemy import Engine, MetaData, select
 
 from pahna import __version__
 from pahna.calendar import TZDATA_VERSION
-from pahna.store.manifests import Manifest, file_sha256, read_manifests
+from pahna.store.manifests import Manifest
+from pahna.store.reader import window_manifests
 
 CODE_PACKAGES = ("pahna.settle", "pahna.aggregate", "pahna.attribute")
 
@@ -35,9 +37,7 @@ def _digest(value: Any) -> str:
 
 def period_manifests(store: Path, start_ms: int, end_ms: int) -> list[Manifest]:
     """The committed batches a period reads (the same rule as committed_files)."""
-    return [m for m in read_manifests(store)
-            if m.start_ms is not None and m.end_ms is not None
-            and m.start_ms < end_ms and m.end_ms >= start_ms]
+    return window_manifests(store, start_ms, end_ms)
 
 
 def manifest_entries(manifests: list[Manifest]) -> list[dict[str, Any]]:
@@ -103,16 +103,18 @@ def seal_inputs(manifests: list[Manifest], registry: str, tariff: dict[str, Any]
     return inputs
 
 
-def damaged_files(store: Path, sealed: list[dict[str, Any]]) -> list[str]:
-    """Raw files whose bytes no longer match the sha256 sealed for them."""
+def damaged_files(sealed: list[dict[str, Any]], digests: Mapping[str, str | None]
+                  ) -> list[str]:
+    """Raw files whose bytes no longer match the sha256 sealed for them, given the
+    sha256 of each file (by its path in the store; None: missing) as the engine read it."""
     problems = []
     for manifest in sealed:
         for entry in manifest["files"]:
-            path = store / entry["path"]
-            if not path.is_file():
+            found = digests.get(entry["path"])
+            if found is None:
                 problems.append(f"raw file store/{entry['path']} is missing")
-            elif file_sha256(path) != entry["sha256"]:
+            elif found != entry["sha256"]:
                 problems.append(f"raw file store/{entry['path']} was changed after "
-                                f"finalizing: sha256 {file_sha256(path)[:16]}… is not the "
+                                f"finalizing: sha256 {found[:16]}… is not the "
                                 f"sealed {entry['sha256'][:16]}…")
     return problems

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, inspect, select
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -31,7 +31,8 @@ def open_registry(url: str) -> Engine:
 def _open(url: str) -> Engine:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
-        event.listen(engine, "connect", _sqlite_foreign_keys)
+        event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
     try:
         migrate(engine)
         _seed_provinces(engine)
@@ -63,7 +64,26 @@ def _seed_provinces(engine: Engine) -> None:
         session.commit()
 
 
-def _sqlite_foreign_keys(dbapi_connection: object, _record: object) -> None:
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+"""How long a SQLite writer waits for another's transaction (the portal's, the CLI's) to
+end before it gives up with "database is locked"."""
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    """Foreign keys on; the write-ahead log; a busy timeout, so that two processes (the
+    portal, the CLI) writing at once wait for each other in turn instead of failing.
+    Transactions are begun by `_sqlite_begin_immediate`, not by the driver."""
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0] != "memory":
+        cursor.execute("PRAGMA journal_mode=WAL")
     cursor.close()
+
+
+def _sqlite_begin_immediate(connection: Connection) -> None:
+    """Take the write lock when a transaction begins: a transaction that read first and
+    wrote later would otherwise fail at once ("database is locked", whatever the busy
+    timeout) when another process wrote in between; this way it waits its turn."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")

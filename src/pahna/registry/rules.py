@@ -10,23 +10,32 @@ so it replays to the same attribution whatever the registry holds later.
      "claims": [[producer_id, kind, value, valid_from_ms, valid_to_ms or null,
                  content_id or null], ...],
      "metering": [[producer_id, exporter, interface, direction, from_ms, to_ms], ...],
-     "domestic": [{"valid_from_ms": ..., "valid_to_ms": ..., "prefixes": [...]}, ...]}
+     "domestic": [{"valid_from_ms": ..., "valid_to_ms": ..., "prefixes": [...]}, ...],
+     "contents": [[content_id, producer_id, title, title_fa, category, language,
+                   province], ...]}
+
+`contents` (the catalogue entries the window's host claims name, as they were when the
+snapshot was taken) is there only when some claim names one.
 """
 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Engine
 
 from pahna.aggregate.kernel import Rules
-from pahna.attribute.agents import AgentClassifier
+from pahna.attribute.agents import crawler_detect
 from pahna.attribute.asns import AsnIndex, TimedAsn
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.attribute.domestic import DomesticIndex
 from pahna.attribute.hosts import HostIndex, TimedHost
 from pahna.attribute.metering import EGRESS, INGRESS, MeteringFilter, TimedPoint
+from pahna.parties import Producer
+from pahna.registry.catalogue import list_items
 from pahna.registry.claimbook import split_host
 from pahna.registry.claims import list_claims
 from pahna.registry.domestic import domestic_lists
@@ -54,8 +63,15 @@ def rules_snapshot(engine: Engine, window: tuple[int, int] | None = None) -> dic
     lists = [{"valid_from_ms": v.valid_from_ms, "valid_to_ms": v.valid_to_ms,
               "prefixes": [str(n) for n in v.networks]} for v in domestic_lists(engine)
              if _in_window(v.valid_from_ms, v.valid_to_ms, window)]
-    return {"format": SNAPSHOT_FORMAT, "window_ms": list(window) if window else None,
-            "claims": claims, "metering": points, "domestic": lists}
+    out: dict[str, Any] = {"format": SNAPSHOT_FORMAT,
+                           "window_ms": list(window) if window else None,
+                           "claims": claims, "metering": points, "domestic": lists}
+    named = {c[5] for c in claims if c[5]}
+    contents = [[i.id, i.producer_id, i.title, i.title_fa, i.category, i.language,
+                 i.province] for i in list_items(engine) if i.id in named]
+    if contents:  # snapshots of months without content items stay as they were
+        out["contents"] = contents
+    return out
 
 
 def rules_from_snapshot(snapshot: dict[str, Any]) -> Rules:
@@ -79,7 +95,7 @@ def rules_from_snapshot(snapshot: dict[str, Any]) -> Rules:
         metering=MeteringFilter(metering, len(owners)) if metering else None,
         hosts=HostIndex(hosts) if hosts else None,
         contents=tuple(contents),
-        agents=AgentClassifier(),
+        agents=crawler_detect(),
     )
 
 
@@ -94,9 +110,13 @@ def _prefixes(snapshot: dict[str, Any]) -> list[TimedPrefix]:
             for c in snapshot["claims"] if c[1] == "prefix"]
 
 
-def claim_index_from_snapshot(snapshot: dict[str, Any]) -> ClaimIndex:
-    """Prefix claims alone (who holds a destination address, for profiles)."""
-    return ClaimIndex.build(_prefixes(snapshot))
+def province_codes(owners: list[str], producers: Iterable[Producer]) -> np.ndarray:
+    """A code per owner for the kernel's same-province flag (Rules.provinces): equal
+    codes for producers of the same province, -1 for an owner without one."""
+    province = {p.id: p.province for p in producers}
+    names = sorted({v for v in province.values() if v})
+    return np.array([names.index(province[o]) if province.get(o) else -1 for o in owners],
+                    dtype=np.int32)
 
 
 def domestic_from_snapshot(snapshot: dict[str, Any]) -> DomesticIndex:

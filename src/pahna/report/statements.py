@@ -37,16 +37,15 @@ CSV_COLUMNS = ("period", "status", "producer_id", "name", "province", "bytes", "
                "eligible", "claim_minor", "amount_minor", "adjustments_minor", "payable_minor",
                "cost_minor", "net_minor", "coverage_ratio", "currency", "minor_units",
                "tariff_id", "tariff_version", "claim_rial", "amount_rial", "producer_status",
-               "carried_minor", "balance_minor", "carried_out_minor", "held",
+               "carried_minor", "balance_minor", "carried_out_minor",
                "pro_rata_minor", "client_centric_minor")
 """Money columns are integers in the currency's minor unit. `claim_rial` and `amount_rial`
 repeat claim_minor and amount_minor for readers written when IRR was the only currency.
 balance = amount + adjustments + carried (balances carried in from earlier statements);
-payable is the balance of an active producer when positive and its month not held, and
-carried_out the rest, carried forward to the producer's next statement. `held` is why the
-month is held ("; "-separated reasons; empty when it is not). Under a tariff with a
-[content] section, pro_rata_minor and client_centric_minor are the amounts each allocation
-mode pays (docs/weblogs.md), else empty."""
+payable is the balance of an active producer when positive, and carried_out the rest,
+carried forward to the producer's next statement. Under a tariff with a [content]
+section, pro_rata_minor and client_centric_minor are the amounts each allocation mode
+pays (docs/weblogs.md), else empty."""
 
 
 PRODUCER_FOLDER = "statements"
@@ -70,7 +69,7 @@ def _row(s: Settlement, line: StatementLine, status: str) -> list[object]:
             *optional, line.coverage_ratio or "", s.currency, s.minor_units, s.tariff_id,
             s.tariff_version, line.claim_minor, line.amount_minor, line.status,
             line.carried_minor, line.balance_minor, line.carried_out_minor,
-            "; ".join(line.held), *["" if v is None else v for v in (
+            *["" if v is None else v for v in (
                 line.pro_rata_minor, line.client_centric_minor)]]
 
 

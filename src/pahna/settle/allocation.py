@@ -20,11 +20,11 @@ from fractions import Fraction
 ALLOCATION_MODES = ("pro_rata", "client_centric")
 
 
-def client_weights(client_bytes: Mapping[str, Mapping[bytes, Fraction | int]]
+def client_weights(client_bytes: Mapping[str, Mapping[int, Fraction | int]]
                    ) -> dict[str, Fraction]:
     """Each producer's weight: the sum over client networks of its part of the network's
     bytes (every network with bytes weighs 1 in all)."""
-    per_network: dict[bytes, Fraction] = {}
+    per_network: dict[int, Fraction] = {}
     for networks in client_bytes.values():
         for network, value in networks.items():
             per_network[network] = per_network.get(network, Fraction(0)) + Fraction(value)
@@ -35,7 +35,7 @@ def client_weights(client_bytes: Mapping[str, Mapping[bytes, Fraction | int]]
 
 
 def client_centric_claims(claims: Mapping[str, Fraction],
-                          client_bytes: Mapping[str, Mapping[bytes, Fraction | int]]
+                          client_bytes: Mapping[str, Mapping[int, Fraction | int]]
                           ) -> dict[str, Fraction]:
     """The claims' total shared by client weights (0 for a producer with no client
     network; all 0 when no producer has one)."""

@@ -12,6 +12,7 @@ from dataclasses import asdict, fields
 from fractions import Fraction
 from typing import Any
 
+from pahna.integrity.records import Exclusion, Hold
 from pahna.settle.adjustments import Adjustment
 from pahna.settle.balances import Carry
 from pahna.settle.pricing import TariffLine
@@ -29,19 +30,25 @@ def _plain(value: Any) -> Any:
 
 
 def to_document(settlement: Settlement) -> dict[str, Any]:
+    """The settlement as plain JSON. Integrity's parts (the month's signals, a line's
+    exclusions and holds) appear only when there are some, so a month settled without
+    an integrity policy has the same document as before integrity existed."""
     data: dict[str, Any] = _plain(asdict(settlement))
     data["total_minor"] = settlement.total_minor
+    if data["integrity"] is None:
+        del data["integrity"]
     for line, out in zip(settlement.lines, data["lines"], strict=True):
+        for key in ("exclusions", "holds"):
+            if not out[key]:
+                del out[key]
         out["carried_minor"] = line.carried_minor
         out["balance_minor"] = line.balance_minor
         out["payable_minor"] = line.payable_minor
         out["carried_out_minor"] = line.carried_out_minor
         out["net_minor"] = line.net_minor
         out["coverage_ratio"] = line.coverage_ratio
-        # documents of months without holds, or under a tariff without [content], stay
-        # as they were (and sealed finals replay to the same bytes)
-        if not line.held:
-            del out["held"]
+        # under a tariff without [content], documents stay as they were (and sealed
+        # finals replay to the same bytes)
         for key in ("pro_rata_minor", "client_centric_minor"):
             if out[key] is None:
                 del out[key]
@@ -68,7 +75,8 @@ def _line_from(data: dict[str, Any]) -> StatementLine:
         for t in values["tariff_lines"])
     values["adjustments"] = tuple(Adjustment(**a) for a in values["adjustments"])
     values["carried"] = tuple(Carry(**c) for c in values.get("carried", ()))
-    values["held"] = tuple(values.get("held", ()))
+    values["exclusions"] = tuple(Exclusion(**e) for e in values.get("exclusions", ()))
+    values["holds"] = tuple(Hold(**h) for h in values.get("holds", ()))
     return StatementLine(**values)
 
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
+from typing import Any
 
 from pahna.errors import SettlementError
+from pahna.integrity.records import Exclusion, Hold
 from pahna.settle.adjustments import Adjustment, adjustments_for
 from pahna.settle.allocation import client_centric_claims
 from pahna.settle.balances import ACTIVE, Carry, payable
 from pahna.settle.costs import coverage_ratio
-from pahna.settle.holds import Hold, reasons_by_producer
 from pahna.settle.money import ROUNDING_RULE, Currency, decimal_text, round_minor
 from pahna.settle.pool import PoolResult, share_pool
 from pahna.settle.pricing import Pricing, TariffLine, billed_bytes, price_usage
@@ -48,14 +49,16 @@ class StatementLine:
     cost_minor: int | None
     status: str = ACTIVE  # the producer's status when settled: active, suspended, closed
     carried: tuple[Carry, ...] = ()  # balances carried into this statement
-    held: tuple[str, ...] = ()  # why this month is held (settle.holds): not paid, carried
+    exclusions: tuple[Exclusion, ...] = ()  # bytes taken out before pricing (integrity)
+    holds: tuple[Hold, ...] = ()  # why the payable amount is held for review (integrity)
     # under a tariff with [content]: the amount each allocation mode pays (settle.allocation)
     pro_rata_minor: int | None = None
     client_centric_minor: int | None = None
 
     @property
-    def is_held(self) -> bool:
-        return bool(self.held)
+    def held(self) -> bool:
+        """The line is held: payment batches leave it out until a reviewer releases it."""
+        return bool(self.holds)
 
     @property
     def bytes(self) -> int:
@@ -77,9 +80,8 @@ class StatementLine:
 
     @property
     def payable_minor(self) -> int:
-        """Paid for this statement: a positive balance of an active producer whose month
-        is not held, else 0."""
-        return 0 if self.held else payable(self.balance_minor, self.status)
+        """Paid for this statement: a positive balance of an active producer, else 0."""
+        return payable(self.balance_minor, self.status)
 
     @property
     def carried_out_minor(self) -> int:
@@ -116,6 +118,7 @@ class Settlement:
     samples: int  # 5-minute bins in the month
     rounding_rule: str
     lines: tuple[StatementLine, ...]
+    integrity: dict[str, Any] | None = None  # signals, scores and baselines, when reviewed
     allocation: str | None = None  # the mode in force, under a tariff with [content]
 
     @property
@@ -144,10 +147,19 @@ class SettlementInputs:
     costs: Mapping[str, int]  # producer id -> total cost in minor units
     adjustments: tuple[Adjustment, ...] = ()
     carried: Mapping[str, tuple[Carry, ...]] = field(default_factory=dict)
-    holds: tuple[Hold, ...] = ()
-    # bytes each producer sent to each client network (/24, /48), for client-centric
-    # allocation (settle.allocation); read only under a tariff with [content]
-    client_bytes: Mapping[str, Mapping[bytes, Fraction | int]] = field(default_factory=dict)
+    integrity: Reviewed | None = None
+    # bytes each producer sent to each client network (addresses.client_keys), for
+    # client-centric allocation (settle.allocation); read only under a tariff with [content]
+    client_bytes: Mapping[str, Mapping[int, Fraction | int]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reviewed:
+    """What integrity found (integrity.review): its document and each line's decisions."""
+
+    document: dict[str, Any]
+    exclusions: Mapping[str, tuple[Exclusion, ...]]
+    holds: Mapping[str, tuple[Hold, ...]]
 
 
 def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: SettlementInputs,
@@ -163,7 +175,8 @@ def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: Sett
         decimal_text(pool.exact[pid]), pool.amounts[pid],
         adjustments_for(inputs.adjustments, inputs.period, pid), inputs.costs.get(pid),
         p.status, tuple(inputs.carried.get(pid, ())),
-        reasons_by_producer(inputs.holds).get(pid, ()))
+        inputs.integrity.exclusions.get(pid, ()) if inputs.integrity else (),
+        inputs.integrity.holds.get(pid, ()) if inputs.integrity else ())
     if not modes:
         return line
     return replace(line, pro_rata_minor=modes["pro_rata"].amounts[pid],
@@ -199,6 +212,7 @@ def settle_period(inputs: SettlementInputs) -> Settlement:
                       tariff.id, tariff.version, tariff.digest, tariff.pool_minor,
                       tariff.pool_rule, tariff.cap_minor, pool.scaled, inputs.samples,
                       ROUNDING_RULE, lines,
+                      inputs.integrity.document or None if inputs.integrity else None,
                       tariff.content.allocation if tariff.content is not None else None)
 
 

@@ -4,7 +4,7 @@ A tariff is a TOML document (see docs/settlement.md for every key, with examples
 and multipliers are decimal strings ("1500000", "1.25") or integers, never floats, at
 any depth (nested tables included); amounts (pool, cap) and counts are integers in the
 currency's minor unit, never booleans. Every value is finite, non-negative and bounded
-(MAX_DECIMAL, MAX_PLACES, MAX_MULTIPLIER, MAX_MINOR). Unknown keys are refused.
+(settle.terms: MAX_DECIMAL, MAX_PLACES, MAX_MULTIPLIER, MAX_MINOR). Unknown keys are refused.
 """
 
 from __future__ import annotations
@@ -14,79 +14,22 @@ import itertools
 import json
 import re
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-)
+from pydantic import Field, ValidationError, field_validator
 
 from pahna.errors import TariffError
 from pahna.ids import id_problem
+from pahna.integrity.policy import IntegrityPolicy
 from pahna.parties import PRODUCER_TYPES
 from pahna.schema import TRAFFIC_CLASSES
+from pahna.settle.terms import Amount, Count, Multiplier, TermsModel
 
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
 
 
-MAX_DECIMAL = Decimal(10) ** 18
-"""The largest rate, bound or ratio a tariff may hold (major units, GB or Mbps)."""
-MAX_PLACES = 18
-"""Decimal places a tariff value may have (more would only slow exact arithmetic)."""
-MAX_MULTIPLIER = Decimal(1000)
-"""The largest multiplier (zone, producer type, time of day, intra-province)."""
-MAX_MINOR = 2**63 - 1
-"""The largest amount in minor units (pool, cap) or count (bytes, networks)."""
-
-
-def _exact_decimal(value: Any) -> Decimal:
-    """A decimal string or an integer as a Decimal; floats and booleans refused."""
-    if isinstance(value, bool) or not isinstance(value, str | int | Decimal):
-        raise ValueError("write decimals as strings (\"1.5\"), never as TOML floats or "
-                         "booleans")
-    try:
-        number = Decimal(value)
-    except ArithmeticError as exc:
-        raise ValueError(f"{value!r} is not a decimal number") from exc
-    if not number.is_finite():
-        raise ValueError(f"{value!r} is not a finite number")
-    exponent = number.as_tuple().exponent
-    if isinstance(exponent, int) and -exponent > MAX_PLACES:
-        raise ValueError(f"{value!r} has more than {MAX_PLACES} decimal places")
-    if number < 0 or number > MAX_DECIMAL:
-        raise ValueError(f"{value!r} must be between 0 and 10^18")
-    return abs(number) if number.is_zero() else number  # "-0" is 0
-
-
-def _multiplier(value: Any) -> Decimal:
-    number = _exact_decimal(value)
-    if number > MAX_MULTIPLIER:
-        raise ValueError(f"{value!r}: a multiplier is at most {MAX_MULTIPLIER}")
-    return number
-
-
-Amount = Annotated[Decimal, BeforeValidator(_exact_decimal)]
-"""A rate, bound or ratio: finite, 0 <= value <= 10^18, at most 18 places, never a float."""
-Multiplier = Annotated[Decimal, BeforeValidator(_multiplier)]
-"""A multiplier: as Amount, and at most MAX_MULTIPLIER."""
-Count = Annotated[int, Field(strict=True, ge=0, le=MAX_MINOR)]
-"""A non-negative integer that fits a signed 64-bit column (never a boolean)."""
-
-
-class _Part(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_floats(cls, value: Any) -> Any:
-        if isinstance(value, float):
-            raise ValueError("write decimals as strings (\"1.5\"), never as TOML floats")
-        return value
+_Part = TermsModel
 
 
 class Tier(_Part):
@@ -168,7 +111,7 @@ class ContentTerms(_Part):
     allocation: Literal["pro_rata", "client_centric"] = "pro_rata"
 
 
-OPTIONAL_PARTS = ("content",)
+OPTIONAL_PARTS = ("integrity", "content")
 """Parts added after tariffs were first sealed: left out of the digest when absent, so a
 sealed tariff keeps its digest."""
 
@@ -188,6 +131,7 @@ class Tariff(_Part):
     time_of_day: tuple[TimeWindow, ...] = ()
     multipliers: Multipliers = Field(default_factory=Multipliers)
     eligibility: Eligibility = Field(default_factory=Eligibility)
+    integrity: IntegrityPolicy | None = None
     content: ContentTerms | None = None
 
     @property
@@ -231,11 +175,13 @@ class Tariff(_Part):
         return start <= period and (self.valid_to is None or period <= self.valid_to)
 
     def document(self) -> dict[str, Any]:
-        """The tariff as plain JSON, without the optional parts it does not have."""
+        """The tariff as plain JSON, without the optional parts it does not have (so a
+        tariff without [integrity] or [content] keeps the digest it had before they
+        existed)."""
         data: dict[str, Any] = self.model_dump(mode="json")
         for part in OPTIONAL_PARTS:
-            if data[part] is None:
-                del data[part]
+            if data.get(part) is None:
+                data.pop(part, None)
         return data
 
     @property
@@ -243,6 +189,7 @@ class Tariff(_Part):
         """sha256 of the document's meaning (canonical JSON), so an edit is noticed."""
         text = json.dumps(self.document(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
 
 
 LEGACY_KEYS = ("rate_rial_per_gb", "pool_rial")

@@ -18,7 +18,9 @@ Reconciliation: per operator and day, the bytes of every edge log line (automate
 unclaimed included: the flows carried them too) are set against the flow bytes. When
 |logs - flows| > tolerance x flows (the tariff's `[content] tolerance`; a day with logs
 and no flows is always out), every tenant the operator served that month is held
-(`settle.holds`), the reason naming the operator, the days and both figures.
+through integrity's holds (`integrity.records.Hold`, reason `log_flow_gap`: log bytes as
+the figure, flow bytes as the baseline, the tolerance as the threshold; one per day out),
+released or confirmed by a reviewer like any other hold.
 
 Logs alone: requests in logs of no registered operator (a producer's own server behind
 an address no claim of it covers) count as the claiming producer's usage directly,
@@ -36,8 +38,8 @@ from functools import cache
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pahna.settle.holds import Hold
-from pahna.settle.money import allocate_pool
+from pahna.integrity.records import Hold
+from pahna.settle.money import allocate_pool, decimal_text
 
 AUTOMATED, UNCLAIMED, UNLOGGED = "~automated", "~unclaimed", "~unlogged"
 USAGE_SCHEMA = pa.schema([("producer_id", pa.string()), ("traffic_class", pa.string()),
@@ -68,7 +70,7 @@ class OperatorDay:
 class ContentShares:
     usage: pa.Table  # USAGE_SCHEMA: every producer's usage, operators' flows shared out
     days: tuple[OperatorDay, ...]
-    holds: tuple[Hold, ...]
+    holds: dict[str, tuple[Hold, ...]]  # tenant -> its reconciliation holds
     shares: dict[tuple[str, str], int]  # (operator, recipient) -> bytes for the month
     alone: dict[str, int]  # producer -> bytes its logs counted alone (no operator)
 
@@ -161,18 +163,25 @@ def _reconcile(flows: dict[Key, int], book: _LogBook, tolerance: Fraction
     return out
 
 
-def _holds(days: list[OperatorDay], book: _LogBook, tolerance: Fraction) -> list[Hold]:
-    out: list[Hold] = []
-    for operator in sorted({d.operator for d in days if not d.within}):
-        bad = [d for d in days if d.operator == operator and not d.within]
-        shown = "; ".join(f"{d.day}: logs {d.log_bytes:,} bytes, flows {d.flow_bytes:,} bytes "
-                          f"({d.gap_text})" for d in bad[:3])
-        more = f"; and {len(bad) - 3} more days" if len(bad) > 3 else ""
-        reason = (f"operator {operator}: its logs and flows differ by more than the "
-                  f"tariff's tolerance of {float(tolerance * 100):g}% on {len(bad)} "
-                  f"day{'s' if len(bad) > 1 else ''} ({shown}{more})")
-        out.extend(Hold(tenant, reason) for tenant in sorted(book.tenants[operator]))
-    return out
+GAP_REASON = "log_flow_gap"
+"""The reason code of a hold put by reconciliation (integrity.records.Hold)."""
+
+
+def _holds(days: list[OperatorDay], book: _LogBook, tolerance: Fraction
+           ) -> dict[str, tuple[Hold, ...]]:
+    """Per tenant, one hold for each day an operator serving it is out of tolerance:
+    its log bytes as the figure, its flow bytes as the baseline, the tolerance as the
+    threshold, the operator, day and gap in the signal."""
+    out: dict[str, list[Hold]] = defaultdict(list)
+    for day in days:
+        if day.within:
+            continue
+        hold = Hold(GAP_REASON, f"operator {day.operator}, {day.day}: log bytes against "
+                    f"flow bytes ({day.gap_text})", str(day.log_bytes), str(day.flow_bytes),
+                    decimal_text(tolerance))
+        for tenant in sorted(book.tenants[day.operator]):
+            out[tenant].append(hold)
+    return {tenant: tuple(found) for tenant, found in sorted(out.items())}
 
 
 def share_operators(usage: pa.Table, logs: pa.Table, operators: Collection[str],
@@ -195,5 +204,5 @@ def share_operators(usage: pa.Table, logs: pa.Table, operators: Collection[str],
     _share(flows, book, rows, shares)
     table = pa.concat_tables([others, pa.Table.from_pylist(
         [dict(zip(USAGE_SCHEMA.names, row, strict=True)) for row in rows], USAGE_SCHEMA)])
-    return ContentShares(table, tuple(days), tuple(_holds(days, book, tolerance)), shares,
+    return ContentShares(table, tuple(days), _holds(days, book, tolerance), shares,
                          dict(alone))

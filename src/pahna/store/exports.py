@@ -7,7 +7,8 @@
 Each file is a sequence of chunks, one per committed batch that touched that exporter and
 day: ``b"PXI1"``, u32 count (little-endian), the batch's 64-hex-digit content hash, then
 `count` sorted 16-byte identities. A chunk is appended before its batch's manifest and
-counts only once that manifest exists, so a crash between the two leaves a chunk that is
+counts only once that manifest exists (or the batch it was compacted into is committed:
+store.lineage), so a crash between the two leaves a chunk that is
 ignored (the batch is not in the store either). Checking and committing happen under
 one exclusive lock (flock) for the whole store, so collectors and `pahna ingest` running
 at once never both store the same message.
@@ -30,7 +31,8 @@ from typing import BinaryIO
 
 import numpy as np
 
-from pahna.store.layout import day_label, manifest_file
+from pahna.store.layout import day_label
+from pahna.store.lineage import batch_committed
 
 CHUNK = struct.Struct("<4sI64s")
 MAGIC = b"PXI1"
@@ -171,7 +173,7 @@ class ExportIndex:
     def _is_committed(self, content_hash: str) -> bool:
         if content_hash in self._committed:
             return True
-        if manifest_file(self.store, content_hash).exists():
+        if batch_committed(self.store, content_hash):
             self._committed.add(content_hash)
             return True
         return False

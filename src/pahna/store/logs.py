@@ -28,9 +28,9 @@ import pyarrow.parquet as pq
 
 from pahna.errors import StoreError
 from pahna.schema import LOG_SCHEMA
+from pahna.store.durable import write_atomically
 from pahna.store.layout import DAY_MS, day_label
 from pahna.store.manifests import StoredFile, file_sha256
-from pahna.store.writer import write_atomically
 
 
 def logs_dir(store: Path) -> Path:

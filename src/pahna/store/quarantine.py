@@ -19,8 +19,8 @@ from pathlib import Path
 from pahna.intake.base import Rejected
 from pahna.intake.spool import encode_records
 from pahna.schema import address_to_text
+from pahna.store.durable import write_atomically
 from pahna.store.layout import DAY_MS, day_label
-from pahna.store.writer import write_atomically
 
 
 def quarantine(folder: Path, rejected: list[Rejected]) -> int:

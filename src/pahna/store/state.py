@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from pahna.errors import StoreError
-from pahna.store.layout import manifest_file
-from pahna.store.writer import write_atomically
+from pahna.store.durable import write_atomically
+from pahna.store.lineage import batch_committed
 
 STATE_NAME = "intake-state.json"
 
@@ -66,7 +66,7 @@ def load_state(home: Path, name: str = STATE_NAME, store: Path | None = None
             batch = json.loads(staged.read_text(encoding="utf-8"))["batch"]
         except (ValueError, KeyError, TypeError):
             batch = ""
-        if batch and manifest_file(store, batch).exists():
+        if batch and batch_committed(store, batch):
             promote_state(home, name)
         else:
             staged.unlink()

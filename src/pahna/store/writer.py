@@ -16,14 +16,18 @@ import pyarrow.parquet as pq
 
 from pahna.errors import StoreError
 from pahna.schema import FLOW_SCHEMA
+from pahna.store.catalog import add_entry
+from pahna.store.durable import fsync_file, write_atomically
 from pahna.store.layout import DAY_MS, flow_file, manifest_file
+from pahna.store.lineage import batch_committed
 from pahna.store.manifests import Manifest, StoredFile, file_sha256
 from pahna.sums import exact_sum
 
 
 def is_stored(store: Path, content_hash: str) -> bool:
-    """True when a batch with this content hash is already committed."""
-    return manifest_file(store, content_hash).exists()
+    """True when a batch with this content hash is already committed (compacted since,
+    it still is: store.lineage)."""
+    return batch_committed(store, content_hash)
 
 
 def write_batch(store: Path, flows: pa.Table, source: str, content_hash: str,
@@ -51,7 +55,7 @@ def write_files(store: Path, flows: pa.Table, source: str, content_hash: str,
     for day in np.unique(np.asarray(days, dtype=np.int64)):
         part = flows.filter(pa.array(np.asarray(days) == day))
         path = flow_file(store, int(day), batch_id)
-        _write_parquet(part, path)
+        write_parquet(part, path)
         files.append(StoredFile(str(path.relative_to(store)), part.num_rows, file_sha256(path)))
     return Manifest(
         batch_id=batch_id,
@@ -68,47 +72,22 @@ def write_files(store: Path, flows: pa.Table, source: str, content_hash: str,
 
 
 def write_manifest(store: Path, manifest: Manifest) -> None:
-    """The commit point of a batch: from now on readers see it."""
+    """The commit point of a batch: from now on readers see it. It is listed in the
+    manifests' index first (store.catalog)."""
+    add_entry(store, manifest)
     write_atomically(manifest_file(store, manifest.content_hash), manifest.to_json().encode())
 
 
-def _write_parquet(table: pa.Table, path: Path) -> None:
+def write_parquet(table: pa.Table, path: Path) -> None:
+    """Write `table` to a temporary name beside `path`, fsync it, rename it into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".parquet", dir=path.parent)
     os.close(fd)
     try:
         pq.write_table(table, tmp, compression="zstd")
-        _fsync(Path(tmp))
+        fsync_file(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
 
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write bytes to `path` so that readers see the old file, or the whole new one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync(path: Path) -> None:
-    with path.open("rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

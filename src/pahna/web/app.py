@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -25,6 +27,7 @@ from pahna.web.routes import (
     grantoffice,
     grants,
     grantsapi,
+    integrity,
     market,
     pages,
     session,
@@ -43,8 +46,20 @@ SECURITY_HEADERS = {
 }
 
 
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start refreshing snapshots outside requests; stop it when the portal stops."""
+    portal: Portal = app.state.portal
+    portal.snapshots.start()
+    yield
+    portal.snapshots.stop()
+    if portal.market is not None:  # its builder runs under `pahna serve` only
+        portal.market.stop()
+
+
 def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
     app = FastAPI(title="pahna portal", version=__version__, docs_url=None, redoc_url=None,
+                  lifespan=lifespan,
                   openapi_url="/api/openapi.json",
                   description="Bandwidth settlement: overview, provinces, producers, "
                   "statements, disputes and public totals. Errors share one shape: "
@@ -56,8 +71,8 @@ def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
     if proxies:  # outermost: the client's address, from X-Forwarded-For of these only
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(proxies))
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (session, pages, forms, accounts, grants, grantoffice, grantsapi,
-                   api):
+    for module in (session, pages, forms, accounts, integrity, grants, grantoffice,
+                   grantsapi, api):
         app.include_router(module.router)
     for content in (market, catalogue):  # the content market (docs/market.md)
         app.include_router(content.pages)

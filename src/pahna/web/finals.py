@@ -19,6 +19,7 @@ from pahna.registry.audit import record
 from pahna.report.statements import statement_path
 from pahna.web.problems import Problem
 from pahna.web.snapshots import StatementFigures, read_statements
+from pahna.web.states import cached_state
 from pahna.workspace import Workspace
 
 FINALIZE = "settlement.finalize"
@@ -63,8 +64,9 @@ def _statements(path: str, _mtime_ns: int) -> tuple[tuple[str, StatementFigures]
 
 
 def shown(workspace: Workspace, period: str) -> Shown:
-    """The final statements in force for `period`, else its draft."""
-    state = period_state(workspace.home, period)
+    """The final statements in force for `period`, else its draft (web.states: read
+    again only when the period's ledger folder changed)."""
+    state = cached_state(workspace.home, period)
     folder = workspace.statements_dir(period)
     return Shown(state, folder / f"final-r{state.revision}" if state.closed else folder)
 

@@ -18,7 +18,7 @@ from pahna.registry.producers import list_producers
 from pahna.registry.provinces import BY_CODE, Province
 from pahna.web.accounts import Account
 from pahna.web.claims import ClaimBook
-from pahna.web.snapshots import SnapshotCache
+from pahna.web.snapshot_cache import SnapshotCache
 from pahna.web.throttle import LoginThrottle
 from pahna.workspace import Workspace
 

@@ -4,14 +4,13 @@ A snapshot holds a month's settlement (the statements' summary.csv) and its usag
 producer, traffic class and 5-minute bin (pipeline.usage_for_period), as NumPy arrays
 sorted by producer so that one producer's series is a slice. Pages and the API read
 only snapshots, never the raw store, so they answer in milliseconds; a snapshot is
-rebuilt when its statements or the store's manifests change.
+rebuilt, outside requests, when its statements, the store's manifests or the period's
+ledger folder change (web/snapshot_cache.py).
 """
 
 from __future__ import annotations
 
 import csv
-import threading
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -22,9 +21,11 @@ import numpy as np
 
 from pahna.calendar import TEHRAN, JalaliMonth
 from pahna.ledger.book import Ledger
-from pahna.pipeline import usage_for_period
+from pahna.pipeline import month_window, usage_for_period
 from pahna.schema import BIN_MS, TRAFFIC_CLASSES
+from pahna.store.catalog import index_fingerprint
 from pahna.sums import exact_sum, grouped_sums
+from pahna.web.states import ledger_fingerprint
 from pahna.workspace import Workspace
 
 
@@ -130,6 +131,9 @@ def read_statements(path: Path) -> dict[str, StatementFigures]:
 
 
 def build_snapshot(workspace: Workspace, period: str) -> PeriodSnapshot:
+    """The period's snapshot. Its fingerprint is taken before anything is read, so a
+    change made while it is built is seen by the next check, never absorbed."""
+    depends = fingerprint(workspace, period)
     usage = usage_for_period(workspace, period,
                              group_by=("producer_id", "traffic_class", "bin_start_ms"))
     owner = usage.column("producer_id").to_numpy(zero_copy_only=False)
@@ -151,7 +155,7 @@ def build_snapshot(workspace: Workspace, period: str) -> PeriodSnapshot:
         bytes=byte_col[attributed][order],
         classes=class_index,
         unattributed_bytes=unattributed,
-        fingerprint=fingerprint(workspace, period),
+        fingerprint=depends,
     )
 
 
@@ -163,49 +167,12 @@ def summary_path(workspace: Workspace, period: str) -> Path:
 
 
 def fingerprint(workspace: Workspace, period: str) -> tuple[object, ...]:
-    """What a snapshot depends on: its summary.csv, the store's manifests and the
-    period's ledger folder (a final or a void changes it)."""
+    """What a snapshot depends on: its summary.csv, the store's batches of the month
+    (the manifests' index files of its days: store.catalog) and the period's ledger
+    folder (a draft, a final or a void changes it)."""
     summary = workspace.statements_dir(period) / "summary.csv"
-    manifests = workspace.store_dir / "manifests"
-    ledger = Ledger(workspace.home).period_dir(period)
     stat = summary.stat() if summary.is_file() else None
-    store = manifests.stat() if manifests.is_dir() else None
-    book = ledger.stat() if ledger.is_dir() else None
-    return (stat and (stat.st_mtime_ns, stat.st_size),
-            store and (store.st_mtime_ns, store.st_nlink),
-            book and (book.st_mtime_ns, book.st_nlink))
-
-
-class SnapshotCache:
-    """Snapshots by period; a stale one is rebuilt on the next request after `check_s`."""
-
-    def __init__(self, workspace: Workspace, check_s: float = 5.0) -> None:
-        self.workspace = workspace
-        self.check_s = check_s
-        self._snapshots: dict[str, tuple[float, PeriodSnapshot]] = {}
-        self._lock = threading.Lock()
-
-    def periods(self) -> list[str]:
-        """Settled periods (a statements folder with a summary.csv), newest first."""
-        root = self.workspace.home / "statements"
-        found = [p.name for p in root.glob("*") if (p / "summary.csv").is_file()] \
-            if root.is_dir() else []
-        return sorted(found, reverse=True)
-
-    def get(self, period: str) -> PeriodSnapshot:
-        now = time.monotonic()
-        with self._lock:
-            held = self._snapshots.get(period)
-            if held and (now - held[0] < self.check_s
-                         or held[1].fingerprint == fingerprint(self.workspace, period)):
-                if now - held[0] >= self.check_s:
-                    self._snapshots[period] = (now, held[1])
-                return held[1]
-            snapshot = build_snapshot(self.workspace, period)
-            self._snapshots[period] = (now, snapshot)
-            return snapshot
-
-    def drop(self, period: str) -> None:
-        with self._lock:
-            self._snapshots.pop(period, None)
-
+    window = month_window(JalaliMonth.parse(period))
+    return (stat and (stat.st_ino, stat.st_mtime_ns, stat.st_size),
+            index_fingerprint(workspace.store_dir, *window),
+            ledger_fingerprint(workspace.home, period))

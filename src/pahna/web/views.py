@@ -11,7 +11,6 @@ from pydantic import BaseModel
 
 from pahna.calendar import JalaliMonth
 from pahna.errors import PeriodError
-from pahna.ledger.book import Ledger
 from pahna.parties import Producer
 from pahna.registry.provinces import BY_CODE, PROVINCES
 from pahna.web import finals
@@ -25,6 +24,7 @@ from pahna.web.snapshots import (
     read_statements,
     summary_path,
 )
+from pahna.web.states import cached_state
 
 TOP_PRODUCERS = 10
 T = TypeVar("T")
@@ -286,5 +286,5 @@ def choose_public_period(portal: Portal, period: str | None) -> str:
     if period is not None:
         return choose_period(portal, period)
     periods = portal.snapshots.periods()
-    final = [p for p in periods if Ledger(portal.workspace.home).active_revision(p)]
+    final = [p for p in periods if cached_state(portal.workspace.home, p).closed]
     return final[0] if final else choose_period(portal, None)

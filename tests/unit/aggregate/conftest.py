@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
+from tests.exchange import add_exchange
 
 from pahna.aggregate.kernel import Rules
 from pahna.bench.month import write_month
 from pahna.bench.scenario import domestic_index, populate_registry
 from pahna.config import SparkSettings
-from pahna.pipeline import claim_index
+from pahna.registry.database import open_registry
+from pahna.registry.producers import list_producers
+from pahna.registry.rules import province_codes, rules_from_snapshot, rules_snapshot
 from pahna.workspace import Workspace, init_workspace
 
 PERIOD = "1404-08"
@@ -18,17 +22,23 @@ PERIOD = "1404-08"
 
 @pytest.fixture(scope="session")
 def bench_month(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
-    """A workspace holding a small generated month (about 40,000 flows)."""
+    """A workspace holding a small generated month (about 40,000 flows) and exchange
+    traffic (tests/exchange.py: received bytes, AS claims, metering points)."""
     workspace = init_workspace(tmp_path_factory.mktemp("bench") / "home")
     populate_registry(workspace, PERIOD)
     write_month(workspace, PERIOD, 40_000, seed=7, chunk_rows=5_000)
+    add_exchange(workspace, PERIOD)
     return workspace
 
 
 @pytest.fixture(scope="session")
 def bench_rules(bench_month: Workspace) -> Rules:
-    """The registry's claims and the bench's time-limited domestic list."""
-    return Rules(claim_index(bench_month), domestic_index(PERIOD))
+    """The registry's claims (prefixes, AS numbers), metering points and provinces, and
+    the bench's time-limited domestic list."""
+    engine = open_registry(bench_month.registry_url)
+    rules = rules_from_snapshot(rules_snapshot(engine))
+    return replace(rules, domestic=domestic_index(PERIOD),
+                   provinces=province_codes(rules.claims.owners, list_producers(engine)))
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ from pahna.aggregate.queries import UsageQuery
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.attribute.domestic import DomesticIndex
 from pahna.schema import BIN_MS
-from pahna.store.manifests import committed_files
+from pahna.store.reader import committed_files
 from pahna.store.writer import write_batch
 
 T0 = 1_761_165_000_000  # 2025-10-22T20:30Z: a multiple of five minutes

@@ -8,7 +8,7 @@ import pickle
 import numpy as np
 import pyarrow as pa
 
-from pahna.aggregate.kernel import Rules, usage_rows
+from pahna.aggregate.kernel import NOT_COUNTED, Rules, flow_pieces
 from pahna.attribute import ranges
 from pahna.attribute.asns import AsnIndex, TimedAsn
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
@@ -30,17 +30,24 @@ def batch(rows: list[dict[str, object]]) -> pa.RecordBatch:
              "start_ms": pa.int64(), "end_ms": pa.int64(), "bytes": pa.uint64(),
              "packets": pa.uint64(), "sampling_rate": pa.uint32(), "input_if": pa.uint32(),
              "output_if": pa.uint32(), "direction": pa.uint8(), "src_as": pa.uint32(),
-             "host": pa.string()}
+             "dst_as": pa.uint32(), "host": pa.string()}
     names = [n for n in types if n in full[0]]
     return pa.RecordBatch.from_arrays([pa.array([r[n] for r in full], types[n]) for n in names],
                                       names=names)
 
 
-def bytes_by_producer(out: pa.RecordBatch) -> dict[str | None, int]:
+def senders(out: pa.RecordBatch, owners: list[str]) -> list[str | None]:
+    """Each piece's sender (None: nobody; '-': kept out by metering points)."""
+    return [None if code == -1 else "-" if code == NOT_COUNTED else owners[code]
+            for code in out.column("producer").to_pylist()]
+
+
+def bytes_by_producer(out: pa.RecordBatch, owners: list[str]) -> dict[str | None, int]:
     totals: dict[str | None, int] = {}
-    for producer, size in zip(out.column("producer_id").to_pylist(),
-                              out.column("bytes").to_pylist(), strict=True):
-        totals[producer] = totals.get(producer, 0) + size
+    for producer, size in zip(senders(out, owners), out.column("bytes").to_pylist(),
+                              strict=True):
+        if producer != "-":
+            totals[producer] = totals.get(producer, 0) + size
     return totals
 
 
@@ -52,7 +59,7 @@ def test_flow_seen_by_two_routers_counts_once() -> None:
                                TimedPoint(0, R2, 7, EGRESS, T + 1, None)], len(owners))
     rules = Rules(claims, DomesticIndex.empty(), metering=metering)
     a, b = address_to_bytes("185.10.0.1"), address_to_bytes("185.20.0.1")
-    out = usage_rows(batch([
+    out = flow_pieces(batch([
         {"src_addr": a, "exporter": R1},                      # a at its point: counts
         {"src_addr": a, "exporter": R2, "input_if": 1},       # same flow seen by R2: not
         {"src_addr": a, "exporter": R1, "input_if": 9},       # other interface: not
@@ -62,7 +69,7 @@ def test_flow_seen_by_two_routers_counts_once() -> None:
         {"src_addr": b, "exporter": R2},                      # b has no points: counts
         {"src_addr": address_to_bytes("1.1.1.1"), "exporter": R2},  # nobody's: kept
     ]), rules)
-    assert bytes_by_producer(out) == {"a": 200, "b": 100, None: 100}
+    assert bytes_by_producer(out, owners) == {"a": 200, "b": 100, None: 100}
 
 
 def test_asn_when_no_prefix_and_flows_never_by_host() -> None:
@@ -74,7 +81,7 @@ def test_asn_when_no_prefix_and_flows_never_by_host() -> None:
                                                                         None)])
     rules = Rules(claims, DomesticIndex.empty(), asns=asns, hosts=hosts)
     a, x = address_to_bytes("185.10.0.1"), address_to_bytes("9.9.9.9")
-    out = usage_rows(batch([
+    out = flow_pieces(batch([
         {"src_addr": a, "src_as": 64512, "host": "other.ir"},        # prefix wins over AS
         {"src_addr": x, "src_as": 64512, "start_ms": T - 1, "end_ms": T - 1, "host": None},  # b
         {"src_addr": x, "src_as": 64512, "host": "nowhere.ir"},      # AS handed to c at T
@@ -82,7 +89,7 @@ def test_asn_when_no_prefix_and_flows_never_by_host() -> None:
         {"src_addr": a, "host": "www.example.ir"},                   # by its prefix: a
         {"src_addr": x, "host": "cdn.example.ir"},                   # nobody's
     ]), rules)
-    assert out.column("producer_id").to_pylist() == ["a", "b", "c", None, "a", None]
+    assert senders(out, owners) == ["a", "b", "c", None, "a", None]
 
 
 def test_host_claims_most_specific_first_with_paths_times_and_content() -> None:
@@ -154,7 +161,7 @@ def test_flows_without_a_direction_are_matched_on_the_points_interface() -> None
     rules = Rules(claims, DomesticIndex.empty(), metering=metering)
     a = address_to_bytes("185.10.0.1")
     unknown = {"src_addr": a, "direction": 255}
-    out = usage_rows(batch([
+    out = flow_pieces(batch([
         {**unknown, "exporter": R1, "input_if": 1, "output_if": 7},    # R1 in on 1: counts
         {**unknown, "exporter": R1, "input_if": 7, "output_if": 1},    # R1 out on 1: not
         {**unknown, "exporter": R2, "input_if": 7, "output_if": 3,
@@ -164,7 +171,35 @@ def test_flows_without_a_direction_are_matched_on_the_points_interface() -> None
          "start_ms": T + 5, "end_ms": T + 5},                          # valid now: counts
         {**unknown, "exporter": address_to_bytes("10.0.0.99")},        # unmetered router
     ]), rules)
-    assert bytes_by_producer(out) == {"a": 200}
+    assert bytes_by_producer(out, owners) == {"a": 200}
     assert dict(metering.dropped_flows) == {"exporter_not_metered": 1,
                                             "interface_not_metered": 2, "outside_validity": 1}
     assert metering.dropped_bytes["interface_not_metered"] == 200
+
+
+def test_receivers_by_prefix_and_asn_under_their_metering_points() -> None:
+    """The destination's producer receives a flow: its prefix, else its AS number
+    (dst_as); a metered receiver only where one of its points saw the flow. The sender
+    side is decided apart, so a flow can count for one and not the other."""
+    owners = ["a", "b", "c"]
+    claims = ClaimIndex(owners, [TimedPrefix("a", ipaddress.ip_network("185.10.0.0/16"), 0, None),
+                                 TimedPrefix("b", ipaddress.ip_network("185.20.0.0/16"), 0, None)])
+    asns = AsnIndex([TimedAsn(2, 64512, 0, None)])
+    metering = MeteringFilter([TimedPoint(1, R1, 2, EGRESS, 0, None)], len(owners))
+    rules = Rules(claims, DomesticIndex.empty(), asns=asns, metering=metering,
+                  provinces=np.array([0, 0, 1], np.int32))
+    a, b, x = (address_to_bytes(t) for t in ("185.10.0.1", "185.20.0.1", "9.9.9.9"))
+    rows = [
+        {"src_addr": a, "dst_addr": b, "direction": EGRESS},                 # b saw it
+        {"src_addr": a, "dst_addr": b, "direction": EGRESS, "exporter": R2},  # b did not
+        {"src_addr": a, "dst_addr": x, "dst_as": 64512},                      # c by AS
+        {"src_addr": x, "dst_addr": a},                                       # a receives
+        {"src_addr": x, "dst_addr": x},                                       # nobody's
+    ]
+    flows = batch([{"dst_as": 0} | row for row in rows])
+    out = flow_pieces(flows, rules)
+    assert senders(out, owners) == ["a", "a", "a", None, None]
+    assert out.column("receiver").to_pylist() == [1, -1, 2, 0, -1]
+    # a and b share a province (whether b counted the flow or not); c is elsewhere
+    assert out.column("same_province").to_pylist() == [True, True, False, False, False]
+    assert out.column("client").null_count == 2

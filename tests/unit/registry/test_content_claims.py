@@ -37,6 +37,9 @@ def test_host_and_path_claims_carry_their_content_into_the_snapshot(catalogue: E
     snapshot = rules_snapshot(catalogue, WINDOW)
     assert snapshot["claims"] == [["qom-tv", "host", "tv.example.ir/serial",
                                    JalaliMonth(1404, 1).start_ms, None, "serial"]]
+    # the catalogue entry as it is now, kept with the snapshot a final seals
+    assert snapshot["contents"] == [["serial", "qom-tv", "Serial", "سریال", "video", "fa",
+                                     "IR-25"]]
     rules = rules_from_snapshot(snapshot)
     assert rules.contents == ("serial",)
     assert rules.hosts is not None

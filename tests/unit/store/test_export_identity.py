@@ -13,6 +13,7 @@ import pyarrow as pa
 import pytest
 from tests.flowgen import Flow, flow_table
 
+from pahna.compaction import compact_store
 from pahna.intake.base import Datagram
 from pahna.intake.ipfix.encoder import encode_flows
 from pahna.intake.netflow.encoder import encode_v5
@@ -124,3 +125,23 @@ def test_empty_datagrams_are_each_quarantined_as_empty_never_duplicates(
     kept = [json.loads(line) for path in workspace.quarantine_dir.rglob("*.jsonl")
             for line in path.read_text().splitlines()]
     assert sorted((k["reason"], k["bytes"]) for k in kept) == [("empty", 0)] * 5
+
+
+def test_messages_of_compacted_batches_are_still_known(workspace: Workspace) -> None:
+    """Decision 0006 across compaction (decision 0008): the batches the identities were
+    filed under are compacted and their manifests retired; the messages are still held."""
+    table = traffic(300)
+    datagrams = [Datagram(EXPORTER, m, T0 + i)
+                 for i, m in enumerate(encode_flows(table, template_every=10))]
+    first = Ingestor(workspace)
+    for start in range(0, len(datagrams), 2):
+        first.ingest_datagrams(datagrams[start : start + 2], "udp")
+    batches = len(read_manifests(workspace.store_dir))
+    assert batches >= 2
+    report = compact_store(workspace, grace_s=0)
+    assert report.compacted and report.retired_manifests == batches
+    assert len(read_manifests(workspace.store_dir)) == 1
+    again = Ingestor(workspace, state="after-compaction.json")
+    again.ingest_datagrams(datagrams, "udp, replayed after compaction")
+    assert stored(workspace) == sorted(range(1000, 1300))
+    assert again.counters.exporter(EXPORTER).duplicates == len(datagrams)

@@ -10,8 +10,8 @@ import pytest
 
 from pahna.errors import StoreError
 from pahna.schema import FLOW_SCHEMA, IPV4_MAPPED_PREFIX
-from pahna.store.manifests import committed_files, read_manifests
-from pahna.store.reader import iter_flows
+from pahna.store.manifests import read_manifests
+from pahna.store.reader import committed_files, iter_flows
 from pahna.store.state import load_state, save_state, state_name
 from pahna.store.writer import write_batch
 

@@ -5,7 +5,8 @@ import pyarrow.parquet as pq
 from tests.flowgen import Flow, flow_table
 
 from pahna.schema import FLOW_SCHEMA
-from pahna.store.manifests import committed_files, read_manifests
+from pahna.store.manifests import read_manifests
+from pahna.store.reader import committed_files
 from pahna.store.writer import write_batch
 
 DAY = 86_400_000

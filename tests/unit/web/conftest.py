@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from pahna.calendar import JalaliMonth
-from pahna.demo.scenario import demo_producers
+from pahna.demo.scenario import DemoProducer, demo_producers
 from pahna.demo.traffic import generate_month
 from pahna.pipeline import settle
 from pahna.registry.database import open_registry
@@ -38,18 +38,28 @@ ACCOUNTS = (Account("minister", "admin"), Account("qom", "officer", province="IR
             Account("tv", "producer", producer_id="qom-tv"), Account("audit", "auditor"))
 
 
-def build_workspace(home: Path) -> Workspace:
+def chosen_producers() -> list[DemoProducer]:
+    return [d for d in demo_producers() if d.producer.id in PRODUCERS]
+
+
+def registered_workspace(home: Path) -> Workspace:
+    """The three producers with their claims, and the tariff; no flows yet."""
     workspace = init_workspace(home)
     engine = open_registry(workspace.registry_url)
-    chosen = [d for d in demo_producers() if d.producer.id in PRODUCERS]
     start = JalaliMonth.parse("1404-01").start_ms
-    for item in chosen:
+    for item in chosen_producers():
         add_producer(engine, item.producer, actor="test")
         for net in item.prefixes:
             add_prefix_claim(engine, PrefixClaim(item.producer.id, net, start, None),
                              approve_nested=True, actor="test")
     (workspace.tariffs_dir / "t.toml").write_text(TARIFF, encoding="utf-8")
-    flows = generate_month(chosen, PERIOD, 3000)
+    return workspace
+
+
+def build_workspace(home: Path) -> Workspace:
+    workspace = registered_workspace(home)
+    engine = open_registry(workspace.registry_url)
+    flows = generate_month(chosen_producers(), PERIOD, 3000)
     write_batch(workspace.store_dir, flows, "test", hashlib.sha256(b"web-test").hexdigest())
     settle(workspace, PERIOD)
     for account in ACCOUNTS:

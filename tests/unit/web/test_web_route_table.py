@@ -207,6 +207,8 @@ def _body(request: str, fill: dict[str, str]) -> dict[str, object]:
         "POST /disputes/1/answer": {"data": {"answer": "we are looking into it"}},
         "POST /settlement/draft": {"data": {"period": PERIOD}},
         "POST /settlement/finalize": {"data": {"period": PERIOD, "draft_sha256": "0" * 64}},
+        "POST /integrity/1404-08/qom-univ": {"data": {"decision": "release",
+                                                      "reason": "checked with the ISP"}},
         "POST /accounts/tv/password": {"data": {"password": "a-new-password-1"}},
         "POST /api/disputes/1/answer": {"json": {"answer": "we are looking into it"}},
         "POST /api/disputes/999/answer": {"json": {"answer": "nobody reads this"}},

@@ -3,32 +3,50 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from pahna.aggregate.kernel import (
+    FLOW_COLUMNS,
     INPUT_COLUMNS,
     LOG_INPUT_COLUMNS,
     LOG_ROWS_SCHEMA,
-    ROWS_SCHEMA,
+    PIECES_SCHEMA,
     Rules,
+    flow_pieces,
+    input_columns,
     log_rows,
-    usage_rows,
+    producer_flows,
 )
 from pahna.aggregate.queries import (
     MAX_FLOW_MS,
     LogQuery,
     UsageQuery,
+    flows_predicate,
     log_scan_predicate,
     log_usage_schema,
     log_usage_sql,
     scan_predicate,
-    usage_schema,
+    settlement_codes_schema,
+    settlement_sql,
+    usage_codes_schema,
     usage_sql,
 )
+from pahna.aggregate.results import SettlementTables, settlement_tables, usage_table
+from pahna.aggregate.signals import (
+    SIGNAL_INPUT_COLUMNS,
+    SIGNAL_ROWS_SCHEMA,
+    SignalRules,
+    named,
+    signal_queries,
+    signal_rows,
+)
+from pahna.aggregate.topflows import top_flows
 from pahna.errors import CounterOverflowError, EngineError
+from pahna.store.manifests import file_sha256
 
 __all__ = ["MAX_FLOW_MS", "DuckDbEngine"]
 
@@ -42,63 +60,114 @@ class DuckDbEngine:
         self.memory_limit = memory_limit
 
     def usage(self, files: list[Path], query: UsageQuery, rules: Rules) -> pa.Table:
+        codes = self._sum(files, query, rules, usage_sql(query, "pieces"), receivers=False)
+        return usage_table(codes.cast(usage_codes_schema(query)), query, rules.claims.owners)
+
+    def settlement(self, files: list[Path], query: UsageQuery, rules: Rules
+                   ) -> SettlementTables:
+        codes = self._sum(files, query, rules, settlement_sql(query, "pieces"), receivers=True)
+        return settlement_tables(codes.cast(settlement_codes_schema(query)), query,
+                                 rules.claims.owners)
+
+    def largest_flows(self, files: list[Path], window: tuple[int, int], rules: Rules,
+                      producer_id: str, limit: int) -> pa.Table:
+        if producer_id not in rules.claims.owners or not files:
+            return top_flows([], limit)
+        producer = rules.claims.owners.index(producer_id)
         con = duckdb.connect()
         try:
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
-            rows = pa.RecordBatchReader.from_batches(
-                ROWS_SCHEMA, self._rows(con, files, query, rules))
-            agg = con.cursor()
-            agg.register("usage_rows", rows)
-            return agg.sql(usage_sql(query, "usage_rows")).to_arrow_table().cast(
-                usage_schema(query))
-        except (duckdb.ConversionException, duckdb.OutOfRangeException) as exc:
-            raise CounterOverflowError(
-                f"{query.period}: a sum of bytes or packets does not fit 64 bits, so the "
-                "store holds an absurd counter: find its batch with `pahna store batches` "
-                f"and take it out with `pahna store retract` (duckdb: {exc})") from exc
+            scan = con.sql(f"SELECT {', '.join(sorted({*INPUT_COLUMNS, *FLOW_COLUMNS}))} "
+                           f"FROM read_parquet(?) WHERE {flows_predicate(window)}",
+                           params=[[str(f) for f in files]])
+            return top_flows([top_flows([producer_flows(batch, rules, producer, window)],
+                                        limit)
+                              for batch in scan.to_arrow_reader(BATCH_ROWS)], limit)
         except duckdb.Error as exc:
-            raise EngineError(f"duckdb: usage for {query.period}: {exc}") from exc
+            raise EngineError(f"duckdb: largest flows of {producer_id}: {exc}") from exc
         finally:
             con.close()
 
-    def _rows(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
-              rules: Rules) -> Iterator[pa.RecordBatch]:
-        if not files:
-            return
-        scan = con.cursor().sql(
-            f"SELECT {', '.join(INPUT_COLUMNS)} FROM read_parquet(?) "
-            f"WHERE {scan_predicate(query)}",
-            params=[[str(f) for f in files]],
-        )
-        for batch in scan.to_arrow_reader(BATCH_ROWS):
-            if batch.num_rows:
-                yield usage_rows(batch, rules)
+    def file_digests(self, files: list[Path]) -> dict[Path, str | None]:
+        return {f: file_sha256(f) if f.is_file() else None for f in files}
+
+    def signals(self, files: list[Path], query: UsageQuery, rules: SignalRules,
+                min_repeats: int) -> dict[str, pa.Table]:
+        """The rows are kept in a temporary table (spilled past the memory limit), read
+        once, and summed by each query."""
+        with self._connection(query, "integrity signals", "an integrity sum of bytes") as con:
+            rows = pa.RecordBatchReader.from_batches(
+                SIGNAL_ROWS_SCHEMA, self._signal_rows(con, files, query, rules))
+            agg = con.cursor()
+            agg.register("signal_rows_in", rows)
+            agg.execute("CREATE TEMP TABLE signal_rows AS SELECT * FROM signal_rows_in")
+            owners = rules.rules.claims.owners
+            return {name: named(name, agg.sql(sql).to_arrow_table(), owners)
+                    for name, sql in signal_queries(query, "signal_rows", min_repeats).items()}
 
     def log_usage(self, files: list[Path], query: LogQuery, rules: Rules) -> pa.Table:
         """Web-log usage: stored records through the log kernel, summed in SQL."""
-        con = duckdb.connect()
-        try:
-            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+        with self._connection(query, "log usage", "a sum of log bytes") as con:
             rows = pa.RecordBatchReader.from_batches(
                 LOG_ROWS_SCHEMA, self._log_rows(con, files, query, rules))
             agg = con.cursor()
             agg.register("log_rows", rows)
             return agg.sql(log_usage_sql(query, "log_rows")).to_arrow_table().cast(
                 log_usage_schema(query))
+
+    def _sum(self, files: list[Path], query: UsageQuery, rules: Rules, sql: str,
+             receivers: bool) -> pa.Table:
+        with self._connection(query, "usage", "a sum of bytes or packets") as con:
+            pieces = pa.RecordBatchReader.from_batches(
+                PIECES_SCHEMA, self._pieces(con, files, query, rules, receivers))
+            agg = con.cursor()
+            agg.register("pieces", pieces)
+            return agg.sql(sql).to_arrow_table()
+
+    @contextmanager
+    def _connection(self, query: UsageQuery | LogQuery, what: str, sums: str
+                    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection under the memory limit; DuckDB's errors as pahna's, an overflow
+        of `sums` naming the way out."""
+        con = duckdb.connect()
+        try:
+            con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            yield con
+        except (duckdb.ConversionException, duckdb.OutOfRangeException) as exc:
+            raise CounterOverflowError(
+                f"{query.period}: {sums} does not fit 64 bits, so the "
+                "store holds an absurd counter: find its batch with `pahna store batches` "
+                f"and take it out with `pahna store retract` (duckdb: {exc})") from exc
         except duckdb.Error as exc:
-            raise EngineError(f"duckdb: log usage for {query.period}: {exc}") from exc
+            raise EngineError(f"duckdb: {what} for {query.period}: {exc}") from exc
         finally:
             con.close()
 
+    def _signal_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path],
+                     query: UsageQuery, rules: SignalRules) -> Iterator[pa.RecordBatch]:
+        for batch in self._scan(con, files, query, SIGNAL_INPUT_COLUMNS):
+            yield signal_rows(batch, rules)
+
+    def _pieces(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
+                rules: Rules, receivers: bool) -> Iterator[pa.RecordBatch]:
+        for batch in self._scan(con, files, query, input_columns(rules)):
+            yield from flow_pieces(batch, rules, receivers).to_batches()
+
     def _log_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: LogQuery,
                   rules: Rules) -> Iterator[pa.RecordBatch]:
+        for batch in self._scan(con, files, query, LOG_INPUT_COLUMNS):
+            yield log_rows(batch, rules)
+
+    def _scan(self, con: duckdb.DuckDBPyConnection, files: list[Path],
+              query: UsageQuery | LogQuery, columns: tuple[str, ...]
+              ) -> Iterator[pa.RecordBatch]:
         if not files:
             return
+        where = (log_scan_predicate(query) if isinstance(query, LogQuery)
+                 else scan_predicate(query))
         scan = con.cursor().sql(
-            f"SELECT {', '.join(LOG_INPUT_COLUMNS)} FROM read_parquet(?) "
-            f"WHERE {log_scan_predicate(query)}",
+            f"SELECT {', '.join(columns)} FROM read_parquet(?) WHERE {where}",
             params=[[str(f) for f in files]],
         )
         for batch in scan.to_arrow_reader(BATCH_ROWS):
             if batch.num_rows:
-                yield log_rows(batch, rules)
+                yield batch

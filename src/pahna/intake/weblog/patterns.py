@@ -51,6 +51,8 @@ def line_pattern(parts: Sequence[Part], escape: str, what: str
         before = merged[index - 1] if index else ""
         quoted = isinstance(before, str) and before.endswith('"') and following.startswith('"')
         value = _value(following, quoted, escape)
+        if part is not None and part.role == "client" and following.startswith(":"):
+            value = r"[^\ ]*"  # ADDRESS:PORT (HAProxy's %ci:%cp): IPv6 holds colons too
         if part is None:
             out.append(f"(?:{value})")
         else:

@@ -87,7 +87,7 @@ def draft_form(caller: Annotated[Caller, allow("admin", scope="settlement:write"
     finals.refuse_if_final(portal.workspace, portal.engine, chosen, caller.actor,
                            "a new draft from the portal", caller.credential)
     recompute_draft(portal.workspace, portal.engine, chosen, caller.actor, caller.credential)
-    portal.snapshots.drop(chosen)
+    portal.snapshots.refresh(chosen)
     return RedirectResponse(f"/settlement?period={chosen}#changes", status_code=303)
 
 
@@ -100,5 +100,5 @@ def finalize_form(caller: Annotated[Caller, allow("admin", scope="settlement:wri
     chosen = views.choose_period(portal, period)
     finals.finalize_reviewed(portal.workspace, portal.engine, chosen, draft_sha256,
                              caller.actor, caller.credential)
-    portal.snapshots.drop(chosen)
+    portal.snapshots.refresh(chosen)
     return RedirectResponse(f"/settlement?period={chosen}#state", status_code=303)

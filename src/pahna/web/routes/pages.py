@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from pahna.calendar import JalaliMonth
-from pahna.ledger.state import period_state
+from pahna.reviewing import producer_holds, public_integrity
 from pahna.web import access, finals, views
 from pahna.web.disputes import list_disputes
 from pahna.web.drafts import last_draft
@@ -16,6 +16,7 @@ from pahna.web.pages import render
 from pahna.web.permissions import Caller, allow
 from pahna.web.portal import Portal, portal_of
 from pahna.web.problems import Problem
+from pahna.web.states import cached_state
 from pahna.web.views import PERIOD_PATTERN
 
 router = APIRouter(include_in_schema=False)
@@ -69,10 +70,11 @@ def producer_page(request: Request, caller: Reader, portal: PortalDep,
     periods = portal.snapshots.periods()
     return render(
         request, "producer.html", usage=usage, producer=producer, periods=periods,
-        states={p: period_state(portal.workspace.home, p) for p in periods},
+        states={p: cached_state(portal.workspace.home, p) for p in periods},
         claims=portal.claims.claims({producer.id}),
         disputes=list_disputes(portal.engine, {producer.id}),
         can_dispute=access.disputes_for(caller.who, producer),
+        held=producer_holds(portal.workspace, chosen, producer.id),
         day_start_ms=JalaliMonth.parse(chosen).start_ms + (usage.day - 1) * 86_400_000)
 
 
@@ -148,5 +150,6 @@ def public_page(request: Request, caller: Anyone, portal: PortalDep,
     chosen = views.choose_public_period(portal, period)
     state = finals.shown(portal.workspace, chosen).state
     data = views.public_report(portal, chosen) if state.closed else None
+    totals = public_integrity(portal.workspace, chosen) if state.closed else None
     return render(request, "public.html", data=data, period=chosen, state=state,
-                  periods=portal.snapshots.periods())
+                  periods=portal.snapshots.periods(), integrity=totals)

@@ -1,0 +1,203 @@
+"""Catch rates of integrity's default policy on generated months with injected inflation.
+
+For each seed a bench month is generated once (the bench's producers, a Tehran daily
+cycle, sampling exporters; `pahna bench generate`), with the bench hosting list. Then
+for every scenario of `pahna.bench.inflation` and every share, the scenario is injected
+into chosen producers (three drawn per seed; a pair for collude; the six smallest for
+thin), and the month is reviewed under POLICY exactly as `settle` reviews it (the
+engine's sums, signals, scores, exclusions, holds). Printed per scenario and share:
+
+    caught     share of inflated producer-months held or with an exclusion
+    clean held share of clean producer-months held
+    clean excl bytes excluded from clean producers
+
+Usage:
+    PYTHONPATH=src python benchmarks/integrity_catch.py [--flows 300000] [--seeds 3]
+        [--shares 0.1,0.2,0.5] [--scenarios flat,step] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from pahna.bench.flows import Population
+from pahna.bench.inflation import (
+    SCENARIOS,
+    Injection,
+    expected_flows,
+    import_bench_hosting,
+    injected_flows,
+)
+from pahna.bench.month import write_month
+from pahna.bench.scenario import populate_registry
+from pahna.calendar import JalaliMonth
+from pahna.demo.scenario import demo_producers
+from pahna.settle.statements import settle_period
+from pahna.settlement import current_basis, month_files, settlement_inputs, workspace_currency
+from pahna.store.writer import write_batch
+from pahna.workspace import Workspace, init_workspace
+
+PERIOD = "1404-08"
+NESTING = {"qom-univ", "qom-startup-lab", "isf-tech"}
+"""Producers whose first (IPv4) prefix holds other producers' nested claims."""
+POLICY = """
+[integrity]
+exclude_self = true
+exclude_hosting = true
+exclude_reciprocity_at = "0.2"
+machine_min_repeats = 10
+
+[[integrity.holds]]
+signal = "machine_share"
+above = "0.05"
+
+[[integrity.holds]]
+signal = "flatness"
+above = "0.02"
+
+[[integrity.holds]]
+signal = "top10_share"
+score_above = "3.5"
+
+[[integrity.holds]]
+signal = "step_ratio"
+above = "1.3"
+"""
+TARIFF = f"""\
+id = "bench-integrity"
+version = 1
+valid_from = "1404-01"
+pool_minor = 2000000000
+
+[volume]
+model = "flat"
+rate_per_gb = "100000000"
+billed_classes = ["domestic", "international", "unknown"]
+{POLICY}"""
+
+
+def base_month(folder: Path, flows: int, seed: int) -> Workspace:
+    workspace = init_workspace(folder)
+    populate_registry(workspace, PERIOD)
+    for path in workspace.tariffs_dir.glob("*.toml"):
+        path.unlink()
+    (workspace.tariffs_dir / "bench-integrity.toml").write_text(TARIFF, encoding="utf-8")
+    write_month(workspace, PERIOD, flows, seed, chunk_rows=max(flows // 4, 1000))
+    import_bench_hosting(workspace, PERIOD)
+    return workspace
+
+
+def targets(scenario: str, population: Population, flows: int, rng: np.random.Generator
+            ) -> list[tuple[str, ...]]:
+    """The producers each injection of the scenario goes to."""
+    ids = [d.producer.id for d in demo_producers()]
+    size = {pid: expected_flows(population, pid, flows) for pid in ids}
+    # a month with something to inflate, and none with other producers' claims nested in
+    # its first prefix (injected flows from there would be theirs: counted as clean)
+    ids = [pid for pid in ids if size[pid] >= 200 and pid not in NESTING]
+    if scenario == "thin":
+        return [tuple(sorted(ids, key=lambda p: size[p])[:6])]
+    chosen = list(rng.choice(ids, 4, replace=False))
+    if scenario == "collude":
+        return [(chosen[0], chosen[1])]
+    return [(pid,) for pid in chosen[:3]]
+
+
+def review(workspace: Workspace, extra: list[Path]) -> dict[str, tuple[bool, int]]:
+    """Per producer with traffic: (held, bytes excluded) for the month plus `extra`."""
+    basis = current_basis(workspace, PERIOD)
+    inputs, _ = settlement_inputs(workspace, PERIOD, basis,
+                                  month_files(workspace, PERIOD) + extra,
+                                  workspace_currency(workspace))
+    settlement = settle_period(inputs)
+    return {ln.producer_id: (bool(ln.holds), sum(e.bytes for e in ln.exclusions))
+            for ln in settlement.lines if ln.bytes > 0}
+
+
+def run_case(workspace: Workspace, injection: Injection, flows: int, seed: int,
+             population: Population) -> tuple[int, int, int, int, int]:
+    """(inflated, caught, clean, clean held or excluded, clean bytes excluded)."""
+    month = JalaliMonth.parse(PERIOD)
+    table = injected_flows(month, injection, population, flows, seed)
+    manifest = write_batch(workspace.store_dir, table, "bench-inject",
+                           injection.digest(seed, PERIOD, flows))
+    assert manifest is not None
+    extra = [workspace.store_dir / f.path for f in manifest.files]
+    try:
+        found = review(workspace, extra)
+    finally:
+        for path in extra:
+            path.unlink()
+        for path in (workspace.store_dir / "manifests").glob(f"{manifest.content_hash}*"):
+            path.unlink()
+    bad = set(injection.producers)
+    clean = [pid for pid in found if pid not in bad]
+    caught = sum(found.get(pid, (False, 0))[0] or found.get(pid, (False, 0))[1] > 0
+                 for pid in bad)
+    return (len(bad), caught, len(clean), sum(found[pid][0] for pid in clean),
+            sum(found[pid][1] for pid in clean))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--flows", type=int, default=300_000)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--shares", default="0.1,0.2,0.5")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--json", dest="json_out", default=None)
+    parser.add_argument("--policy", default=None,
+                        help="a file holding the [integrity] section to use instead")
+    args = parser.parse_args()
+    shares = [float(s) for s in args.shares.split(",")]
+    if args.policy:
+        global TARIFF
+        TARIFF = TARIFF.split("[integrity]")[0] + Path(args.policy).read_text("utf-8")
+    totals: dict[tuple[str, float], list[int]] = {}
+    began = time.perf_counter()
+    for seed in range(1, args.seeds + 1):
+        with tempfile.TemporaryDirectory() as folder:
+            workspace = base_month(Path(folder) / "home", args.flows, seed)
+            population = Population.build(seed)
+            rng = np.random.default_rng(seed)
+            clean_month = review(workspace, [])
+            totals.setdefault(("none", 0.0), [0, 0, 0, 0, 0])
+            row = totals[("none", 0.0)]
+            row[2] += len(clean_month)
+            row[3] += sum(v[0] for v in clean_month.values())
+            row[4] += sum(v[1] for v in clean_month.values())
+            for scenario in args.scenarios.split(","):
+                for producers in targets(scenario, population, args.flows, rng):
+                    for share in shares:
+                        case = run_case(workspace, Injection(scenario, producers, share),
+                                        args.flows, seed, population)
+                        sums = totals.setdefault((scenario, share), [0, 0, 0, 0, 0])
+                        for i, value in enumerate(case):
+                            sums[i] += value
+    report(totals, args, time.perf_counter() - began)
+
+
+def report(totals: dict[tuple[str, float], list[int]], args: argparse.Namespace,
+           seconds: float) -> None:
+    print(f"flows {args.flows:,} per month, seeds {args.seeds}, {seconds:.0f} s")
+    print(f"{'scenario':14} {'share':>5} {'inflated':>8} {'caught':>7} {'clean':>6} "
+          f"{'clean held':>10} {'clean excl bytes':>16}")
+    rows = []
+    for (scenario, share), (bad, caught, clean, held, excluded) in totals.items():
+        rate = caught / bad if bad else 0.0
+        false = held / clean if clean else 0.0
+        print(f"{scenario:14} {share:>5.2f} {bad:>8} {rate:>7.1%} {clean:>6} {false:>10.1%} "
+              f"{excluded:>16,}")
+        rows.append({"scenario": scenario, "share": share, "inflated": bad, "caught": caught,
+                     "clean": clean, "clean_held": held, "clean_excluded_bytes": excluded})
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(rows, indent=1), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

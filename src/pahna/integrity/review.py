@@ -1,0 +1,84 @@
+"""A month under review: the engine's sums in, signals, scores, exclusions and holds out,
+and the usage table with the excluded bytes taken out (what pricing then sees)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from pahna.aggregate.base import Engine
+from pahna.aggregate.queries import GROUP_KEYS, UsageQuery
+from pahna.aggregate.signals import SignalRules
+from pahna.attribute.hosting import HostingIndex
+from pahna.calendar import JalaliMonth
+from pahna.integrity.decisions import exclusions, holds, remove_excluded
+from pahna.integrity.policy import IntegrityPolicy
+from pahna.integrity.records import Exclusion, Hold
+from pahna.integrity.scores import Baseline, baselines, scores
+from pahna.integrity.signals import MonthFrame, Signals, claim_change_days, compute_signals
+from pahna.ledger.basis import Basis
+from pahna.registry.rules import rules_from_snapshot
+from pahna.schema import BIN_MS
+from pahna.settle.statements import Reviewed
+from pahna.settle.usage import ProducerUsage
+
+
+@dataclass(frozen=True)
+class IntegrityReport:
+    signals: dict[str, Signals]
+    scores: dict[str, dict[str, float]]
+    baselines: dict[str, dict[str, Baseline]]
+    exclusions: dict[str, tuple[Exclusion, ...]]
+    holds: dict[str, tuple[Hold, ...]]
+
+    def document(self) -> dict[str, Any]:
+        """Plain JSON of the signals, scores and baselines (statements keep it; the
+        exclusions and holds are on each producer's line)."""
+        return {"signals": {pid: s.document() for pid, s in sorted(self.signals.items())},
+                "scores": dict(sorted(self.scores.items())),
+                "baselines": {kind: {name: asdict(b) for name, b in sorted(by.items())}
+                              for kind, by in sorted(self.baselines.items())}}
+
+
+@dataclass(frozen=True)
+class MonthUnderReview:
+    files: list[Path]
+    query: UsageQuery
+    rules: SignalRules
+    frame: MonthFrame
+    previous_sent: Mapping[str, int]
+
+
+def review_month(engine: Engine, month: MonthUnderReview, policy: IntegrityPolicy,
+                 usage: Sequence[ProducerUsage], usage_table: pa.Table
+                 ) -> tuple[IntegrityReport, pa.Table]:
+    """Signals of every producer of `usage` (the month as counted), the policy's
+    decisions, and `usage_table` less the excluded bytes."""
+    tables = engine.signals(month.files, month.query, month.rules, policy.machine_min_repeats)
+    signals = compute_signals(usage, tables, month.frame, month.previous_sent)
+    bases = baselines(signals)
+    z = scores(signals, bases)
+    excluded, cells = exclusions(tables["excludable"], tables["peers"], signals, policy)
+    report = IntegrityReport(signals, z, bases, excluded, holds(signals, z, bases, policy))
+    return report, remove_excluded(usage_table, cells)
+
+
+def review_basis(engine: Engine, files: list[Path], month: JalaliMonth, basis: Basis,
+                 counted: Sequence[ProducerUsage], usage_table: pa.Table
+                 ) -> tuple[Reviewed, pa.Table]:
+    """Review a month under its basis' policy, rules and hosting lists: what settlement
+    carries (the document, each line's exclusions and holds) and the usage it prices."""
+    assert basis.tariff.integrity is not None
+    under_review = MonthUnderReview(
+        files, UsageQuery(str(month), month.start_ms, month.end_ms, GROUP_KEYS),
+        SignalRules(rules_from_snapshot(basis.rules), HostingIndex(basis.hosting)),
+        MonthFrame(month.start_ms, (month.end_ms - month.start_ms) // BIN_MS,
+                   claim_change_days(basis.rules["claims"], month.start_ms, month.days)),
+        basis.previous_sent)
+    report, usage = review_month(engine, under_review, basis.tariff.integrity, counted,
+                                 usage_table)
+    return Reviewed(report.document(), report.exclusions, report.holds), usage

@@ -1,0 +1,131 @@
+"""Wiring of integrity for people: a month's review (the final in force, else computed
+now without writing anything), and a reviewer's release or confirmation of a held line
+under the month's lock (ledger.holds keeps it, the ledger's log records it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pahna.calendar import JalaliMonth
+from pahna.errors import NotFoundError
+from pahna.ids import check_id
+from pahna.ledger.book import Ledger
+from pahna.ledger.holds import decide, hold_states
+from pahna.settle.document import from_document
+from pahna.settle.statements import Settlement, settle_period
+from pahna.settlement import (
+    current_basis,
+    final_in_force,
+    month_files,
+    settlement_inputs,
+    workspace_currency,
+)
+from pahna.workspace import Workspace
+
+
+@dataclass(frozen=True)
+class MonthReview:
+    settlement: Settlement
+    status: str  # final rN, or "not final" (computed now, nothing written)
+    states: dict[str, str]  # held line -> held, released or confirmed
+
+    @property
+    def integrity(self) -> dict[str, Any]:
+        return self.settlement.integrity or {}
+
+
+def month_review(workspace: Workspace, period: str, engine_name: str | None = None
+                 ) -> MonthReview:
+    """The month's signals, exclusions and holds: as sealed in the final in force, else
+    as the month would settle now (nothing is written)."""
+    period = str(JalaliMonth.parse(period))
+    record = final_in_force(workspace, period)
+    if record is not None:
+        revision = int(record["revision"])
+        states = hold_states(Ledger(workspace.home), period, revision, record)
+        return MonthReview(from_document(record["settlement"]), f"final r{revision}", states)
+    basis = current_basis(workspace, period)
+    inputs, _ = settlement_inputs(workspace, period, basis, month_files(workspace, period),
+                                  workspace_currency(workspace), engine_name)
+    settlement = settle_period(inputs)
+    return MonthReview(settlement, "not final",
+                       {ln.producer_id: "held" for ln in settlement.lines if ln.held})
+
+
+def decide_hold(workspace: Workspace, period: str, producer_id: str, choice: str,
+                reason: str, actor: str = "cli") -> dict[str, Any]:
+    """Release (paid in the next payment batch) or confirm (withheld) a held line of
+    the final in force; once, with a written reason."""
+    period = str(JalaliMonth.parse(period))
+    producer_id = check_id("producer", producer_id)
+    ledger = Ledger(workspace.home)
+    with ledger.lock(period, f"hold {choice}"):
+        if ledger.active_revision(period) is None:
+            raise NotFoundError(f"{period} has no final in force; holds are decided on "
+                                "finals")
+        return decide(ledger, period, producer_id, choice, reason, actor)
+
+
+@dataclass(frozen=True)
+class HeldLine:
+    """A held line of a final in force, with the evidence a reviewer needs."""
+
+    period: str
+    revision: int
+    producer_id: str
+    name: str
+    producer_type: str
+    state: str  # held, released, confirmed
+    payable_minor: int
+    holds: list[dict[str, Any]]
+    exclusions: list[dict[str, Any]]
+    signals: dict[str, Any]
+    scores: dict[str, float]
+    baselines: dict[str, dict[str, float]]
+
+
+def review_queue(workspace: Workspace) -> list[HeldLine]:
+    """Every held line of every final in force, oldest month first, pending ones first."""
+    ledger = Ledger(workspace.home)
+    out = []
+    for record in ledger.finals_in_force():
+        period, revision = record["period"], int(record["revision"])
+        states = hold_states(ledger, period, revision, record)
+        found = record["settlement"].get("integrity") or {}
+        for line in record["settlement"]["lines"]:
+            pid = line["producer_id"]
+            if pid not in states:
+                continue
+            out.append(HeldLine(
+                period, revision, pid, line["name"], line["producer_type"], states[pid],
+                int(line["payable_minor"]), line["holds"], line.get("exclusions", []),
+                found.get("signals", {}).get(pid, {}), found.get("scores", {}).get(pid, {}),
+                found.get("baselines", {}).get(line["producer_type"], {})))
+    return sorted(out, key=lambda h: (h.state != "held", h.period, h.producer_id))
+
+
+def producer_holds(workspace: Workspace, period: str, producer_id: str
+                   ) -> HeldLine | None:
+    """The producer's held line in the month's final in force, if it is held."""
+    return next((h for h in review_queue(workspace)
+                 if (h.period, h.producer_id) == (period, producer_id)), None)
+
+
+def integrity_totals(record: dict[str, Any], states: dict[str, str]) -> dict[str, int]:
+    """What the public sees of a final's integrity: totals only."""
+    lines = record["settlement"]["lines"]
+    held = [ln for ln in lines if states.get(ln["producer_id"]) in ("held", "confirmed")]
+    return {"excluded_bytes": sum(e["bytes"] for ln in lines
+                                  for e in ln.get("exclusions", ())),
+            "held_lines": len(held),
+            "held_minor": sum(int(ln["payable_minor"]) for ln in held)}
+
+
+def public_integrity(workspace: Workspace, period: str) -> dict[str, int] | None:
+    record = final_in_force(workspace, str(JalaliMonth.parse(period)))
+    if record is None or "integrity" not in record["settlement"]:
+        return None
+    states = hold_states(Ledger(workspace.home), record["period"], int(record["revision"]),
+                         record)
+    return integrity_totals(record, states)

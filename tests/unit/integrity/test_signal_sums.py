@@ -1,0 +1,72 @@
+"""The engine's integrity sums on a hand-made month, worked out by hand (conftest.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+from tests.unit.integrity.conftest import QUERY, signal_rules
+
+from pahna.aggregate.engines import get_engine
+from pahna.aggregate.signals import network_text
+
+
+def sums(files: list[Path], min_repeats: int = 3) -> dict[str, pa.Table]:
+    return get_engine("duckdb").signals(files, QUERY, signal_rules(), min_repeats)
+
+
+def test_bytes_per_client_network_are_cut_at_24_and_scaled(month_files: list[Path]) -> None:
+    table = sums(month_files)["networks"]
+    got = {(p, network_text(n)): b for p, n, b in zip(
+        table["producer_id"].to_pylist(), table["client_net"].to_pylist(),
+        table["bytes"].to_pylist(), strict=True)}
+    assert got == {
+        ("alpha", "2.176.1.0/24"): 2000, ("alpha", "5.112.3.0/24"): 2000,
+        ("alpha", "10.1.9.0/24"): 500, ("alpha", "10.2.0.0/24"): 300,
+        ("alpha", "198.51.100.0/24"): 300, ("alpha", "203.0.113.0/24"): 200,
+        ("beta", "10.1.0.0/24"): 150, ("beta", "2.176.2.0/24"): 850,
+        ("gamma", "2.176.3.0/24"): 800}
+    assert table["producer_id"].to_pylist() == sorted(table["producer_id"].to_pylist())
+
+
+def test_traffic_between_producers_is_a_directed_graph(month_files: list[Path]) -> None:
+    assert sums(month_files)["peers"].to_pylist() == [
+        {"producer_id": "alpha", "peer_id": "alpha", "bytes": 500},
+        {"producer_id": "alpha", "peer_id": "beta", "bytes": 300},
+        {"producer_id": "beta", "peer_id": "alpha", "bytes": 150}]
+
+
+def test_excludable_pieces_by_class_and_bin(month_files: list[Path]) -> None:
+    rows = sums(month_files)["excludable"].to_pylist()
+    assert {(r["producer_id"], r["peer_id"], r["hosting"], r["bytes"]) for r in rows} == {
+        ("alpha", None, True, 200), ("alpha", "alpha", False, 500),
+        ("alpha", "beta", False, 300), ("beta", "alpha", False, 150)}
+    assert {r["traffic_class"] for r in rows} == {"unknown"}  # no domestic list
+
+
+def test_repeated_sizes_count_from_the_threshold(month_files: list[Path]) -> None:
+    assert sums(month_files, 3)["repeats"].to_pylist() == [
+        {"producer_id": "alpha", "bytes": 300}]
+    assert sums(month_files, 2)["repeats"].to_pylist() == [
+        {"producer_id": "alpha", "bytes": 2300},  # + the two 1,000-byte flows to 2.176.1/24
+        {"producer_id": "gamma", "bytes": 800}]
+    assert sums(month_files, 4)["repeats"].num_rows == 0
+
+
+def test_client_network_keys_cut_both_families() -> None:
+    import pyarrow as pa
+
+    from pahna.aggregate.signals import client_networks
+    from pahna.schema import address_to_bytes
+
+    addresses = pa.array([address_to_bytes(a) for a in (
+        "2.176.1.5", "2.176.1.250", "2.176.2.1", "2a01:5ec0:1:ff::1", "2a01:5ec0:1::9",
+        "2a01:5ec0:2::1")], pa.binary(16))
+    keys = client_networks(addresses).tolist()
+    assert [network_text(k) for k in keys] == [
+        "2.176.1.0/24", "2.176.1.0/24", "2.176.2.0/24", "2a01:5ec0:1::/48",
+        "2a01:5ec0:1::/48", "2a01:5ec0:2::/48"]
+
+
+def test_no_files_gives_empty_sums() -> None:
+    assert all(t.num_rows == 0 for t in sums([]).values())

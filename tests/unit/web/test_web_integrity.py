@@ -1,0 +1,78 @@
+"""The review queue and holds in the portal: reviewers see the evidence and decide once;
+a producer sees its own hold; the public page shows only totals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.inflated_month import INFLATED, inflated_final
+from tests.unit.web.conftest import PERIOD, log_in
+
+from pahna.ledger.book import Ledger
+from pahna.web.app import create_app
+from pahna.web.auth import CSRF_COOKIE
+from pahna.workspace import Workspace
+
+
+@pytest.fixture(scope="module")
+def held(tmp_path_factory: pytest.TempPathFactory) -> Workspace:
+    return inflated_final(tmp_path_factory.mktemp("held") / "home")
+
+
+@pytest.fixture
+def portal(held: Workspace) -> Iterator[TestClient]:
+    with TestClient(create_app(held), raise_server_exceptions=False) as client:
+        yield client
+
+
+def as_user(client: TestClient, username: str) -> TestClient:
+    log_in(client, username)
+    return client
+
+
+def decide(client: TestClient, decision: str, reason: str = "looked at the logs"):  # type: ignore[no-untyped-def]
+    return client.post(f"/integrity/{PERIOD}/{INFLATED}", follow_redirects=False, data={
+        "decision": decision, "reason": reason,
+        "csrf_token": client.cookies.get(CSRF_COOKIE, "")})
+
+
+def test_the_queue_shows_the_held_line_with_its_evidence(portal: TestClient) -> None:
+    page = as_user(portal, "audit").get("/integrity").text
+    assert f'id="hold-{PERIOD}-{INFLATED}" data-state="held"' in page
+    assert "machine_share_above" in page and "decision-form" in page
+    assert page.count('class="hold-reason"') == 1  # only the held producer is queued
+
+
+def test_a_producer_sees_its_own_hold_and_no_one_elses(portal: TestClient,
+                                                      held: Workspace) -> None:
+    tv = as_user(portal, "tv")
+    assert 'id="holds" data-state="held"' in tv.get(f"/producers/{INFLATED}").text
+    assert tv.get("/integrity").status_code == 403
+    with TestClient(create_app(held), raise_server_exceptions=False) as other:
+        assert 'id="holds"' not in as_user(other, "uni").get("/producers/qom-univ").text
+
+
+def test_the_public_page_shows_totals_only(portal: TestClient) -> None:
+    page = portal.get(f"/public?period={PERIOD}").text
+    assert 'id="kpi-excluded"' in page and 'id="kpi-held"' in page
+    assert "machine_share" not in page and "hold-reason" not in page
+
+
+def test_an_officer_cannot_decide(portal: TestClient) -> None:
+    assert decide(as_user(portal, "qom"), "release").status_code == 403
+
+
+def test_a_reviewer_decides_once_and_the_ledger_logs_it(tmp_path: Path) -> None:
+    workspace = inflated_final(tmp_path / "home")
+    with TestClient(create_app(workspace), raise_server_exceptions=False) as client:
+        auditor = as_user(client, "audit")
+        assert decide(auditor, "release", "").status_code == 422  # a reason is required
+        assert decide(auditor, "release").status_code == 303
+        page = auditor.get("/integrity").text
+        assert f'id="hold-{PERIOD}-{INFLATED}" data-state="released"' in page
+        assert decide(auditor, "confirm").status_code == 409
+    events = [e for e in Ledger(workspace.home).events() if e["action"] == "hold release"]
+    assert [(e["producer_id"], e["actor"]) for e in events] == [(INFLATED, "web:audit")]
