@@ -1,6 +1,7 @@
 """Wiring of `pahna statements rebuild`: a final's statement files written again from its
-sealed record, under the month's lock, with the names that were missing or differed
-logged (like `settlement.py`, it holds no rules of its own)."""
+sealed record, in the CSV layout it was sealed with (report.statements.final_layout),
+under the month's lock, with the names that were missing or differed logged (like
+`settlement.py`, it holds no rules of its own)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from pahna.calendar import JalaliMonth
 from pahna.ledger.book import Ledger
-from pahna.report.statements import publish_statements
+from pahna.report.statements import final_layout, publish_statements
 from pahna.settle.document import from_document
 from pahna.workspace import Workspace
 
@@ -25,7 +26,8 @@ def rebuild_statements(workspace: Workspace, period: str, actor: str = "cli"
         folder = workspace.statements_dir(period) / f"final-r{revision}"
         before = {name: path.read_bytes() for name, path in _statement_files(folder)}
         paths = publish_statements(from_document(record["settlement"]), folder,
-                                   f"final-r{revision}", record["seal"]["content_hash"])
+                                   f"final-r{revision}", record["seal"]["content_hash"],
+                                   final_layout(record))
         repaired = sorted(name for name, path in _statement_files(folder)
                           if before.get(name) != path.read_bytes())
         ledger.log("statements rebuild", period, actor, revision=revision, repaired=repaired)

@@ -52,7 +52,12 @@ from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
 from pahna.registry.renames import refuse_invalid_ids
 from pahna.registry.rules import province_codes, rules_from_snapshot, rules_snapshot
-from pahna.report.statements import publish_statements, write_statements
+from pahna.report.statements import (
+    CSV_LAYOUT,
+    final_layout,
+    publish_statements,
+    write_statements,
+)
 from pahna.schema import BIN_MS
 from pahna.settle.document import settlement_digest, to_document
 from pahna.settle.money import Currency
@@ -278,6 +283,8 @@ def _seal_record(workspace: Workspace, period: str, engine_name: str | None
     sealed = seal_inputs(manifests, registry, tariff, basis.digest)
     if logs:  # months without web logs keep the seal they always had
         sealed["log_manifests"] = log_manifest_entries(logs)
+    if CSV_LAYOUT != 1:  # the statements' CSV layout (finals before it was numbered: 1)
+        sealed["statement_layout"] = CSV_LAYOUT
     seal = Seal(sealed, settlement_digest(settlement))
     return settlement, {"period": period, "basis": basis.document(), "seal": seal.record(),
                         "settlement": to_document(settlement)}
@@ -308,7 +315,8 @@ def finalize(workspace: Workspace, period: str, actor: str = "cli",
                 raise DraftChangedError(period, reviewed_sha256, digest)
             content_hash = record["seal"]["content_hash"]
             paths = publish_statements(settlement, workspace.statements_dir(period) /
-                                       f"final-r{revision}", f"final-r{revision}", content_hash)
+                                       f"final-r{revision}", f"final-r{revision}", content_hash,
+                                       final_layout(record))
             ledger.write_final(period, record, actor, revision)
         except BaseException:
             if ledger.active_revision(period) is None:

@@ -264,3 +264,22 @@ def test_cdn_tenants_share_flows_by_logs_on_both_engines(pahna_cli: CliRunner,
               *states)
     review = json.loads(pahna_cli("integrity", "--json", *states).stdout)
     assert review["hold_states"] == {"t-edu": "released", "t-radio": "confirmed"}
+    # sealed in today's CSV layout (statements rebuild keeps it; both amounts in the CSV)
+    assert record["seal"]["inputs"]["statement_layout"] == 2
+    summary = home / "statements" / PERIOD / "final-r1" / "summary.csv"
+    assert "pro_rata_minor,client_centric_minor" in summary.read_text().splitlines()[0]
+
+    # a log of the final month arriving late is adjustment input: ingest says so, and
+    # verify names it and what it would change (t-blog's logs count alone: 7,000,000
+    # bytes more at 1,000,000 rials per GB is 7,000 rials more, exactly)
+    late = tmp_path / "late.log"
+    late.write_text(log_line(Request("", 20, MONTH.start_ms + 20 * DAY_MS + 30_000_000,
+                                     "5.1.2.3", True, "blog.example.ir", "/post/2",
+                                     7_000_000, PERSON, "t-blog")))
+    said = pahna_cli("ingest", "--log-format", NGINX, str(late), "--home", str(home)).stdout
+    assert f"{PERIOD} is final: these records count only through an adjustment" in said
+    checked = pahna_cli("settle", "verify", "--period", PERIOD, "--home", str(home)).stdout
+    notes = [ln for ln in checked.splitlines() if ln.startswith("note: ")]
+    assert len(notes) == 2 and "late.log" in notes[0] and "after finalizing" in notes[0]
+    assert "t-blog's incentive would change by +7,000 minor units" in notes[1]
+    assert "verifies" in checked

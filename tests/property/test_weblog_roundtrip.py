@@ -1,6 +1,8 @@
 """Random requests written as each product writes them (its escaping, its time format,
 its byte fields), read back by pahna: the same host, path, client, time, status, bytes
-and user agent come out."""
+and user agent (where the format logs one) come out. Every format family: nginx
+(combined and escape=json), Apache, varnishncsa, W3C (IIS and CloudFront), Squid,
+Traffic Server, HAProxy, Cloudflare and Fastly."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from hypothesis import strategies as st
 from pahna.intake.weblog.presets import resolve_format
 from pahna.intake.weblog.reader import content_digest, scan_file
 from pahna.intake.weblog.scan import ScanOptions
+from pahna.intake.weblog.w3c import CLOUDFRONT_FIELDS
 from pahna.schema import address_to_text
 
 SEGMENT = st.text("abcz09-_" + "فیلمخبر", min_size=1, max_size=8)
@@ -94,6 +97,66 @@ def iis_line(r: dict) -> str:  # type: ignore[type-arg]
             f'{r["agent"].replace(" ", "+")} {r["host"]} {r["status"]} {r["bytes"]}')
 
 
+def cloudfront_line(r: dict) -> str:  # type: ignore[type-arg]
+    """Tab-separated, in CLOUDFRONT_FIELDS' order; the user agent URL-encoded as
+    CloudFront does (no spaces, no tabs); cs(Host) is the distribution's name and
+    x-host-header the viewer's."""
+    when = datetime.fromtimestamp(r["seconds"], UTC)
+    values = {
+        "date": f"{when:%Y-%m-%d}", "time": f"{when:%H:%M:%S}", "x-edge-location": "IKA50-C1",
+        "sc-bytes": str(r["bytes"]), "c-ip": r["client"], "cs-method": "GET",
+        "cs(Host)": "d111111abcdef8.cloudfront.net", "cs-uri-stem": target(r),
+        "sc-status": str(r["status"]), "cs(Referer)": "-",
+        "cs(User-Agent)": quote(str(r["agent"]), safe="/();,="), "cs-uri-query": "-",
+        "cs(Cookie)": "-", "x-edge-result-type": "Hit", "x-edge-request-id": "abc==",
+        "x-host-header": r["host"], "cs-protocol": "https", "cs-bytes": "200",
+        "time-taken": "0.002", "x-forwarded-for": "-", "ssl-protocol": "TLSv1.3",
+        "ssl-cipher": "TLS_AES_128_GCM_SHA256", "x-edge-response-result-type": "Hit",
+        "cs-protocol-version": "HTTP/2.0", "fle-status": "-", "fle-encrypted-fields": "-",
+        "c-port": "11040", "time-to-first-byte": "0.001",
+        "x-edge-detailed-result-type": "Hit", "sc-content-type": "video/mp4",
+        "sc-content-len": "-", "sc-range-start": "-", "sc-range-end": "-"}
+    return "\t".join(values[name] for name in CLOUDFRONT_FIELDS.split())
+
+
+def trafficserver_line(r: dict) -> str:  # type: ignore[type-arg]
+    """`%<cqtq> %<ttms> %<chi> %<crc>/%<pssc> %<psql> %<cqhm> %<cquc> %<caun>
+    %<phr>/%<pqsn> %<psct> %<xid>`."""
+    return (f'{r["seconds"]}.000 12 {r["client"]} TCP_HIT/{r["status"]} {r["bytes"]} GET '
+            f'http://{r["host"]}{target(r)} - NONE/- text/html 0')
+
+
+def haproxy_line(r: dict) -> str:  # type: ignore[type-arg]
+    """`option httplog` behind a syslog header, the host captured ({...}), the request
+    quoted; the accept date with milliseconds (in UTC here: --timezone UTC)."""
+    when = datetime.fromtimestamp(r["seconds"], UTC)
+    return (f'{when:%b} {when.day:2d} {when:%H:%M:%S} localhost haproxy[14389]: '
+            f'{r["client"]}:33317 [{when:%d/%b/%Y:%H:%M:%S}.000] http-in static/srv1 '
+            f'10/0/30/69/109 {r["status"]} {r["bytes"]} - - ---- 1/1/1/1/0 0/0 '
+            f'{{{r["host"]}}} {{}} "GET {target(r)} HTTP/1.1"')
+
+
+def varnish_line(r: dict) -> str:  # type: ignore[type-arg]
+    """varnishncsa's default -F: %r carries the absolute URL (the host), %b writes "-"
+    for no body."""
+    body = "-" if r["bytes"] == 0 else r["bytes"]
+    return (f'{r["client"]} - - [{clf(r["seconds"])}] "GET http://{r["host"]}{target(r)} '
+            f'HTTP/1.1" {r["status"]} {body} "-" "{apache_escape(str(r["agent"]))}"')
+
+
+NGINX_JSON = ("log_format j escape=json '{\"time\":\"$time_iso8601\",\"addr\":"
+              "\"$remote_addr\",\"host\":\"$host\",\"req\":\"$request\",\"status\":"
+              "$status,\"sent\":$bytes_sent,\"ua\":\"$http_user_agent\"}';")
+
+
+def nginx_json_line(r: dict) -> str:  # type: ignore[type-arg]
+    """escape=json: quotes, backslashes and control characters escaped, UTF-8 kept."""
+    text = json.dumps(str(r["agent"]), ensure_ascii=False)[1:-1]
+    return ('{"time":"' + iso(r["seconds"]) + '","addr":"' + str(r["client"]) + '","host":"'
+            + str(r["host"]) + '","req":"GET ' + target(r) + ' HTTP/1.1","status":'
+            + str(r["status"]) + ',"sent":' + str(r["bytes"]) + ',"ua":"' + text + '"}')
+
+
 IIS_FIELDS = ("#Fields: date time cs-method cs-uri-stem cs-uri-query c-ip cs(User-Agent) "
               "cs-host sc-status sc-bytes")
 NGINX = ('$remote_addr - $remote_user [$time_local] "$request" $status $bytes_sent '
@@ -107,7 +170,14 @@ WRITERS = {  # format, writer, header, options, the agents it can write
     "fastly": ("fastly", fastly_line, "", {}, AGENT),
     "squid": ("squid", squid_line, "", {}, AGENT),
     "w3c": ("w3c", iis_line, IIS_FIELDS + "\n", {}, PLAIN_AGENT),
+    "cloudfront": ("cloudfront", cloudfront_line, "", {}, PLAIN_AGENT),
+    "trafficserver": ("trafficserver-squid", trafficserver_line, "", {}, AGENT),
+    "haproxy": ("haproxy-http", haproxy_line, "", {"timezone": "UTC"}, AGENT),
+    "varnishncsa": ("varnishncsa", varnish_line, "", {}, AGENT),
+    "nginx-json": (NGINX_JSON, nginx_json_line, "", {}, AGENT),
 }
+NO_AGENT = ("squid", "trafficserver", "haproxy")
+"""Formats whose lines carry no user agent."""
 
 
 def read_back(folder: Path, fmt: str, text: str, options: dict[str, str]
@@ -132,7 +202,7 @@ def check(tmp_path: Path, name: str, requests: list[dict[str, object]]) -> None:
             r["host"], target(r), r["status"], r["bytes"], r["seconds"] * 1000)
         assert ipaddress.ip_address(address_to_text(got["client_addr"])) == \
             ipaddress.ip_address(r["client"])
-        if name != "squid":
+        if name not in NO_AGENT:
             assert got["user_agent"] == r["agent"]
 
 
@@ -151,3 +221,8 @@ test_cloudflare_round_trip = _case("cloudflare")
 test_fastly_round_trip = _case("fastly")
 test_squid_round_trip = _case("squid")
 test_w3c_round_trip = _case("w3c")
+test_cloudfront_round_trip = _case("cloudfront")
+test_trafficserver_round_trip = _case("trafficserver")
+test_haproxy_round_trip = _case("haproxy")
+test_varnishncsa_round_trip = _case("varnishncsa")
+test_nginx_json_round_trip = _case("nginx-json")
