@@ -3,10 +3,12 @@
 Only a month with a final in force (final or paid) is published, like the public totals:
 its figures are computed through the aggregation engine (DuckDB or Spark, the same
 answers) from what the final sealed (its flow batches, its logs, its basis: claims,
-producers, tariff), so they are the bytes settlement counted, and they do not move when
-the registry or the store does. Titles, categories and provinces are the catalogue's
-when the figures are built. The file, `market/PERIOD.json` in the workspace, names the
-final's revision and content hash; a void and reissue makes it stale (`is_current`).
+producers, tariff, and the catalogue entries its claims name), so they are the bytes
+settlement counted, and they do not move when the registry or the store does. Titles,
+categories and provinces are the entries' as the final sealed them (the catalogue's
+when the figures are built, for a final sealed before its snapshot kept them). The
+file, `market/PERIOD.json` in the workspace, names the final's revision and content
+hash; a void and reissue makes it stale (`is_current`).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pahna.calendar import JalaliMonth, jalali_date_text
 from pahna.ledger.book import Ledger
 from pahna.logusage import month_log_usage, sealed_log_files
 from pahna.market.figures import ItemMonth, client_network_counts, item_bytes, month_items
-from pahna.parties import OPERATOR
+from pahna.parties import OPERATOR, ContentItem
 from pahna.registry.catalogue import list_items
 from pahna.registry.database import open_registry
 from pahna.registry.rules import rules_from_snapshot
@@ -79,11 +81,18 @@ def compute_month(workspace: Workspace, period: str, engine_name: str | None = N
                              Fraction(basis.tariff.content_terms.tolerance), jalali_date_text)
     clients = month_log_usage(workspace, period, logs, rules, engine_name, ("content_id",),
                               counted=True, clients=True)
-    catalogue = {item.id: item for item in list_items(open_registry(workspace.registry_url))}
+    catalogue = sealed_catalogue(basis.rules) or {
+        item.id: item for item in list_items(open_registry(workspace.registry_url))}
     items = month_items(period, catalogue, item_bytes(shares, requests, operators),
                         client_network_counts(clients))
     return MarketMonth(period, int(record["revision"]), record["seal"]["content_hash"],
                        tuple(items))
+
+
+def sealed_catalogue(rules: dict[str, Any]) -> dict[str, ContentItem]:
+    """The catalogue entries a final's rules snapshot keeps (as they were when it was
+    sealed; empty for a final sealed before snapshots kept them)."""
+    return {row[0]: ContentItem(*row) for row in rules.get("contents", [])}
 
 
 def write_month(workspace: Workspace, month: MarketMonth) -> Path:

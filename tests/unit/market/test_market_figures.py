@@ -4,6 +4,7 @@ networks, and a producer's items summing to what it has from logs."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,8 @@ from pahna.ledger.book import Ledger
 from pahna.market.build import build_month, compute_month, pending_periods, read_month
 from pahna.market.cache import MarketCache
 from pahna.pipeline import finalize
+from pahna.registry.catalogue import list_items, put_item
+from pahna.registry.database import open_registry
 from pahna.settlement import void
 from pahna.workspace import Workspace, init_workspace
 
@@ -64,12 +67,18 @@ def test_a_void_unpublishes_and_a_reissue_publishes_again(tmp_path: Path) -> Non
     build_month(workspace, PERIOD)
     cache = MarketCache(workspace)
     assert [m.revision for m in cache.months()] == [1]
+    engine = open_registry(workspace.registry_url)
+    kino = next(i for i in list_items(engine) if i.id == "kino")
+    put_item(engine, replace(kino, category="culture"))  # after the final: not in r1
+    assert {i.content_id: i.category for i in compute_month(workspace, PERIOD).items}[
+        "kino"] == "video"
     void(workspace, PERIOD, "reissue")
     assert cache.months() == [] and pending_periods(workspace) == []
     finalize(workspace, PERIOD)
     assert pending_periods(workspace) == [PERIOD]
     assert cache.build_pending() == [PERIOD]
-    assert [m.revision for m in cache.months()] == [2]
+    assert [(m.revision, {i.content_id: i.category for i in m.items}["kino"])
+            for m in cache.months()] == [(2, "culture")]
 
 
 def test_a_month_without_a_final_has_no_figures(tmp_path: Path) -> None:
