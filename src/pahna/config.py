@@ -151,6 +151,31 @@ class RegistrySettings(_Section):
         "($PAHNA_REGISTRY_PASSWORD, when set, wins).")
 
 
+def _check_networks(value: list[str]) -> list[str]:
+    for item in value:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError as exc:
+            raise ValueError(f"{item!r} is not an IP address or network") from exc
+    return value
+
+
+class WeblogSettings(_Section):
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Networks (CIDR) of the proxies and load balancers in front of the web "
+        "servers whose logs are ingested: only a request that came through one of them is "
+        "attributed to the client its X-Forwarded-For names.")
+    watch_interval_s: float = Field(
+        10.0, gt=0, description="Seconds between looks into a folder `pahna ingest --watch` "
+        "watches; a file is taken once its size has not changed for one interval.")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        return _check_networks(value)
+
+
 class PortalSettings(_Section):
     trusted_proxies: list[str] = Field(
         default_factory=list,
@@ -169,12 +194,7 @@ class PortalSettings(_Section):
     @field_validator("trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
-        for item in value:
-            try:
-                ipaddress.ip_network(item, strict=False)
-            except ValueError as exc:
-                raise ValueError(f"{item!r} is not an IP address or network") from exc
-        return value
+        return _check_networks(value)
 
 
 class RetentionSettings(_Section):
@@ -212,6 +232,7 @@ class PahnaConfig(_Section):
     aggregate: AggregateSettings = Field(default_factory=AggregateSettings)
     settle: SettleSettings = Field(default_factory=SettleSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    weblog: WeblogSettings = Field(default_factory=WeblogSettings)
     portal: PortalSettings = Field(default_factory=PortalSettings)
     grants: GrantSettings = Field(default_factory=GrantSettings)
     retention: RetentionSettings = Field(default_factory=RetentionSettings)

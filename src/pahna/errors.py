@@ -5,7 +5,8 @@
     ├── WorkspaceError              --home is missing, foreign or damaged
     ├── InvalidValueError           a value given at the edge is not well-formed
     │   ├── InvalidIdError          an id (producer, zone, account) that is not a slug
-    │   └── InvalidIbanError        not an Iranian IBAN (IR, 24 digits, ISO 7064 mod 97)
+    │   ├── InvalidIbanError        not an Iranian IBAN (IR, 24 digits, ISO 7064 mod 97)
+    │   └── LogFormatError          an access-log format string pahna cannot read
     ├── DecodeError                 a datagram or file cannot be decoded (intake)
     │   ├── TruncatedError          lengths point past the end of the data
     │   ├── UnsupportedVersionError not IPFIX / NetFlow v5, v9 / sFlow v5
@@ -77,6 +78,11 @@ class InvalidIdError(InvalidValueError):
 
 class InvalidIbanError(InvalidValueError):
     """Not an Iranian IBAN (IR, then 24 digits, passing ISO 7064 mod 97-10)."""
+
+
+class LogFormatError(InvalidValueError):
+    """An access-log format (a preset name or an operator's format string) that cannot be
+    read, or a log file that does not say what its format needs (W3C without #Fields)."""
 
 
 class DecodeError(PahnaError):

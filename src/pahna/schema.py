@@ -46,6 +46,42 @@ FLOW_SCHEMA = pa.schema(
 
 FLOW_COLUMNS: tuple[str, ...] = tuple(FLOW_SCHEMA.names)
 
+TIERS = ("edge", "origin", "shield")
+"""Where a web log was written: at the edge that served the client (the only bytes
+that count), at the origin, or at a CDN's shield layer (kept, never paid)."""
+CACHE_STATUSES = ("hit", "miss", "other")
+
+LOG_SCHEMA = pa.schema(
+    [
+        pa.field("time_ms", pa.int64(), nullable=False),
+        pa.field("client_addr", ADDRESS, nullable=False),
+        pa.field("host", pa.string(), nullable=False),
+        pa.field("path", pa.string(), nullable=False),
+        pa.field("status", pa.uint16(), nullable=False),
+        pa.field("bytes", pa.uint64(), nullable=False),
+        pa.field("body_bytes", pa.uint64(), nullable=True),
+        pa.field("range_request", pa.bool_(), nullable=False),
+        pa.field("cache", pa.string(), nullable=True),
+        pa.field("user_agent", pa.string(), nullable=False),
+        pa.field("tier", pa.string(), nullable=False),
+        pa.field("operator", pa.string(), nullable=False),
+        pa.field("bytes_field", pa.string(), nullable=False),
+        pa.field("line", pa.int64(), nullable=False),
+        pa.field("batch_id", pa.string(), nullable=False),
+    ]
+)
+"""One row per request an access log recorded (docs/weblogs.md has the whole story).
+
+``time_ms`` is UTC epoch ms; ``client_addr`` the client (16 bytes, as in flows; from
+X-Forwarded-For only behind a declared proxy); ``host`` and ``path`` in the canonical
+forms of :mod:`pahna.webnames`; ``bytes`` what was sent to the client, read from the
+field ``bytes_field`` names (``nginx $body_bytes_sent``); ``body_bytes`` the body alone
+when the log says it; ``cache`` hit, miss, other, or null when not logged; ``tier``
+edge, origin or shield; ``operator`` the registered CDN or hosting operator whose edge
+wrote the log (empty: none); ``line`` the line of the log file; ``batch_id`` the stored
+log it came from.
+"""
+
 BIN_MS = 300_000
 """Usage is counted in 5-minute bins aligned on UTC epoch multiples of this."""
 

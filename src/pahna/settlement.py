@@ -39,19 +39,32 @@ from pahna.ledger.seal import Seal, period_manifests, registry_version, seal_inp
 from pahna.ledger.verify import (
     sealed_tariff,
 )
-from pahna.parties import Producer
+from pahna.logusage import (
+    content_inputs,
+    log_files_of,
+    merged_client_bytes,
+    month_log_manifests,
+    with_holds,
+)
+from pahna.parties import OPERATOR, Producer
 from pahna.registry.closures import close_period, closed_periods, reopen_period
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
 from pahna.registry.renames import refuse_invalid_ids
 from pahna.registry.rules import province_codes, rules_from_snapshot, rules_snapshot
-from pahna.report.statements import publish_statements, write_statements
+from pahna.report.statements import (
+    CSV_LAYOUT,
+    final_layout,
+    publish_statements,
+    write_statements,
+)
 from pahna.schema import BIN_MS
-from pahna.settle.document import from_document, settlement_digest, to_document
+from pahna.settle.document import settlement_digest, to_document
 from pahna.settle.money import Currency
 from pahna.settle.statements import Settlement, SettlementInputs, settle_period
 from pahna.settle.tariffs import Tariff, tariff_for
 from pahna.settle.usage import assemble_usage
+from pahna.store.logs import log_manifest_entries
 from pahna.store.manifests import Manifest
 from pahna.store.retraction import find_batch, retract
 from pahna.workspace import Workspace
@@ -194,29 +207,41 @@ def settlement_rules(basis: Basis) -> Rules:
 
 
 def settlement_inputs(workspace: Workspace, period: str, basis: Basis, files: list[Path],
-                      currency: Currency, engine_name: str | None = None
+                      currency: Currency, engine_name: str | None = None,
+                      log_files: list[Path] | None = None
                       ) -> tuple[SettlementInputs, pa.Table]:
     """Everything settlement needs for a month, from one pass of the engine over `files`
-    under the basis' rules (usage, received bytes, client networks, intra-province
-    bytes), and the basis' tariff, costs, adjustments and carries. When the tariff has
-    [integrity], the month is reviewed too (exclusions reduce the usage priced, holds
-    come back as `reviewed`)."""
+    (flows) under the basis' rules (usage, received bytes, client networks,
+    intra-province bytes), the web logs of `log_files` (None: the month's stored logs)
+    with operators' flows shared among their tenants (pahna.logusage), and the basis'
+    tariff, costs, adjustments and carries. When the tariff has [integrity], the month is
+    reviewed too (exclusions reduce the usage priced); holds, integrity's and those of
+    the log/flow reconciliation, come back in `integrity`."""
     month = JalaliMonth.parse(period)
     query = UsageQuery(str(month), month.start_ms, month.end_ms,
-                       ("producer_id", "traffic_class", "bin_start_ms"))
+                       ("producer_id", "traffic_class", "bin_start_ms"),
+                       client_bytes=basis.tariff.content is not None)
     engine = month_engine(workspace, engine_name)
     tables = engine.settlement(files, query, settlement_rules(basis))
-    producers = list(basis.producers)
+    producers = [p for p in basis.producers if p.role != OPERATOR]
     usage, reviewed = tables.usage, None
     if basis.tariff.integrity is not None:  # integrity: signals, exclusions, holds
         counted = assemble_usage(producers, usage, tables.received, tables.client_networks,
                                  tables.intra_province_bytes)
         reviewed, usage = review_basis(engine, files, month, basis, counted, usage)
+    if log_files is None:
+        log_files = log_files_of(workspace, month_log_manifests(workspace, period))
+    content = content_inputs(workspace, period, basis, usage, log_files, engine_name)
+    networks = {pid: max(n, content.client_networks.get(pid, 0)) for pid, n in
+                {**content.client_networks, **tables.client_networks}.items()}
     inputs = SettlementInputs(
         str(month), (month.end_ms - month.start_ms) // BIN_MS,
-        tuple(assemble_usage(producers, usage, tables.received, tables.client_networks,
+        tuple(assemble_usage(producers, content.shares.usage, tables.received, networks,
                              tables.intra_province_bytes)),
-        basis.tariff, currency, basis.costs, basis.adjustments, basis.carried, reviewed)
+        basis.tariff, currency, basis.costs, basis.adjustments, basis.carried,
+        with_holds(reviewed, content.shares.holds),
+        merged_client_bytes(tables.client_bytes, content.client_bytes,
+                            {p.id for p in basis.producers if p.role == OPERATOR}))
     return inputs, usage
 
 
@@ -247,14 +272,20 @@ def _seal_record(workspace: Workspace, period: str, engine_name: str | None
     """Compute the month from a pinned set of batches and its basis; the final record."""
     basis = current_basis(workspace, period)
     manifests = month_manifests(workspace, period)
+    logs = month_log_manifests(workspace, period)
     inputs, _ = settlement_inputs(workspace, period, basis, _files(workspace, manifests),
-                                  workspace_currency(workspace), engine_name)
+                                  workspace_currency(workspace), engine_name,
+                                  log_files_of(workspace, logs))
     settlement = settle_period(inputs)
     tariff = {"id": settlement.tariff_id, "version": settlement.tariff_version,
               "digest": settlement.tariff_digest}
     registry = registry_version(open_registry(workspace.registry_url))
-    seal = Seal(seal_inputs(manifests, registry, tariff, basis.digest),
-                settlement_digest(settlement))
+    sealed = seal_inputs(manifests, registry, tariff, basis.digest)
+    if logs:  # months without web logs keep the seal they always had
+        sealed["log_manifests"] = log_manifest_entries(logs)
+    if CSV_LAYOUT != 1:  # the statements' CSV layout (finals before it was numbered: 1)
+        sealed["statement_layout"] = CSV_LAYOUT
+    seal = Seal(sealed, settlement_digest(settlement))
     return settlement, {"period": period, "basis": basis.document(), "seal": seal.record(),
                         "settlement": to_document(settlement)}
 
@@ -284,7 +315,8 @@ def finalize(workspace: Workspace, period: str, actor: str = "cli",
                 raise DraftChangedError(period, reviewed_sha256, digest)
             content_hash = record["seal"]["content_hash"]
             paths = publish_statements(settlement, workspace.statements_dir(period) /
-                                       f"final-r{revision}", f"final-r{revision}", content_hash)
+                                       f"final-r{revision}", f"final-r{revision}", content_hash,
+                                       final_layout(record))
             ledger.write_final(period, record, actor, revision)
         except BaseException:
             if ledger.active_revision(period) is None:
@@ -321,33 +353,6 @@ def sync_closure(workspace: Workspace, period: str, actor: str = "cli") -> None:
                              revision, actor)
     except PeriodBusyError:
         return
-
-
-def rebuild_statements(workspace: Workspace, period: str, actor: str = "cli"
-                       ) -> tuple[list[Path], list[str]]:
-    """Write the final's statement files again from its record: (paths, the names that
-    were missing or differed)."""
-    period = str(JalaliMonth.parse(period))
-    ledger = Ledger(workspace.home)
-    with ledger.lock(period, "statements rebuild"):
-        record = ledger.final(period)
-        revision = int(record["revision"])
-        folder = workspace.statements_dir(period) / f"final-r{revision}"
-        before = {name: path.read_bytes() for name, path in _statement_files(folder)}
-        paths = publish_statements(from_document(record["settlement"]), folder,
-                                   f"final-r{revision}", record["seal"]["content_hash"])
-        repaired = sorted(name for name, path in _statement_files(folder)
-                          if before.get(name) != path.read_bytes())
-        ledger.log("statements rebuild", period, actor, revision=revision, repaired=repaired)
-    return paths, repaired
-
-
-def _statement_files(folder: Path) -> list[tuple[str, Path]]:
-    """(path relative to `folder`, path) of every statement file under a period's folder."""
-    if not folder.is_dir():
-        return []
-    return sorted((p.relative_to(folder).as_posix(), p) for p in folder.rglob("*")
-                  if p.is_file())
 
 
 # -- the raw store ------------------------------------------------------------------------

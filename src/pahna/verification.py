@@ -6,6 +6,7 @@ from its basis, else for a fresh draft. Neither reads today's registry for a fin
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -22,10 +23,11 @@ from pahna.ledger.verify import (
     sealed_fields,
     version_notes,
 )
+from pahna.logusage import log_files_of, month_log_manifests, sealed_log_files
 from pahna.registry.database import open_registry
 from pahna.settle.document import from_document, to_document
 from pahna.settle.money import Currency
-from pahna.settle.statements import Settlement, settle_period
+from pahna.settle.statements import Settlement, SettlementInputs, settle_period
 from pahna.settle.usage import daily_bytes
 from pahna.settlement import (
     current_basis,
@@ -64,17 +66,18 @@ def _sealed_currency(record: dict[str, Any]) -> Currency:
 def _verify_record(workspace: Workspace, period: str, record: dict[str, Any],
                    engine_name: str | None = None) -> tuple[list[str], list[str]]:
     sealed = record["seal"]["inputs"]
-    files = sealed_files(workspace, record)
-    found = month_engine(workspace, engine_name).file_digests(files)
+    files, log_files = sealed_files(workspace, record), sealed_log_files(workspace, record)
+    found = month_engine(workspace, engine_name).file_digests(files + log_files)
     digests = {p.relative_to(workspace.store_dir).as_posix(): d for p, d in found.items()}
-    problems = check_record(record) + damaged_files(sealed["manifests"], digests)
+    problems = check_record(record) + damaged_files(
+        sealed["manifests"] + sealed.get("log_manifests", []), digests)
     problems += changed_versions(workspace, record.get("basis", {}).get("hosting", []))
     changed, late = compare_inputs(sealed, seal_inputs(_as_sealed(workspace, period, sealed),
                                                        "", {}))
     try:
         basis = final_basis(workspace, record)
         inputs, _ = settlement_inputs(workspace, period, basis, files,
-                                      _sealed_currency(record), engine_name)
+                                      _sealed_currency(record), engine_name, log_files)
         settlement = settle_period(inputs)
     except PahnaError as exc:
         return [*problems, *changed, f"recomputing failed: {exc}"], late
@@ -85,7 +88,35 @@ def _verify_record(workspace: Workspace, period: str, record: dict[str, Any],
     if "basis" not in record:  # sealed before finals kept their basis (and newer fields)
         recomputed = sealed_fields(record["settlement"], recomputed)
     problems += changed + compare_settlements(record["settlement"], recomputed)
+    late += _late_logs(workspace, period, record, (inputs, log_files), engine_name)
     return problems, late + version_notes(sealed, now)
+
+
+def _late_logs(workspace: Workspace, period: str, record: dict[str, Any],
+               replayed: tuple[SettlementInputs, list[Path]], engine_name: str | None
+               ) -> list[str]:
+    """Web logs of the month stored after finalizing, as adjustment input (like late
+    batches of flows): a note for each, and what each producer's incentive would change
+    by with them (the final's basis and files, plus those logs)."""
+    sealed = {m["content_hash"] for m in record["seal"]["inputs"].get("log_manifests", [])}
+    late = [m for m in month_log_manifests(workspace, period) if m.content_hash not in sealed]
+    if not late:
+        return []
+    notes = [f"web log {m.content_hash[:16]}… ({m.source}) was stored after finalizing; "
+             "it is not in the final (correct with an adjustment)" for m in late]
+    inputs, log_files = replayed
+    month = settlement_inputs(workspace, period, final_basis(workspace, record),
+                              sealed_files(workspace, record), inputs.currency, engine_name,
+                              log_files + log_files_of(workspace, late))[0]
+    final = from_document(record["settlement"])
+    for line in settle_period(month).lines:
+        before = final.line(line.producer_id)
+        change = line.amount_minor - (before.amount_minor if before else 0)
+        if change:
+            notes.append(f"with the late web logs, {line.producer_id}'s incentive would "
+                         f"change by {change:+,} minor units (pahna settle adjust "
+                         f"--original-period {period} --producer {line.producer_id} ...)")
+    return notes
 
 
 def _as_sealed(workspace: Workspace, period: str, sealed: dict[str, Any]) -> list[Manifest]:
@@ -103,12 +134,13 @@ def explain(workspace: Workspace, period: str, producer_id: str, limit: int = 10
     record = final_in_force(workspace, period)
     if record is not None:
         basis, files = final_basis(workspace, record), sealed_files(workspace, record)
-        currency = _sealed_currency(record)
+        currency, log_files = _sealed_currency(record), sealed_log_files(workspace, record)
     else:
         basis = current_basis(workspace, period)
         files = month_files(workspace, period)
-        currency = workspace_currency(workspace)
-    inputs = settlement_inputs(workspace, period, basis, files, currency)[0]
+        currency, log_files = workspace_currency(workspace), None
+    inputs = settlement_inputs(workspace, period, basis, files, currency,
+                               log_files=log_files)[0]
     settlement = from_document(record["settlement"]) if record else settle_period(inputs)
     if settlement.line(producer_id) is None:
         raise NotFoundError(f"no producer {producer_id!r} on the {period} statement")

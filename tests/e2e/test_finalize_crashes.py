@@ -19,9 +19,9 @@ from tests.conftest import REPO, CliRunner
 from tests.unit.web.conftest import PERIOD, build_workspace
 
 from pahna.ledger.book import Ledger
+from pahna.rebuilding import rebuild_statements
 from pahna.registry.closures import closed_periods
 from pahna.registry.database import open_registry
-from pahna.settlement import rebuild_statements
 from pahna.verification import verify
 from pahna.workspace import Workspace, open_workspace
 

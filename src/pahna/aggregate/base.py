@@ -12,11 +12,11 @@ from typing import Protocol
 import pyarrow as pa
 
 from pahna.aggregate.kernel import Rules
-from pahna.aggregate.queries import UsageQuery
+from pahna.aggregate.queries import LogQuery, UsageQuery
 from pahna.aggregate.results import SettlementTables
 from pahna.aggregate.signals import SignalRules
 
-__all__ = ["Engine", "Rules", "SettlementTables", "SignalRules", "UsageQuery"]
+__all__ = ["Engine", "LogQuery", "Rules", "SettlementTables", "SignalRules", "UsageQuery"]
 
 
 class Engine(Protocol):
@@ -47,4 +47,9 @@ class Engine(Protocol):
                 min_repeats: int) -> dict[str, pa.Table]:
         """The integrity sums of `signals.signal_queries` over the query's bins, by name
         (each with the schema in signals.SIGNAL_SCHEMAS)."""
+        ...
+
+    def log_usage(self, files: list[Path], query: LogQuery, rules: Rules) -> pa.Table:
+        """Web-log usage summed over query.group_by, plus period, bytes, requests (and
+        client networks)."""
         ...

@@ -1,8 +1,8 @@
-"""What Spark's executors run: the kernel (and, for integrity, signals.signal_rows)
-between Spark's Arrow batches, and nothing else. This module and what it imports need
-only NumPy, pyarrow and pahna's own code (which the Spark engine ships to the executors
-with the job), so a worker with Python, pyarrow and NumPy runs it; it must never import
-pahna's configuration, registry, web or Spark engine modules.
+"""What Spark's executors run: the kernel (flow pieces, web-log rows, and for integrity
+signals.signal_rows) between Spark's Arrow batches, and nothing else. This module and
+what it imports need only NumPy, pyarrow and pahna's own code (which the Spark engine
+ships to the executors with the job), so a worker with Python, pyarrow and NumPy runs
+it; it must never import pahna's configuration, registry, web or Spark engine modules.
 
 Spark has no unsigned integers: uint32 travels as BIGINT, and uint64 counters as BIGINT
 too, checked (a counter of 2**63 bytes or more stops the run rather than wrap). BIGINT
@@ -21,13 +21,15 @@ import pyarrow as pa
 from pahna.aggregate.kernel import (
     FLOW_COLUMNS,
     INPUT_COLUMNS,
+    LOG_ROWS_SCHEMA,
     PIECES_SCHEMA,
     Rules,
     flow_pieces,
+    log_rows,
     producer_flows,
 )
 from pahna.aggregate.signals import SIGNAL_ROWS_SCHEMA, SignalRules, signal_rows
-from pahna.schema import FLOW_SCHEMA
+from pahna.schema import FLOW_SCHEMA, LOG_SCHEMA
 
 
 def spark_arrow_type(arrow_type: pa.DataType) -> pa.DataType:
@@ -45,16 +47,19 @@ def spark_schema(schema: pa.Schema) -> pa.Schema:
 
 SPARK_PIECES_SCHEMA = spark_schema(PIECES_SCHEMA)
 SPARK_SIGNAL_SCHEMA = spark_schema(SIGNAL_ROWS_SCHEMA)
+SPARK_LOG_ROWS_SCHEMA = spark_schema(LOG_ROWS_SCHEMA)
 FLOW_TYPES = {name: FLOW_SCHEMA.field(name).type for name in FLOW_SCHEMA.names}
+LOG_TYPES = {name: LOG_SCHEMA.field(name).type for name in LOG_SCHEMA.names}
 TOP_COLUMNS = (*FLOW_COLUMNS, "scaled_bytes")
 SPARK_TOP_SCHEMA = pa.schema([(n, spark_arrow_type(FLOW_TYPES[n])) for n in FLOW_COLUMNS]
                              + [("scaled_bytes", pa.int64())])
 
 
-def _flows(batch: pa.RecordBatch) -> pa.RecordBatch:
-    """Spark's batch with the flow schema's types back."""
+def _flows(batch: pa.RecordBatch, types: dict[str, pa.DataType] = FLOW_TYPES
+           ) -> pa.RecordBatch:
+    """Spark's batch with the flow schema's types (or `types`) back."""
     names = batch.schema.names
-    return pa.RecordBatch.from_arrays([batch.column(n).cast(FLOW_TYPES[n]) for n in names],
+    return pa.RecordBatch.from_arrays([batch.column(n).cast(types[n]) for n in names],
                                       names=names)
 
 
@@ -99,6 +104,16 @@ def signal_batches(batches: Iterator[pa.RecordBatch], rules: Any
             yield _to_spark(signal_rows(_flows(batch), value), SPARK_SIGNAL_SCHEMA)
 
 
+def log_rows_batches(batches: Iterator[pa.RecordBatch], rules: Any
+                     ) -> Iterator[pa.RecordBatch]:
+    """mapInArrow body for web logs: Spark's stored log records (kernel.LOG_INPUT_COLUMNS)
+    -> the log kernel's rows."""
+    value = _rules(rules)
+    for batch in batches:
+        if batch.num_rows:
+            yield _to_spark(log_rows(_flows(batch, LOG_TYPES), value), SPARK_LOG_ROWS_SCHEMA)
+
+
 def file_digest(item: tuple[str, bytes]) -> tuple[str, str]:
     """binaryFiles body: (location, content) -> (location, sha256 of the content)."""
     return item[0], hashlib.sha256(item[1]).hexdigest()
@@ -106,11 +121,13 @@ def file_digest(item: tuple[str, bytes]) -> tuple[str, str]:
 
 __all__ = [
     "INPUT_COLUMNS",
+    "SPARK_LOG_ROWS_SCHEMA",
     "SPARK_PIECES_SCHEMA",
     "SPARK_SIGNAL_SCHEMA",
     "SPARK_TOP_SCHEMA",
     "TOP_COLUMNS",
     "file_digest",
+    "log_rows_batches",
     "pieces_batches",
     "producer_flows_batches",
     "signal_batches",

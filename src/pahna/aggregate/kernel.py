@@ -20,12 +20,15 @@ import numpy as np
 import pyarrow as pa
 
 from pahna.attribute.addresses import address_matrix, client_keys
+from pahna.attribute.agents import AgentClassifier
 from pahna.attribute.asns import AsnIndex
 from pahna.attribute.bins import split_bins
 from pahna.attribute.claims import ClaimIndex
 from pahna.attribute.domestic import DomesticIndex
 from pahna.attribute.hosts import HostIndex
+from pahna.attribute.logs import attribute_requests
 from pahna.attribute.metering import MeteringFilter
+from pahna.schema import TRAFFIC_CLASSES
 from pahna.sums import scaled
 
 INPUT_COLUMNS = ("src_addr", "dst_addr", "start_ms", "end_ms", "bytes", "packets",
@@ -71,7 +74,9 @@ nobody (not counted for the sender, no receiver) are left out."""
 class Rules:
     """What attribution needs besides the flows: prefix claims and domestic lists; AS
     claims (owner indices into claims.owners) and metering points when there are any;
-    for settlement, a province code per owner (same code, same province; -1 none)."""
+    for settlement, a province code per owner (same code, same province; -1 none); for
+    web logs, host claims, the content items they name and the automated-client
+    classifier."""
 
     claims: ClaimIndex
     domestic: DomesticIndex
@@ -79,6 +84,8 @@ class Rules:
     metering: MeteringFilter | None = None
     hosts: HostIndex | None = None
     provinces: np.ndarray | None = None
+    contents: tuple[str, ...] = ()
+    agents: AgentClassifier | None = None
 
 
 def input_columns(rules: Rules) -> tuple[str, ...]:
@@ -90,13 +97,10 @@ def input_columns(rules: Rules) -> tuple[str, ...]:
 
 
 def attribute_flows(batch: pa.RecordBatch, rules: Rules, start: np.ndarray) -> np.ndarray:
-    """Owner index per flow (into rules.claims.owners, -1 when unattributed): a host
-    claim on `host` (web logs), else the longest valid prefix claim on src_addr, else
-    the AS claim on src_as."""
+    """Owner index per flow (into rules.claims.owners, -1 when unattributed): the
+    longest valid prefix claim on src_addr, else the AS claim on src_as (host claims
+    are for web-log records: `log_rows`)."""
     owner = rules.claims.lookup(batch.column("src_addr"), start)
-    if rules.hosts is not None and "host" in batch.schema.names:
-        by_host = rules.hosts.lookup(batch.column("host"), start)
-        owner = np.where(by_host >= 0, by_host, owner)
     return _by_asn(batch, rules, "src_as", owner, start)
 
 
@@ -219,3 +223,51 @@ def producer_flows(batch: pa.RecordBatch, rules: Rules, producer: int,
     return pa.RecordBatch.from_arrays(
         [chosen.column(name) for name in FLOW_COLUMNS] + [pa.array(size, pa.int64())],
         names=[*FLOW_COLUMNS, "scaled_bytes"])
+
+
+LOG_INPUT_COLUMNS = ("time_ms", "client_addr", "host", "path", "bytes", "user_agent", "tier",
+                     "operator")
+"""What engines select from stored log records for `log_rows`."""
+
+LOG_ROWS_SCHEMA = pa.schema([
+    ("producer_id", pa.string()),
+    ("content_id", pa.string()),
+    ("operator", pa.string()),
+    ("tier", pa.string()),
+    ("excluded", pa.string()),
+    ("traffic_class", pa.string()),
+    ("bin_start_ms", pa.int64()),
+    ("bytes", pa.uint64()),
+    ("requests", pa.int64()),
+    ("client_net", pa.int64()),
+])
+"""One row per request: who it is attributed to (null: nobody claims its host), the
+content item, the operator whose edge logged it ("" none), the log's tier, why it does
+not count (null: it counts; `automated: ...`), class, bin, bytes, 1, and the client's
+network (`addresses.client_keys`: /24 or /48, as for flows)."""
+
+
+def log_rows(batch: pa.RecordBatch, rules: Rules) -> pa.RecordBatch:
+    """Kernel rows of a batch of stored log records (attribute.logs does the work)."""
+    found = attribute_requests(batch, rules.hosts, rules.domestic, rules.agents)
+    owners = pa.array(rules.claims.owners or [""], pa.string())
+    producer = pa.DictionaryArray.from_arrays(
+        pa.array(np.maximum(found.owner, 0), pa.int32(), mask=found.owner < 0), owners)
+    contents = pa.array(list(rules.contents) or [""], pa.string())
+    content = pa.DictionaryArray.from_arrays(
+        pa.array(np.maximum(found.content, 0), pa.int32(), mask=found.content < 0), contents)
+    reasons = pa.array(found.reasons or [""], pa.string())
+    excluded = pa.DictionaryArray.from_arrays(
+        pa.array(np.maximum(found.excluded, 0), pa.int32(), mask=found.excluded < 0), reasons)
+    traffic = pa.DictionaryArray.from_arrays(pa.array(found.klass.astype(np.int32)),
+                                             pa.array(TRAFFIC_CLASSES))
+    networks = client_keys(address_matrix(batch.column("client_addr")))
+    n = len(found.bins)
+    return pa.RecordBatch.from_arrays(
+        [producer.cast(pa.string()), content.cast(pa.string()),
+         batch.column("operator").cast(pa.string()), batch.column("tier").cast(pa.string()),
+         excluded.cast(pa.string()), traffic.cast(pa.string()),
+         pa.array(found.bins, pa.int64()), batch.column("bytes").cast(pa.uint64()),
+         pa.array(np.ones(n, np.int64)), pa.array(networks, pa.int64())],
+        schema=LOG_ROWS_SCHEMA,
+    )

@@ -23,12 +23,15 @@ CODE_COLUMNS = {"producer_id": "producer", "traffic_class": "traffic_class",
 @dataclass(frozen=True)
 class UsageQuery:
     """Usage of pieces whose 5-minute bin starts in [start_ms, end_ms), summed over
-    `group_by` (a subset of GROUP_KEYS), labelled `period`."""
+    `group_by` (a subset of GROUP_KEYS), labelled `period`. With `client_bytes`,
+    settlement also returns each producer's bytes per client network (client-centric
+    allocation, settle.allocation)."""
 
     period: str
     start_ms: int
     end_ms: int
     group_by: tuple[str, ...] = ("producer_id",)
+    client_bytes: bool = False
 
     def __post_init__(self) -> None:
         unknown = set(self.group_by) - set(GROUP_KEYS)
@@ -77,8 +80,11 @@ def settlement_sql(query: UsageQuery, table: str) -> str:
     bytes (receiver null); (receiver, bin) the received bytes (producer null); (producer,
     client) the distinct client networks, counted per producer by the outer query
     (traffic_class and bin null). Codes NOBODY and NOT_COUNTED appear as groups of their
-    own; `results.settlement_tables` keeps what counts.
+    own; `results.settlement_tables` keeps what counts. With `query.client_bytes` the
+    outer query keeps the client too: one row per (producer, client network) with its
+    bytes, counted into client_networks by the decoding instead.
     """
+    client = ", client" if query.client_bytes else ""
     inner = (
         "SELECT producer, receiver, traffic_class, bin_start_ms, client, "
         f"SUM({SCALED_BYTES}) AS bytes, SUM({SCALED_PACKETS}) AS packets, "
@@ -89,12 +95,13 @@ def settlement_sql(query: UsageQuery, table: str) -> str:
         "(receiver, bin_start_ms), (producer, client))"
     )
     return (
-        "SELECT producer, receiver, traffic_class, bin_start_ms, "
+        f"SELECT producer, receiver, traffic_class, bin_start_ms{client}, "
         "CAST(SUM(bytes) AS BIGINT) AS bytes, CAST(SUM(packets) AS BIGINT) AS packets, "
         "CAST(SUM(flows) AS BIGINT) AS flows, "
         "CAST(SUM(intra_bytes) AS BIGINT) AS intra_bytes, "
         "CAST(COUNT(client) AS BIGINT) AS client_networks "
         f"FROM ({inner}) AS cells GROUP BY producer, receiver, traffic_class, bin_start_ms"
+        f"{client}"
     )
 
 
@@ -132,6 +139,14 @@ SETTLEMENT_CODES_SCHEMA = pa.schema(
                                        "client_networks")])
 """The Arrow schema of `settlement_sql`'s result."""
 
+
+def settlement_codes_schema(query: UsageQuery) -> pa.Schema:
+    """The Arrow schema of `settlement_sql(query)`'s result (with the client column
+    when the query asks for client bytes)."""
+    if not query.client_bytes:
+        return SETTLEMENT_CODES_SCHEMA
+    return SETTLEMENT_CODES_SCHEMA.insert(4, pa.field("client", pa.int64()))
+
 _KEY_TYPES = {"producer_id": pa.string(), "traffic_class": pa.string(),
               "bin_start_ms": pa.int64()}
 
@@ -141,3 +156,64 @@ def usage_schema(query: UsageQuery) -> pa.Schema:
     return pa.schema([(key, _KEY_TYPES[key]) for key in query.group_by]
                      + [("period", pa.string()), ("bytes", pa.int64()),
                         ("packets", pa.int64()), ("flows", pa.int64())])
+
+
+LOG_GROUP_KEYS = ("producer_id", "content_id", "operator", "tier", "excluded",
+                  "traffic_class", "bin_start_ms", "client_net")
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """Requests of web logs whose bin starts in [start_ms, end_ms), summed over
+    `group_by` (a subset of LOG_GROUP_KEYS): bytes, requests, and with `clients` the
+    distinct client networks. `counted` keeps only what counts (edge, not automated)."""
+
+    period: str
+    start_ms: int
+    end_ms: int
+    group_by: tuple[str, ...] = ("producer_id",)
+    counted: bool = True
+    clients: bool = False
+
+    def __post_init__(self) -> None:
+        unknown = set(self.group_by) - set(LOG_GROUP_KEYS)
+        if unknown:
+            raise EngineError(f"cannot group log usage by {sorted(unknown)}; allowed: "
+                              f"{LOG_GROUP_KEYS}")
+
+
+def log_usage_sql(query: LogQuery, table: str) -> str:
+    """SQL over a table of log kernel rows (kernel.LOG_ROWS_SCHEMA), run by both engines."""
+    keys = ", ".join(query.group_by)
+    select_keys = f"{keys}, " if keys else ""
+    order = ", ".join(f"{key} NULLS LAST" for key in query.group_by)
+    group = f"GROUP BY {keys} ORDER BY {order}" if keys else ""
+    counted = " AND tier = 'edge' AND excluded IS NULL" if query.counted else ""
+    clients = (", CAST(COUNT(DISTINCT client_net) AS BIGINT) AS client_networks"
+               if query.clients else "")
+    return (
+        f"SELECT {select_keys}'{query.period}' AS period, "
+        "CAST(SUM(bytes) AS BIGINT) AS bytes, CAST(SUM(requests) AS BIGINT) AS requests"
+        f"{clients} FROM {table} "
+        f"WHERE bin_start_ms >= {int(query.start_ms)} AND bin_start_ms < {int(query.end_ms)}"
+        f"{counted} {group}"
+    )
+
+
+def log_scan_predicate(query: LogQuery) -> str:
+    """SQL condition on stored log records that may fall in the query's bins."""
+    return f"time_ms >= {int(query.start_ms)} AND time_ms < {int(query.end_ms)}"
+
+
+_LOG_KEY_TYPES = {"producer_id": pa.string(), "content_id": pa.string(),
+                  "operator": pa.string(), "tier": pa.string(), "excluded": pa.string(),
+                  "traffic_class": pa.string(), "bin_start_ms": pa.int64(),
+                  "client_net": pa.int64()}
+
+
+def log_usage_schema(query: LogQuery) -> pa.Schema:
+    """The Arrow schema of `log_usage_sql`'s result, whichever engine ran it."""
+    extra = [("client_networks", pa.int64())] if query.clients else []
+    return pa.schema([(key, _LOG_KEY_TYPES[key]) for key in query.group_by]
+                     + [("period", pa.string()), ("bytes", pa.int64()),
+                        ("requests", pa.int64()), *extra])

@@ -60,12 +60,14 @@ def usage_table(codes: pa.Table, query: UsageQuery, owners: list[str]) -> pa.Tab
 class SettlementTables:
     """A month as settlement reads it: usage per producer, class and bin (decoded,
     queries.usage_schema), received bytes per producer and bin, distinct client
-    networks and intra-province bytes per producer."""
+    networks and intra-province bytes per producer; when asked for (UsageQuery
+    .client_bytes), each producer's bytes per client network (addresses.client_keys)."""
 
     usage: pa.Table
     received: pa.Table = field(default_factory=RECEIVED_SCHEMA.empty_table)
     client_networks: dict[str, int] = field(default_factory=dict)
     intra_province_bytes: dict[str, int] = field(default_factory=dict)
+    client_bytes: dict[str, dict[int, int]] = field(default_factory=dict)
 
 
 def settlement_tables(codes: pa.Table, query: UsageQuery, owners: list[str]
@@ -76,17 +78,34 @@ def settlement_tables(codes: pa.Table, query: UsageQuery, owners: list[str]
     klass = codes.column("traffic_class").is_valid().to_numpy(zero_copy_only=False)
     binned = codes.column("bin_start_ms").is_valid().to_numpy(zero_copy_only=False)
     sent = klass & (np.nan_to_num(producer, nan=-2) > -2)
+    extra = ["client"] if "client" in codes.column_names else []
     usage = usage_table(codes.filter(pa.array(sent)).drop_columns(
-        ["receiver", "intra_bytes", "client_networks"]), query, owners)
+        ["receiver", "intra_bytes", "client_networks", *extra]), query, owners)
     got = ~klass & binned & (np.nan_to_num(receiver, nan=-1) >= 0)
     received = codes.filter(pa.array(got))
     received = _ordered(pa.table([_names(received.column("receiver"), owners),
                                   received.column("bin_start_ms"), received.column("bytes")],
                                  schema=RECEIVED_SCHEMA), ["producer_id", "bin_start_ms"])
+    clients = ~klass & ~binned
     return SettlementTables(
         usage, received,
-        _per_producer(codes, ~klass & ~binned, producer, "client_networks", owners),
-        _per_producer(codes, sent, producer, "intra_bytes", owners))
+        _per_producer(codes, clients, producer, "client_networks", owners),
+        _per_producer(codes, sent, producer, "intra_bytes", owners),
+        _client_bytes(codes, clients, producer, owners) if extra else {})
+
+
+def _client_bytes(codes: pa.Table, rows: np.ndarray, producer: np.ndarray,
+                  owners: list[str]) -> dict[str, dict[int, int]]:
+    """{producer id: {client network: bytes}} from the (producer, client) rows."""
+    chosen = np.flatnonzero(rows & (np.nan_to_num(producer, nan=-1) >= 0))
+    out: dict[str, dict[int, int]] = {}
+    for who, client, value in zip(
+            producer[chosen].astype(np.int64).tolist(),
+            codes.column("client").take(pa.array(chosen)).to_pylist(),
+            codes.column("bytes").take(pa.array(chosen)).to_pylist(), strict=True):
+        if client is not None and value:
+            out.setdefault(owners[who], {})[int(client)] = int(value)
+    return out
 
 
 def _per_producer(codes: pa.Table, rows: np.ndarray, producer: np.ndarray, column: str,

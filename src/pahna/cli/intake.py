@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from pahna.cli.options import home_option, json_option, workspace_from
+from pahna.cli.weblogs import ingest_logs, log_options, watch_logs
 from pahna.cli.workers import supervise
 from pahna.errors import PahnaError
 from pahna.intake.base import Datagram
@@ -25,9 +26,10 @@ from pahna.intake.receiver import SpoolBounds
 from pahna.intake.replay import Selection
 from pahna.intake.sockets import granted_buffer
 from pahna.ops.logs import log, setup_logging
-from pahna.pipeline import Ingestor, IngestReport
+from pahna.pipeline import Ingestor, IngestReport, check_operator
 from pahna.schema import address_to_bytes, address_to_text
 from pahna.store.state import listen_key
+from pahna.workspace import Workspace
 
 LOG = logging.getLogger("pahna.collect")
 
@@ -51,18 +53,46 @@ def _files(paths: tuple[str, ...]) -> list[Path]:
 @click.option("--exporter", "exporters", multiple=True, metavar="ADDR",
               help="Take only a capture's datagrams from this exporter (repeatable); raw "
                    "datagram files are recorded as from the first one (default 0.0.0.0).")
+@click.option("--log-format", "log_format", default=None, metavar="F",
+              help="Read PATHS as web access logs in format F: a preset (nginx-combined, "
+                   "apache-combined, apache-combinedio, apache-common, varnishncsa, w3c, "
+                   "cloudfront, squid, trafficserver-squid, haproxy-http, cloudflare, fastly, "
+                   "...) or the server's own format string (docs/weblogs.md).")
+@click.option("--host", "log_host", default="", metavar="NAME",
+              help="Logs: the site the requests were for, when the lines do not say.")
+@click.option("--tier", type=click.Choice(["edge", "origin", "shield"]), default="edge",
+              help="Logs: written at the edge that served clients (counted), or at an origin "
+                   "or a CDN shield (kept, never paid).")
+@click.option("--operator", "operator", default="", metavar="ID",
+              help="Logs: the registered CDN or hosting operator whose edge wrote them.")
+@click.option("--timezone", "timezone", default="", metavar="ZONE",
+              help="Logs: the server's zone, for formats whose times carry no offset.")
+@click.option("--trusted-proxy", "proxies", multiple=True, metavar="CIDR",
+              help="Logs: a proxy whose X-Forwarded-For is believed (repeatable; default "
+                   "[weblog] trusted_proxies).")
+@click.option("--watch", is_flag=True,
+              help="Logs: watch the folders PATHS and ingest each file once it settles, until "
+                   "stopped.")
 @home_option
 @json_option
 def ingest(paths: tuple[str, ...], ports: tuple[int, ...], exporters: tuple[str, ...],
-           home: str | None, as_json: bool) -> None:
-    """Store flows from captures (pcap, pcapng), quarantine files and raw export files.
+           log_format: str | None, log_host: str, tier: str, operator: str, timezone: str,
+           proxies: tuple[str, ...], watch: bool, home: str | None, as_json: bool) -> None:
+    """Store flows from captures (pcap, pcapng), quarantine files and raw export files;
+    or, with --log-format, web access logs (plain, gzip or zstd).
 
     PATHS are files or folders (walked in name order). Export messages already in the
     store (the same exporter, stream, sequence and bytes) are counted as duplicates and
     not stored again; what cannot be decoded is counted and quarantined; a capture's
-    other packets are skipped and counted by reason.
+    other packets are skipped and counted by reason. A log whose content is already
+    stored is not stored again; its bad lines are counted by reason and kept in
+    quarantine with their line numbers.
     """
     workspace = workspace_from(home)
+    if log_format is not None:
+        _ingest_logs(workspace, paths, log_format, (log_host, tier, operator, timezone),
+                     proxies, watch, as_json)
+        return
     selection = Selection.for_ingest(list(ports), [address_to_bytes(e) for e in exporters],
                                      workspace.config.collector.listen)
     ingestor = Ingestor(workspace, selection=selection)
@@ -86,6 +116,18 @@ def ingest(paths: tuple[str, ...], ports: tuple[int, ...], exporters: tuple[str,
         click.echo(f"capture packets skipped: {skipped}")
     if held:
         click.echo(f"{held} data sets never got their template: quarantined")
+
+
+def _ingest_logs(workspace: Workspace, paths: tuple[str, ...], log_format: str,
+                 where: tuple[str, str, str, str], proxies: tuple[str, ...], watch: bool,
+                 as_json: bool) -> None:
+    fmt, options = log_options(workspace, log_format, *where, proxies)
+    if options.operator:
+        check_operator(workspace, options.operator)
+    if watch:
+        watch_logs(workspace, [Path(p) for p in paths], fmt, options)
+    else:
+        ingest_logs(workspace, _files(paths), fmt, options, as_json)
 
 
 def _row(report: IngestReport) -> dict[str, object]:

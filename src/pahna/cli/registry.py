@@ -11,9 +11,10 @@ import click
 from pahna.cli.options import home_option, json_option, workspace_from
 from pahna.errors import RegistryError
 from pahna.ledger.book import Ledger
-from pahna.parties import PRODUCER_TYPES, Producer
+from pahna.parties import CONTENT_CATEGORIES, PRODUCER_TYPES, ROLES, ContentItem, Producer
 from pahna.registry.audit import audit_log
 from pahna.registry.bulk import export_files, import_files
+from pahna.registry.catalogue import put_item
 from pahna.registry.claimbook import ClaimSpec, normalize_value
 from pahna.registry.claims import add_claims, end_claim, list_claims
 from pahna.registry.database import open_registry
@@ -48,15 +49,18 @@ def _instant(text: str, name: str) -> int:
 @click.option("--zone", default=None, help="Special IT zone id.")
 @click.option("--iban", default=None, help="IR + 24 digits, checked (ISO 7064 mod 97).")
 @click.option("--contact", default=None)
+@click.option("--role", type=click.Choice(ROLES), default="producer", show_default=True,
+              help="operator: a CDN or hosting operator whose flows are shared among its "
+                   "tenants by their log bytes (never paid itself).")
 @actor_option
 @home_option
 def add_producer_command(producer_id: str, name: str, name_fa: str, province: str, kind: str,
-                         zone: str | None, iban: str | None, contact: str | None, actor: str,
-                         home: str | None) -> None:
-    """Register a content producer."""
+                         zone: str | None, iban: str | None, contact: str | None, role: str,
+                         actor: str, home: str | None) -> None:
+    """Register a content producer (or, with --role operator, a CDN or hosting operator)."""
     engine = open_registry(workspace_from(home).registry_url)
     add_producer(engine, Producer(producer_id, name, name_fa, province, kind, zone, iban,
-                                  contact), actor)
+                                  contact, role=role), actor)
     click.echo(f"added producer {producer_id}")
 
 
@@ -68,20 +72,43 @@ def add_producer_command(producer_id: str, name: str, name_fa: str, province: st
               help="Start: ISO 8601 or Jalali (1404-08-01 is 00:00 Tehran that day).")
 @click.option("--to", "valid_to", default=None, help="End (exclusive); open when absent.")
 @click.option("--approve-nested", is_flag=True, help="Approve nesting in another's claim.")
+@click.option("--content", "content_id", default=None,
+              help="The catalogue entry a host claim is for (pahna registry add-content).")
 @actor_option
 @home_option
 def add_claim_command(producer_id: str, value: str, kind: str, valid_from: str,
-                      valid_to: str | None, approve_nested: bool, actor: str,
-                      home: str | None) -> None:
-    """Claim a prefix, AS number or host name for a producer."""
+                      valid_to: str | None, approve_nested: bool, content_id: str | None,
+                      actor: str, home: str | None) -> None:
+    """Claim a prefix, AS number, host name or host name and path for a producer
+    (www.example.ir, *.example.ir, www.example.ir/video/)."""
     try:
         normalized = normalize_value(kind, value)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="VALUE") from exc
     spec = ClaimSpec(producer_id, kind, normalized, _instant(valid_from, "--from"),
-                     _instant(valid_to, "--to") if valid_to else None)
+                     _instant(valid_to, "--to") if valid_to else None, content_id)
     add_claims(open_registry(workspace_from(home).registry_url), [spec], approve_nested, actor)
     click.echo(f"{producer_id} claims {kind} {normalized}")
+
+
+@registry.command("add-content")
+@click.argument("content_id")
+@click.option("--producer", "producer_id", required=True, help="Whose entry it is.")
+@click.option("--title", default="", help="Title in English.")
+@click.option("--title-fa", default="", help="Title in Persian.")
+@click.option("--category", type=click.Choice(CONTENT_CATEGORIES), required=True)
+@click.option("--language", default="fa", show_default=True, help="ISO 639 code.")
+@click.option("--province", required=True, help="ISO 3166-2:IR code, e.g. IR-25.")
+@actor_option
+@home_option
+def add_content_command(content_id: str, producer_id: str, title: str, title_fa: str,
+                        category: str, language: str, province: str, actor: str,
+                        home: str | None) -> None:
+    """Add or change a content catalogue entry (a host claim may name it: add-claim
+    --content)."""
+    item = ContentItem(content_id, producer_id, title, title_fa, category, language, province)
+    changed = put_item(open_registry(workspace_from(home).registry_url), item, actor)
+    click.echo(f"{'stored' if changed else 'unchanged'}: content item {content_id}")
 
 
 @registry.command("add-metering")

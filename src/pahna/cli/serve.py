@@ -73,6 +73,8 @@ def serve(home: str | None, host: str, port: int, secure_cookies: bool,
             update={"trusted_proxies": [*portal.trusted_proxies, *trusted]})})
         workspace = Workspace(workspace.home, config)
     app = create_app(workspace, secure_cookies=secure_cookies or tls_cert is not None)
+    if app.state.portal.market is not None:
+        app.state.portal.market.start()  # publishes final months' market figures
     scheme = "https" if tls_cert else "http"
     log(LOG, logging.INFO, "serving", f"pahna portal for {workspace.home} on "
         f"{scheme}://{host}:{port}/", host=host, port=port, scheme=scheme)

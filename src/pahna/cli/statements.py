@@ -16,27 +16,27 @@ from pahna.errors import ImmutableStatementError, LedgerError
 from pahna.ledger.book import Ledger
 from pahna.payouts import confirm_payments, export_payments
 from pahna.pipeline import explain
+from pahna.rebuilding import rebuild_statements
 from pahna.report.numerals import format_money
-from pahna.report.statements import FORMATS, export_statements
+from pahna.report.statements import CSV_LAYOUT, FORMATS, export_statements, final_layout
 from pahna.schema import address_to_text
 from pahna.settle.document import from_document
 from pahna.settle.money import Currency, round_minor
 from pahna.settle.statements import Settlement, StatementLine
-from pahna.settlement import rebuild_statements
 
 
-def _statements(ledger: Ledger, period: str) -> tuple[Settlement, str, str | None]:
-    """The final in force (with its content hash), else the draft."""
+def _statements(ledger: Ledger, period: str) -> tuple[Settlement, str, str | None, int]:
+    """The final in force (with its content hash and CSV layout), else the draft."""
     revision = ledger.active_revision(period)
     if revision is not None:
         record = ledger.final(period, revision)
         return (from_document(record["settlement"]), f"final-r{revision}",
-                record["seal"]["content_hash"])
+                record["seal"]["content_hash"], final_layout(record))
     draft = ledger.draft(period)
     if draft is None:
         raise LedgerError(f"{period} has no statements yet; run `pahna settle --period "
                           f"{period}` first")
-    return from_document(draft), "draft", None
+    return from_document(draft), "draft", None, CSV_LAYOUT
 
 
 @click.group()
@@ -67,14 +67,14 @@ def export_command(period: str, fmt: str, out: str | None, home: str | None) -> 
     workspace = workspace_from(home)
     period = str(JalaliMonth.parse(period))
     ledger = Ledger(workspace.home)
-    settlement, status, content_hash = _statements(ledger, period)
+    settlement, status, content_hash, layout = _statements(ledger, period)
     folder = (Path(out) if out else workspace.home / "exports" / period / status).resolve()
     protected = (ledger.root.resolve(), workspace.statements_dir(period).resolve())
     if any(folder == p or p in folder.parents for p in protected):
         ledger.log("refused", period, attempt=f"statements export into {folder}")
         raise ImmutableStatementError(f"{folder}: statements are exported elsewhere; the "
                                       "ledger and the issued statements are never rewritten")
-    paths = export_statements(settlement, folder, fmt, status, content_hash)
+    paths = export_statements(settlement, folder, fmt, status, content_hash, layout)
     click.echo(f"{len(paths)} {fmt} files ({status}) in {folder}")
 
 

@@ -95,10 +95,11 @@ def export_files(engine: Engine, folder: Path) -> list[Path]:
     tables = {
         "zones": [[z.id, z.name, z.name_fa, z.province] for z in list_zones(engine)],
         "producers": [[p.id, p.name, p.name_fa, p.province, p.type, p.zone or "",
-                       p.iban or "", p.contact or "", p.status]
+                       p.iban or "", p.contact or "", p.status, p.role]
                       for p in list_producers(engine)],
         "claims": [[c.spec.producer_id, c.spec.kind, c.spec.value,
-                    format_instant(c.spec.valid_from_ms), format_instant(c.spec.valid_to_ms)]
+                    format_instant(c.spec.valid_from_ms), format_instant(c.spec.valid_to_ms),
+                    c.spec.content_id or ""]
                    for c in list_claims(engine)],
         "metering": [[m.producer_id, m.exporter, str(m.interface), m.direction,
                       format_instant(m.valid_from_ms), format_instant(m.valid_to_ms)]

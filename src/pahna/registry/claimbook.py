@@ -1,10 +1,11 @@
 """The claim rules, checked in memory over every claim the registry holds.
 
-- Two producers may not hold the same prefix, AS number or host pattern at overlapping
-  times: the second is refused with an error naming both.
+- Two producers may not hold the same prefix, AS number or host pattern (with the same
+  path prefix) at overlapping times: the second is refused with an error naming both.
 - A claim nested in another producer's claim (a longer prefix inside a shorter one, a
-  host inside a `*.domain`, or the other way round) at overlapping times needs an
-  approval; the caller records it.
+  host inside a `*.domain`, a host and path inside the same host or a shorter path of
+  it, or the other way round) at overlapping times needs an approval; the caller
+  records it.
 - A producer may not hold the same value twice at overlapping times.
 """
 
@@ -16,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from pahna.errors import ClaimConflictError
+from pahna.webnames import canonical_path
 
 FOREVER = 2**62
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
@@ -30,6 +32,7 @@ class ClaimSpec:
     value: str
     valid_from_ms: int
     valid_to_ms: int | None = None
+    content_id: str | None = None
 
     def overlaps_in_time(self, other: ClaimSpec) -> bool:
         end_a = FOREVER if self.valid_to_ms is None else self.valid_to_ms
@@ -56,17 +59,49 @@ def normalize_value(kind: str, value: str) -> str:
 
 
 def _normalize_host(value: str) -> str:
-    host = value.lower().rstrip(".")
+    """`host` or `host/path-prefix`: the host in lower case, the path in the canonical
+    form of pahna.webnames (so a Persian path compares with what logs record)."""
+    name, slash, path = value.strip().partition("/")
+    host = name.lower().rstrip(".")
     labels = host.split(".")
     body = labels[1:] if labels[0] == "*" else labels
     if len(body) < 2 or not all(_LABEL.match(label) for label in body):
-        raise ValueError(f"host {value!r}: expected a name like www.example.ir or *.example.ir")
-    return host
+        raise ValueError(f"host {value!r}: expected a name like www.example.ir, *.example.ir "
+                         "or www.example.ir/video/")
+    if not slash:
+        return host
+    path = canonical_path("/" + path)
+    if "?" in value or "#" in value:
+        raise ValueError(f"host {value!r}: a path prefix has no query or fragment")
+    return host + path
+
+
+def split_host(value: str) -> tuple[str, str]:
+    """(host pattern, path prefix or "") of a normalized host claim value."""
+    host, slash, path = value.partition("/")
+    return host, slash + path
+
+
+def path_covers(outer: str, inner: str) -> bool:
+    """True when the path prefix `outer` covers `inner` (or equals it): `/video` covers
+    `/video` and `/video/x` but not `/videos`; `/video/` covers `/video/x`; "" covers
+    every path."""
+    if not outer or outer == inner:
+        return True
+    return inner.startswith(outer) and (outer.endswith("/") or inner[len(outer)] == "/")
+
+
+def _host_name_covers(outer: str, inner: str) -> bool:
+    return outer == inner or (outer.startswith("*.") and inner.endswith(outer[1:]))
 
 
 def host_covers(outer: str, inner: str) -> bool:
-    """True when the pattern `outer` covers every name `inner` matches (and is wider)."""
-    return outer.startswith("*.") and inner != outer and inner.endswith(outer[1:])
+    """True when the host claim `outer` covers every request `inner` matches (and is
+    wider): by its host pattern and its path prefix."""
+    if outer == inner:
+        return False
+    (outer_host, outer_path), (inner_host, inner_path) = split_host(outer), split_host(inner)
+    return _host_name_covers(outer_host, inner_host) and path_covers(outer_path, inner_path)
 
 
 class ClaimBook:

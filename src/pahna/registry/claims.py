@@ -19,7 +19,7 @@ from pahna.registry.audit import record
 from pahna.registry.claimbook import ClaimBook, ClaimSpec
 from pahna.registry.closures import guard_change, registry_change
 from pahna.registry.instants import format_instant
-from pahna.registry.models import ClaimRow, ProducerRow
+from pahna.registry.models import ClaimRow, ContentItemRow, ProducerRow
 
 
 @dataclass(frozen=True)
@@ -31,7 +31,8 @@ class ClaimRecord:
 
 
 def spec_of(row: ClaimRow) -> ClaimSpec:
-    return ClaimSpec(row.producer_id, row.kind, row.value, row.valid_from_ms, row.valid_to_ms)
+    return ClaimSpec(row.producer_id, row.kind, row.value, row.valid_from_ms, row.valid_to_ms,
+                     row.content_id)
 
 
 def load_book(session: Session) -> ClaimBook:
@@ -54,6 +55,8 @@ def put_claim(session: Session, book: ClaimBook, claim: ClaimSpec, approve_neste
                             f"{claim.producer_id!r}")
     if claim.valid_to_ms is not None and claim.valid_to_ms <= claim.valid_from_ms:
         raise RegistryError(f"claim {claim.describe()}: valid_to must be after valid_from")
+    if claim.content_id is not None:
+        _check_content(session, claim)
     guard_change(session, claim.valid_from_ms, claim.valid_to_ms,
                  f"adding {claim.describe()} from {format_instant(claim.valid_from_ms)}")
     nested = book.check(claim)
@@ -85,6 +88,17 @@ def _check_approver(session: Session, claim: ClaimSpec, nested: list[ClaimSpec],
         raise ApprovalError(f"{claim.describe()} nests with the claims of {', '.join(outside)} "
                             f"outside province {province or '(none)'}: only the ministry "
                             "approves a nesting across provinces")
+
+
+def _check_content(session: Session, claim: ClaimSpec) -> None:
+    if claim.kind != "host":
+        raise RegistryError(f"claim {claim.describe()}: only host claims name a content item")
+    item = session.get(ContentItemRow, claim.content_id)
+    if item is None:
+        raise NotFoundError(f"claim {claim.describe()}: no content item {claim.content_id!r}")
+    if item.producer_id != claim.producer_id:
+        raise RegistryError(f"claim {claim.describe()}: content item {item.id} is "
+                            f"{item.producer_id}'s")
 
 
 def add_claims(engine: Engine, claims: Sequence[ClaimSpec], approve_nested: bool = False,

@@ -23,7 +23,8 @@ FORMS: dict[str, tuple[str, ...]] = {
     "claims": ("producer_id", "kind", "value", "valid_from", "valid_to"),
     "metering": ("producer_id", "exporter", "interface", "direction", "valid_from", "valid_to"),
 }
-OPTIONAL: dict[str, tuple[str, ...]] = {"producers": ("contact", "status")}
+OPTIONAL: dict[str, tuple[str, ...]] = {"producers": ("contact", "status", "role"),
+                                        "claims": ("content_id",)}
 
 
 @dataclass(frozen=True)
@@ -79,14 +80,15 @@ def _int(text: str, name: str) -> int:
 def _producer(f: dict[str, str]) -> Producer:
     return Producer(f["id"], f["name"], f["name_fa"], f["province"], f["type"],
                     f["zone"] or None, f["iban"] or None, f.get("contact") or None,
-                    f.get("status") or "active")
+                    f.get("status") or "active", f.get("role") or "producer")
 
 
 def _claim(f: dict[str, str]) -> ClaimSpec:
     if not f["valid_from"]:
         raise ValueError("valid_from is required")
     return ClaimSpec(f["producer_id"], f["kind"], normalize_value(f["kind"], f["value"]),
-                     parse_instant(f["valid_from"]), _until(f["valid_to"]))
+                     parse_instant(f["valid_from"]), _until(f["valid_to"]),
+                     f.get("content_id") or None)
 
 
 def _metering(f: dict[str, str]) -> MeteringPoint:

@@ -46,6 +46,7 @@ class ProducerRow(Base):
     iban: Mapped[str | None] = mapped_column(String(34), nullable=True)
     contact: Mapped[str | None] = mapped_column(String(200), nullable=True)
     status: Mapped[str] = mapped_column(String(16), default="active")
+    role: Mapped[str] = mapped_column(String(16), default="producer")
     claims: Mapped[list[ClaimRow]] = relationship(back_populates="producer")
 
 
@@ -59,7 +60,43 @@ class ClaimRow(Base):
     valid_to_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     nested_approved: Mapped[bool] = mapped_column(Boolean, default=False)
     approved_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    content_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     producer: Mapped[ProducerRow] = relationship(back_populates="claims")
+
+
+class ContentItemRow(Base):
+    """An entry of the content catalogue: what a host or host+path claim is for."""
+
+    __tablename__ = "content_items"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    producer_id: Mapped[str] = mapped_column(ForeignKey("producers.id"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    title_fa: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    province: Mapped[str] = mapped_column(ForeignKey("provinces.code"))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+
+
+class ClaimRequestRow(Base):
+    """A claim a producer asked for in the portal: pending until the ministry approves it
+    (it then becomes a claim, `claim_id`) or refuses it (`note` says why)."""
+
+    __tablename__ = "claim_requests"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    producer_id: Mapped[str] = mapped_column(ForeignKey("producers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    value: Mapped[str] = mapped_column(String(255))
+    content_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    valid_from_ms: Mapped[int] = mapped_column(BigInteger)
+    valid_to_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_ms: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    decided_ms: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    claim_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class MeteringPointRow(Base):

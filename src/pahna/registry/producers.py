@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from pahna.errors import InvalidIbanError, NotFoundError, RegistryError
 from pahna.iban import normalize_iban
 from pahna.ids import check_id
-from pahna.parties import PRODUCER_STATUSES, PRODUCER_TYPES, Producer, Zone
+from pahna.parties import PRODUCER_STATUSES, PRODUCER_TYPES, ROLES, Producer, Zone
 from pahna.registry.audit import record
 from pahna.registry.claimbook import ClaimSpec
 from pahna.registry.closures import guard_change
@@ -40,6 +40,9 @@ def checked_producer(producer: Producer) -> Producer:
     if producer.type not in PRODUCER_TYPES:
         raise RegistryError(f"producer {producer.id}: type {producer.type!r} is not one of "
                             f"{', '.join(PRODUCER_TYPES)}")
+    if producer.role not in ROLES:
+        raise RegistryError(f"producer {producer.id}: role {producer.role!r} is not one of "
+                            f"{', '.join(ROLES)}")
     if producer.status not in PRODUCER_STATUSES:
         raise RegistryError(f"producer {producer.id}: status {producer.status!r} is not one "
                             f"of {', '.join(PRODUCER_STATUSES)}")
@@ -119,7 +122,7 @@ def add_prefix_claim(engine: Engine, claim: PrefixClaim, approve_nested: bool = 
 
 def record_of(row: ProducerRow) -> Producer:
     return Producer(row.id, row.name, row.name_fa, row.province, row.type, row.zone, row.iban,
-                    row.contact, row.status)
+                    row.contact, row.status, row.role)
 
 
 def list_producers(engine: Engine) -> list[Producer]:

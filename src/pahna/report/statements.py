@@ -23,6 +23,7 @@ from jinja2 import Environment, select_autoescape
 
 from pahna.calendar import JalaliMonth, jalali_date_text
 from pahna.csvcells import csv_row
+from pahna.errors import LedgerError
 from pahna.ids import check_id
 from pahna.ledger.durable import fsync_path
 from pahna.report.labels import MONTHS_EN, MONTHS_FA, STATUS, UNITS, label, province_name
@@ -32,17 +33,41 @@ from pahna.settle.money import BYTES_PER_GB, ROUNDING_RULE_FA, round_minor
 from pahna.settle.statements import Settlement, StatementLine, province_totals
 
 FORMATS = ("csv", "json", "html", "pdf")
-CSV_COLUMNS = ("period", "status", "producer_id", "name", "province", "bytes", "domestic_bytes",
-               "international_bytes", "unknown_bytes", "billed_bytes", "p95_sent_mbps",
-               "eligible", "claim_minor", "amount_minor", "adjustments_minor", "payable_minor",
-               "cost_minor", "net_minor", "coverage_ratio", "currency", "minor_units",
-               "tariff_id", "tariff_version", "claim_rial", "amount_rial", "producer_status",
-               "carried_minor", "balance_minor", "carried_out_minor")
+_FIRST_LAYOUT = ("period", "status", "producer_id", "name", "province", "bytes",
+                 "domestic_bytes", "international_bytes", "unknown_bytes", "billed_bytes",
+                 "p95_sent_mbps", "eligible", "claim_minor", "amount_minor",
+                 "adjustments_minor", "payable_minor", "cost_minor", "net_minor",
+                 "coverage_ratio", "currency", "minor_units", "tariff_id", "tariff_version",
+                 "claim_rial", "amount_rial", "producer_status", "carried_minor",
+                 "balance_minor", "carried_out_minor")
+CSV_LAYOUTS: dict[int, tuple[str, ...]] = {
+    1: _FIRST_LAYOUT,
+    2: (*_FIRST_LAYOUT, "pro_rata_minor", "client_centric_minor"),
+}
+"""Every layout statement CSVs were ever written in, by number. A layout is never
+changed once released: a new column makes a new layout."""
+CSV_LAYOUT = 2
+"""The layout new statements are written in. A final keeps the layout it was sealed
+with (`statement_layout` in its seal's inputs; absent: 1, the layout of every final
+sealed before layouts were numbered), so `statements rebuild` writes its CSVs again
+byte for byte whatever columns were added since."""
+CSV_COLUMNS = CSV_LAYOUTS[CSV_LAYOUT]
 """Money columns are integers in the currency's minor unit. `claim_rial` and `amount_rial`
 repeat claim_minor and amount_minor for readers written when IRR was the only currency.
 balance = amount + adjustments + carried (balances carried in from earlier statements);
 payable is the balance of an active producer when positive, and carried_out the rest,
-carried forward to the producer's next statement."""
+carried forward to the producer's next statement. Under a tariff with a [content]
+section, pro_rata_minor and client_centric_minor are the amounts each allocation mode
+pays (docs/weblogs.md), else empty."""
+
+
+def final_layout(record: dict[str, Any]) -> int:
+    """The CSV layout a final was sealed with (its seal's inputs)."""
+    layout = int(record["seal"].get("inputs", {}).get("statement_layout", 1))
+    if layout not in CSV_LAYOUTS:
+        raise LedgerError(f"final-r{record.get('revision')}: statement layout {layout} "
+                             f"is unknown to this pahna (it knows {sorted(CSV_LAYOUTS)})")
+    return layout
 
 
 PRODUCER_FOLDER = "statements"
@@ -57,23 +82,41 @@ def gb_text(value: int) -> str:
     return str((Decimal(value) / BYTES_PER_GB).quantize(Decimal("0.001")))
 
 
-def _row(s: Settlement, line: StatementLine, status: str) -> list[object]:
-    optional = ["" if v is None else v for v in (line.cost_minor, line.net_minor)]
-    return [s.period, status, line.producer_id, line.name, line.province, line.bytes,
-            line.domestic_bytes, line.international_bytes, line.unknown_bytes,
-            line.billed_bytes, line.p95_sent_mbps, str(line.eligible).lower(),
-            line.claim_minor, line.amount_minor, line.adjustments_minor, line.payable_minor,
-            *optional, line.coverage_ratio or "", s.currency, s.minor_units, s.tariff_id,
-            s.tariff_version, line.claim_minor, line.amount_minor, line.status,
-            line.carried_minor, line.balance_minor, line.carried_out_minor]
+def _row(s: Settlement, line: StatementLine, status: str) -> dict[str, object]:
+    """Every column of every layout for one line, by name."""
+    def blank(value: object) -> object:
+        return "" if value is None else value
+
+    return {
+        "period": s.period, "status": status, "producer_id": line.producer_id,
+        "name": line.name, "province": line.province, "bytes": line.bytes,
+        "domestic_bytes": line.domestic_bytes,
+        "international_bytes": line.international_bytes,
+        "unknown_bytes": line.unknown_bytes, "billed_bytes": line.billed_bytes,
+        "p95_sent_mbps": line.p95_sent_mbps, "eligible": str(line.eligible).lower(),
+        "claim_minor": line.claim_minor, "amount_minor": line.amount_minor,
+        "adjustments_minor": line.adjustments_minor, "payable_minor": line.payable_minor,
+        "cost_minor": blank(line.cost_minor), "net_minor": blank(line.net_minor),
+        "coverage_ratio": line.coverage_ratio or "", "currency": s.currency,
+        "minor_units": s.minor_units, "tariff_id": s.tariff_id,
+        "tariff_version": s.tariff_version, "claim_rial": line.claim_minor,
+        "amount_rial": line.amount_minor, "producer_status": line.status,
+        "carried_minor": line.carried_minor, "balance_minor": line.balance_minor,
+        "carried_out_minor": line.carried_out_minor,
+        "pro_rata_minor": blank(line.pro_rata_minor),
+        "client_centric_minor": blank(line.client_centric_minor),
+    }
 
 
 def statement_csv(settlement: Settlement, lines: tuple[StatementLine, ...],
-                  status: str = "draft") -> str:
+                  status: str = "draft", layout: int = CSV_LAYOUT) -> str:
+    columns = CSV_LAYOUTS[layout]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_row(_row(settlement, line, status)) for line in lines)
+    writer.writerow(columns)
+    for line in lines:
+        row = _row(settlement, line, status)
+        writer.writerow(csv_row([row[name] for name in columns]))
     return out.getvalue()
 
 
@@ -134,14 +177,17 @@ def statement_json(settlement: Settlement, status: str = "draft",
 
 
 def write_statements(settlement: Settlement, folder: Path, status: str = "draft",
-                     content_hash: str | None = None) -> list[Path]:
-    """Every producer's CSV and HTML, summary.csv and provinces.csv; returns the paths."""
-    return export_statements(settlement, folder, "csv", status, content_hash) + (
+                     content_hash: str | None = None, layout: int = CSV_LAYOUT
+                     ) -> list[Path]:
+    """Every producer's CSV (in CSV layout `layout`) and HTML, summary.csv and
+    provinces.csv; returns the paths."""
+    return export_statements(settlement, folder, "csv", status, content_hash, layout) + (
         export_statements(settlement, folder, "html", status, content_hash))
 
 
 def export_statements(settlement: Settlement, folder: Path, fmt: str,
-                      status: str = "draft", content_hash: str | None = None) -> list[Path]:
+                      status: str = "draft", content_hash: str | None = None,
+                      layout: int = CSV_LAYOUT) -> list[Path]:
     """Write the period's statements in one format into `folder`; returns the paths.
     A final's statements carry its status (final-rN) and the seal's content hash.
     Refused (InvalidIdError, nothing written) when a producer id is not a slug."""
@@ -149,7 +195,7 @@ def export_statements(settlement: Settlement, folder: Path, fmt: str,
         check_id("producer", line.producer_id)
     folder.mkdir(parents=True, exist_ok=True)
     writers: dict[str, Callable[[], list[Path]]] = {
-        "csv": lambda: _write_csv(settlement, folder, status),
+        "csv": lambda: _write_csv(settlement, folder, status, layout),
         "json": lambda: [_put(folder / "statements.json",
                               statement_json(settlement, status, content_hash))],
         "html": lambda: _write_html(settlement, folder, status, content_hash),
@@ -169,14 +215,14 @@ def _put(path: Path, content: str | bytes) -> Path:
 
 
 def publish_statements(settlement: Settlement, folder: Path, status: str,
-                       content_hash: str | None) -> list[Path]:
+                       content_hash: str | None, layout: int = CSV_LAYOUT) -> list[Path]:
     """A final's statements (CSV and HTML) as one folder that appears whole: written and
     fsynced under a temporary name, read-only, then renamed into place (replacing a
     folder left by an interrupted finalize or a damaged one being rebuilt)."""
     temp = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     if temp.exists():
         shutil.rmtree(temp)
-    written = write_statements(settlement, temp, status, content_hash)
+    written = write_statements(settlement, temp, status, content_hash, layout)
     for path in written:
         path.chmod(0o444)
         fsync_path(path)
@@ -196,11 +242,13 @@ def publish_statements(settlement: Settlement, folder: Path, status: str,
     return [folder / path.relative_to(temp) for path in written]
 
 
-def _write_csv(settlement: Settlement, folder: Path, status: str) -> list[Path]:
+def _write_csv(settlement: Settlement, folder: Path, status: str, layout: int
+               ) -> list[Path]:
     paths = [_put(statement_path(folder, ln.producer_id, "csv"),
-                  statement_csv(settlement, (ln,), status)) for ln in settlement.lines]
+                  statement_csv(settlement, (ln,), status, layout))
+             for ln in settlement.lines]
     paths.append(_put(folder / "summary.csv", statement_csv(settlement, settlement.lines,
-                                                            status)))
+                                                            status, layout)))
     return [*paths, _put(folder / "provinces.csv", provinces_csv(settlement))]
 
 

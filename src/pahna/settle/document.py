@@ -47,6 +47,13 @@ def to_document(settlement: Settlement) -> dict[str, Any]:
         out["carried_out_minor"] = line.carried_out_minor
         out["net_minor"] = line.net_minor
         out["coverage_ratio"] = line.coverage_ratio
+        # under a tariff without [content], documents stay as they were (and sealed
+        # finals replay to the same bytes)
+        for key in ("pro_rata_minor", "client_centric_minor"):
+            if out[key] is None:
+                del out[key]
+    if data["allocation"] is None:
+        del data["allocation"]
     return data
 
 

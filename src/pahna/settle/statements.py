@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
 from pahna.errors import SettlementError
 from pahna.integrity.records import Exclusion, Hold
 from pahna.settle.adjustments import Adjustment, adjustments_for
+from pahna.settle.allocation import client_centric_claims
 from pahna.settle.balances import ACTIVE, Carry, payable
 from pahna.settle.costs import coverage_ratio
 from pahna.settle.money import ROUNDING_RULE, Currency, decimal_text, round_minor
@@ -50,6 +51,9 @@ class StatementLine:
     carried: tuple[Carry, ...] = ()  # balances carried into this statement
     exclusions: tuple[Exclusion, ...] = ()  # bytes taken out before pricing (integrity)
     holds: tuple[Hold, ...] = ()  # why the payable amount is held for review (integrity)
+    # under a tariff with [content]: the amount each allocation mode pays (settle.allocation)
+    pro_rata_minor: int | None = None
+    client_centric_minor: int | None = None
 
     @property
     def held(self) -> bool:
@@ -115,6 +119,7 @@ class Settlement:
     rounding_rule: str
     lines: tuple[StatementLine, ...]
     integrity: dict[str, Any] | None = None  # signals, scores and baselines, when reviewed
+    allocation: str | None = None  # the mode in force, under a tariff with [content]
 
     @property
     def total_minor(self) -> int:
@@ -143,6 +148,9 @@ class SettlementInputs:
     adjustments: tuple[Adjustment, ...] = ()
     carried: Mapping[str, tuple[Carry, ...]] = field(default_factory=dict)
     integrity: Reviewed | None = None
+    # bytes each producer sent to each client network (addresses.client_keys), for
+    # client-centric allocation (settle.allocation); read only under a tariff with [content]
+    client_bytes: Mapping[str, Mapping[int, Fraction | int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -154,10 +162,10 @@ class Reviewed:
     holds: Mapping[str, tuple[Hold, ...]]
 
 
-def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: SettlementInputs
-          ) -> StatementLine:
+def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: SettlementInputs,
+          modes: Mapping[str, PoolResult]) -> StatementLine:
     p, pid = usage.producer, usage.producer.id
-    return StatementLine(
+    line = StatementLine(
         pid, p.name, p.name_fa, p.province, p.type, p.zone, inputs.period,
         usage.total("domestic"), usage.total("international"), usage.total("unknown"),
         usage.received_bytes, billed_bytes(usage, inputs.tariff), usage.intra_province_bytes,
@@ -169,6 +177,23 @@ def _line(usage: ProducerUsage, pricing: Pricing, pool: PoolResult, inputs: Sett
         p.status, tuple(inputs.carried.get(pid, ())),
         inputs.integrity.exclusions.get(pid, ()) if inputs.integrity else (),
         inputs.integrity.holds.get(pid, ()) if inputs.integrity else ())
+    if not modes:
+        return line
+    return replace(line, pro_rata_minor=modes["pro_rata"].amounts[pid],
+                   client_centric_minor=modes["client_centric"].amounts[pid])
+
+
+def _pools(inputs: SettlementInputs, claims: dict[str, Fraction]
+           ) -> tuple[PoolResult, dict[str, PoolResult]]:
+    """The pool result in force, and under a tariff with [content] both modes' results."""
+    tariff = inputs.tariff
+    pro_rata = share_pool(tariff.pool_minor, claims, tariff.cap_minor, tariff.pool_rule)
+    if tariff.content is None:
+        return pro_rata, {}
+    modes = {"pro_rata": pro_rata, "client_centric": share_pool(
+        tariff.pool_minor, client_centric_claims(claims, inputs.client_bytes),
+        tariff.cap_minor, tariff.pool_rule)}
+    return modes[tariff.content.allocation], modes
 
 
 def settle_period(inputs: SettlementInputs) -> Settlement:
@@ -181,13 +206,14 @@ def settle_period(inputs: SettlementInputs) -> Settlement:
     if negative:
         raise SettlementError(f"{inputs.period}: negative claim for {', '.join(negative)}; "
                               f"tariff {tariff.id} v{tariff.version} cannot pay less than 0")
-    pool = share_pool(tariff.pool_minor, claims, tariff.cap_minor, tariff.pool_rule)
-    lines = tuple(_line(u, pricings[u.producer.id], pool, inputs) for u in ordered)
+    pool, modes = _pools(inputs, claims)
+    lines = tuple(_line(u, pricings[u.producer.id], pool, inputs, modes) for u in ordered)
     return Settlement(inputs.period, inputs.currency.code, inputs.currency.minor_units,
                       tariff.id, tariff.version, tariff.digest, tariff.pool_minor,
                       tariff.pool_rule, tariff.cap_minor, pool.scaled, inputs.samples,
                       ROUNDING_RULE, lines,
-                      inputs.integrity.document if inputs.integrity else None)
+                      inputs.integrity.document or None if inputs.integrity else None,
+                      tariff.content.allocation if tariff.content is not None else None)
 
 
 def province_totals(lines: Iterable[StatementLine]) -> dict[str, tuple[int, int, int]]:

@@ -101,6 +101,21 @@ class Eligibility(_Part):
     min_sent_received_ratio: Amount = Decimal(0)
 
 
+class ContentTerms(_Part):
+    """Producers behind CDN and hosting operators (docs/weblogs.md): how far an operator's
+    log bytes may stray from its flow bytes on a day before its tenants are held, and
+    how a payment is allocated."""
+
+    tolerance: Amount = Field(Decimal("0.05"), description="Largest |log bytes - flow "
+                              "bytes| / flow bytes of an operator on one day (0.05: 5%).")
+    allocation: Literal["pro_rata", "client_centric"] = "pro_rata"
+
+
+OPTIONAL_PARTS = ("integrity", "content")
+"""Parts added after tariffs were first sealed: left out of the digest when absent, so a
+sealed tariff keeps its digest."""
+
+
 class Tariff(_Part):
     id: str = Field(min_length=1)
     version: int = Field(strict=True, ge=1)
@@ -117,6 +132,11 @@ class Tariff(_Part):
     multipliers: Multipliers = Field(default_factory=Multipliers)
     eligibility: Eligibility = Field(default_factory=Eligibility)
     integrity: IntegrityPolicy | None = None
+    content: ContentTerms | None = None
+
+    @property
+    def content_terms(self) -> ContentTerms:
+        return self.content or ContentTerms()
 
     @field_validator("valid_from", "valid_to", mode="before")
     @classmethod
@@ -154,19 +174,22 @@ class Tariff(_Part):
         start = self.valid_from or ""
         return start <= period and (self.valid_to is None or period <= self.valid_to)
 
+    def document(self) -> dict[str, Any]:
+        """The tariff as plain JSON, without the optional parts it does not have (so a
+        tariff without [integrity] or [content] keeps the digest it had before they
+        existed)."""
+        data: dict[str, Any] = self.model_dump(mode="json")
+        for part in OPTIONAL_PARTS:
+            if data.get(part) is None:
+                data.pop(part, None)
+        return data
+
     @property
     def digest(self) -> str:
         """sha256 of the document's meaning (canonical JSON), so an edit is noticed."""
         text = json.dumps(self.document(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 
-    def document(self) -> dict[str, Any]:
-        """The document as plain JSON; without an integrity policy, exactly as before
-        integrity existed (so earlier tariffs keep their digest)."""
-        data: dict[str, Any] = self.model_dump(mode="json")
-        if data.get("integrity") is None:
-            data.pop("integrity", None)
-        return data
 
 
 LEGACY_KEYS = ("rate_rial_per_gb", "pool_rial")

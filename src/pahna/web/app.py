@@ -23,11 +23,13 @@ from pahna.web.problems import install_handlers
 from pahna.web.routes import (
     accounts,
     api,
+    catalogue,
     forms,
     grantoffice,
     grants,
     grantsapi,
     integrity,
+    market,
     pages,
     session,
 )
@@ -52,6 +54,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     portal.snapshots.start()
     yield
     portal.snapshots.stop()
+    if portal.market is not None:  # its builder runs under `pahna serve` only
+        portal.market.stop()
 
 
 def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
@@ -73,6 +77,9 @@ def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
     for module in (session, pages, forms, accounts, integrity, grants, grantoffice,
                    grantsapi, api):
         app.include_router(module.router)
+    for content in (market, catalogue):  # the content market (docs/market.md)
+        app.include_router(content.pages)
+        app.include_router(content.api)
     missing = undeclared_routes(app)
     if missing:
         raise ConfigError("routes that declare no permission (pahna.web.permissions.allow): "

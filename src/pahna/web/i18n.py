@@ -7,6 +7,7 @@ from functools import lru_cache
 
 from pahna.calendar import JalaliMonth, jalali_date_text
 from pahna.report.numerals import format_amount, format_decimal, persian_digits
+from pahna.web.marketwords import MARKET_WORDS
 
 LANGUAGES = ("fa", "en")
 MONTHS_FA = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان",
@@ -222,6 +223,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "title_fa": ("عنوان فارسی", "Title in Persian"),
     "budget": ("بودجه (ریال)", "Budget (rials)"),
 }
+_WORDS.update({k: v for k, v in MARKET_WORDS.items() if k not in _WORDS})
 
 
 def word(key: str, lang: str) -> str:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 
 from pahna.grants.board import Board, BoardCache, load_board
 from pahna.grants.ocds.packages import PackageCache
+from pahna.market.cache import MarketCache
 from pahna.parties import Producer
 from pahna.registry.database import open_registry
 from pahna.registry.producers import list_producers
@@ -65,6 +66,8 @@ class Portal:
     """The grant board, kept up to date from its history."""
     open_data: PackageCache | None = None
     """The board's OCDS packages, made once per revision."""
+    market: MarketCache | None = None
+    """The content market's published months (built outside requests)."""
     sessions: dict[str, tuple[float, Account | None]] = field(default_factory=dict)
     """Session lookups held for SESSION_MEMO_S seconds (cleared at log-out)."""
 
@@ -74,7 +77,8 @@ class Portal:
         return cls(workspace, engine, Directory(engine), ClaimBook(engine),
                    SnapshotCache(workspace),
                    LoginThrottle(engine, workspace.config.portal), secure_cookies,
-                   BoardCache(engine), PackageCache(engine, workspace.config.grants))
+                   BoardCache(engine), PackageCache(engine, workspace.config.grants),
+                   market=MarketCache(workspace))
 
     def forget(self, username: str) -> None:
         """Drop the session lookups held for `username` (disabled, password reset)."""

@@ -72,7 +72,8 @@ def test_flow_seen_by_two_routers_counts_once() -> None:
     assert bytes_by_producer(out, owners) == {"a": 200, "b": 100, None: 100}
 
 
-def test_asn_when_no_prefix_and_host_first() -> None:
+def test_asn_when_no_prefix_and_flows_never_by_host() -> None:
+    """Host claims attribute web-log records (attribute.logs), never a flow."""
     owners = ["a", "b", "c"]
     claims = ClaimIndex(owners, [TimedPrefix("a", ipaddress.ip_network("185.10.0.0/16"), 0, None)])
     asns = AsnIndex([TimedAsn(1, 64512, 0, T), TimedAsn(2, 64512, T, None)])
@@ -85,10 +86,28 @@ def test_asn_when_no_prefix_and_host_first() -> None:
         {"src_addr": x, "src_as": 64512, "start_ms": T - 1, "end_ms": T - 1, "host": None},  # b
         {"src_addr": x, "src_as": 64512, "host": "nowhere.ir"},      # AS handed to c at T
         {"src_addr": x, "src_as": 0, "host": None},                  # nothing: unattributed
-        {"src_addr": a, "host": "www.example.ir"},                   # exact host: b
-        {"src_addr": x, "host": "cdn.example.ir"},                   # wildcard host: c
+        {"src_addr": a, "host": "www.example.ir"},                   # by its prefix: a
+        {"src_addr": x, "host": "cdn.example.ir"},                   # nobody's
     ]), rules)
-    assert senders(out, owners) == ["a", "b", "c", None, "b", "c"]
+    assert senders(out, owners) == ["a", "b", "c", None, "a", None]
+
+
+def test_host_claims_most_specific_first_with_paths_times_and_content() -> None:
+    index = HostIndex([
+        TimedHost(0, "*.example.ir", 0, None),
+        TimedHost(1, "www.example.ir", 0, None),
+        TimedHost(2, "www.example.ir", 0, T, "/video", 5),
+        TimedHost(3, "www.example.ir", 0, None, "/video/live/", 7),
+    ])
+    hosts = pa.array(["cdn.example.ir", "WWW.example.ir", "www.example.ir", "www.example.ir",
+                      "www.example.ir", "www.example.ir", "example.ir", None])
+    paths = pa.array(["/", "/", "/video/a", "/videos", "/video/live/1", "/video/a", "/", "/"])
+    times = np.array([0, 0, 0, 0, 0, T, 0, 0], np.int64)
+    owner, content = index.lookup(hosts, times, paths)
+    # wildcard; exact host; /video covers /video/a but not /videos; the longer path first;
+    # the /video claim ended at T; example.ir itself is not under *.example.ir; no host
+    assert owner.tolist() == [0, 1, 2, 1, 3, 1, -1, -1]
+    assert content.tolist() == [-1, -1, 5, -1, 7, -1, -1, -1]
 
 
 def test_index_survives_pickling_and_dir_path() -> None:

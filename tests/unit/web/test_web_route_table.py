@@ -29,6 +29,8 @@ from tests.unit.web.grantportal import (
 
 from pahna.grants import process
 from pahna.grants.board import load_board
+from pahna.parties import ContentItem
+from pahna.registry.catalogue import put_item
 from pahna.registry.database import open_registry
 from pahna.registry.models import ClaimRow
 from pahna.web.accounts import digest
@@ -46,6 +48,9 @@ SCOPES = ("read", "disputes:write", "registry:write", "settlement:write", "accou
           "grants:write")
 GRANT_ACCOUNTS = tuple(a for a in ACCOUNTS if a.role in ("applicant", "reviewer"))
 DAY_MS = 86_400_000
+CATALOGUE = (ContentItem("uni-course", "qom-univ", "Course", "درس", "education", "fa", "IR-25"),
+             ContentItem("teh-daily", "teh-news", "Daily", "روزانه", "news", "fa", "IR-23"))
+ENTRY = {"title": "Table entry", "title_fa": "", "category": "news", "language": "fa"}
 
 
 def read_table() -> tuple[list[str], list[tuple[str, list[str]]]]:
@@ -110,6 +115,8 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FastAPI, 
     teh_app = teh_application(workspace)
     engine = open_registry(workspace.registry_url)
     file_dispute(engine, "qom-univ", PERIOD, "dispute 1", "uni")
+    for item in CATALOGUE:
+        put_item(engine, item)
     tokens = {scope: issue_token(engine, "minister", (scope,)) for scope in SCOPES}
     with Session(engine) as session:
         owned = {pid: session.scalars(select(ClaimRow.value).where(
@@ -158,6 +165,23 @@ def _grant_body(request: str) -> dict[str, object] | None:
     return next((body for end, body in bodies.items() if request.endswith(end)), None)
 
 
+def _catalogue_body(request: str) -> dict[str, object] | None:
+    """Bodies of the catalogue's writes (None: not one of them)."""
+    if request.startswith("PUT /api/producers/"):
+        province = "IR-23" if request.endswith("teh-daily") else "IR-25"
+        return {"json": {**ENTRY, "province": province}}
+    if request.startswith("POST /catalogue/") and request.endswith("/items"):
+        owner = request.split("/")[2]
+        item = next(i for i in CATALOGUE if i.producer_id == owner)
+        return {"data": {**ENTRY, "content_id": item.id, "province": item.province}}
+    if request.startswith("POST /catalogue/") and request.endswith("/claims"):
+        return {"data": {"content_id": "uni-course", "host": "uni.example.ir/table",
+                         "valid_from": "1404-10"}}
+    if request.startswith("POST /catalogue/"):  # retire, decide
+        return {"data": {}}
+    return None
+
+
 def _iso(epoch_ms: int) -> str:
     return datetime.fromtimestamp(epoch_ms / 1000, UTC).isoformat()
 
@@ -171,6 +195,9 @@ def _body(request: str, fill: dict[str, str]) -> dict[str, object]:
         owner = request.split("(")[1].rstrip(")")
         return {"data": {"producer_id": owner, "prefix": fill[f"prefix:{owner}"],
                          "valid_from": "1404-01"}}
+    catalogue = _catalogue_body(request)
+    if catalogue is not None:
+        return catalogue
     if request.startswith("POST /api/producers/") and request.endswith("/claims"):
         owner = request.split("/")[3]
         return {"json": {"prefix": fill[f"prefix:{owner}"], "valid_from": "1404-01"}}
@@ -235,7 +262,7 @@ def test_every_cell_answers_as_the_table_says(walked) -> None:  # type: ignore[n
             callers.pop(column)
         csrf = client.cookies.get("pahna_csrf", "")
         kwargs: dict[str, object] = {"follow_redirects": False}
-        if method == "POST":
+        if method in ("POST", "PUT"):
             body = _body(request, fill)
             if "files" in body:
                 kwargs["files"] = body["files"]

@@ -12,18 +12,25 @@ import pyarrow as pa
 from pahna.aggregate.kernel import (
     FLOW_COLUMNS,
     INPUT_COLUMNS,
+    LOG_INPUT_COLUMNS,
+    LOG_ROWS_SCHEMA,
     PIECES_SCHEMA,
     Rules,
     flow_pieces,
     input_columns,
+    log_rows,
     producer_flows,
 )
 from pahna.aggregate.queries import (
     MAX_FLOW_MS,
-    SETTLEMENT_CODES_SCHEMA,
+    LogQuery,
     UsageQuery,
     flows_predicate,
+    log_scan_predicate,
+    log_usage_schema,
+    log_usage_sql,
     scan_predicate,
+    settlement_codes_schema,
     settlement_sql,
     usage_codes_schema,
     usage_sql,
@@ -59,7 +66,7 @@ class DuckDbEngine:
     def settlement(self, files: list[Path], query: UsageQuery, rules: Rules
                    ) -> SettlementTables:
         codes = self._sum(files, query, rules, settlement_sql(query, "pieces"), receivers=True)
-        return settlement_tables(codes.cast(SETTLEMENT_CODES_SCHEMA), query,
+        return settlement_tables(codes.cast(settlement_codes_schema(query)), query,
                                  rules.claims.owners)
 
     def largest_flows(self, files: list[Path], window: tuple[int, int], rules: Rules,
@@ -97,6 +104,16 @@ class DuckDbEngine:
             return {name: named(name, agg.sql(sql).to_arrow_table(), owners)
                     for name, sql in signal_queries(query, "signal_rows", min_repeats).items()}
 
+    def log_usage(self, files: list[Path], query: LogQuery, rules: Rules) -> pa.Table:
+        """Web-log usage: stored records through the log kernel, summed in SQL."""
+        with self._connection(query, "log usage", "a sum of log bytes") as con:
+            rows = pa.RecordBatchReader.from_batches(
+                LOG_ROWS_SCHEMA, self._log_rows(con, files, query, rules))
+            agg = con.cursor()
+            agg.register("log_rows", rows)
+            return agg.sql(log_usage_sql(query, "log_rows")).to_arrow_table().cast(
+                log_usage_schema(query))
+
     def _sum(self, files: list[Path], query: UsageQuery, rules: Rules, sql: str,
              receivers: bool) -> pa.Table:
         with self._connection(query, "usage", "a sum of bytes or packets") as con:
@@ -107,7 +124,7 @@ class DuckDbEngine:
             return agg.sql(sql).to_arrow_table()
 
     @contextmanager
-    def _connection(self, query: UsageQuery, what: str, sums: str
+    def _connection(self, query: UsageQuery | LogQuery, what: str, sums: str
                     ) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection under the memory limit; DuckDB's errors as pahna's, an overflow
         of `sums` naming the way out."""
@@ -135,12 +152,20 @@ class DuckDbEngine:
         for batch in self._scan(con, files, query, input_columns(rules)):
             yield from flow_pieces(batch, rules, receivers).to_batches()
 
-    def _scan(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
-              columns: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
+    def _log_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: LogQuery,
+                  rules: Rules) -> Iterator[pa.RecordBatch]:
+        for batch in self._scan(con, files, query, LOG_INPUT_COLUMNS):
+            yield log_rows(batch, rules)
+
+    def _scan(self, con: duckdb.DuckDBPyConnection, files: list[Path],
+              query: UsageQuery | LogQuery, columns: tuple[str, ...]
+              ) -> Iterator[pa.RecordBatch]:
         if not files:
             return
+        where = (log_scan_predicate(query) if isinstance(query, LogQuery)
+                 else scan_predicate(query))
         scan = con.cursor().sql(
-            f"SELECT {', '.join(columns)} FROM read_parquet(?) WHERE {scan_predicate(query)}",
+            f"SELECT {', '.join(columns)} FROM read_parquet(?) WHERE {where}",
             params=[[str(f) for f in files]],
         )
         for batch in scan.to_arrow_reader(BATCH_ROWS):

@@ -29,21 +29,33 @@ import pyarrow as pa
 
 import pahna
 from pahna.aggregate.executors import (
+    SPARK_LOG_ROWS_SCHEMA,
     SPARK_PIECES_SCHEMA,
     SPARK_SIGNAL_SCHEMA,
     SPARK_TOP_SCHEMA,
     TOP_COLUMNS,
     file_digest,
+    log_rows_batches,
     pieces_batches,
     producer_flows_batches,
     signal_batches,
 )
-from pahna.aggregate.kernel import FLOW_COLUMNS, INPUT_COLUMNS, Rules, input_columns
+from pahna.aggregate.kernel import (
+    FLOW_COLUMNS,
+    INPUT_COLUMNS,
+    LOG_INPUT_COLUMNS,
+    Rules,
+    input_columns,
+)
 from pahna.aggregate.queries import (
-    SETTLEMENT_CODES_SCHEMA,
+    LogQuery,
     UsageQuery,
     flows_predicate,
+    log_scan_predicate,
+    log_usage_schema,
+    log_usage_sql,
     scan_predicate,
+    settlement_codes_schema,
     settlement_sql,
     usage_codes_schema,
     usage_sql,
@@ -53,17 +65,17 @@ from pahna.aggregate.signals import SIGNAL_INPUT_COLUMNS, SignalRules, named, si
 from pahna.aggregate.topflows import ORDER, top_flows
 from pahna.config import SparkSettings
 from pahna.errors import CounterOverflowError, EngineError
-from pahna.schema import FLOW_SCHEMA
+from pahna.schema import FLOW_SCHEMA, LOG_SCHEMA
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 
-def read_columns(names: tuple[str, ...]) -> list[str]:
-    """Flow columns as the kernel reads them; uint64 ones cast to BIGINT (ANSI: overflow
-    fails)."""
+def read_columns(names: tuple[str, ...], schema: pa.Schema = FLOW_SCHEMA) -> list[str]:
+    """Columns (of flows, or of `schema`) as the kernel reads them; uint64 ones cast to
+    BIGINT (ANSI: overflow fails)."""
     return [f"CAST({name} AS BIGINT) AS {name}"
-            if pa.types.is_uint64(FLOW_SCHEMA.field(name).type) else name
+            if pa.types.is_uint64(schema.field(name).type) else name
             for name in names]
 
 
@@ -82,6 +94,7 @@ def ddl(schema: pa.Schema) -> str:
 PIECES_DDL = ddl(SPARK_PIECES_SCHEMA)
 TOP_DDL = ddl(SPARK_TOP_SCHEMA)
 SIGNAL_DDL = ddl(SPARK_SIGNAL_SCHEMA)
+LOG_ROWS_DDL = ddl(SPARK_LOG_ROWS_SCHEMA)
 
 
 def shipped_package() -> Path:
@@ -188,7 +201,7 @@ class SparkEngine:
                    ) -> SettlementTables:
         codes = self._run(query.period, lambda spark: self._sum(
             spark, files, query, rules, partial(settlement_sql, query), receivers=True))
-        return settlement_tables(codes.cast(SETTLEMENT_CODES_SCHEMA), query,
+        return settlement_tables(codes.cast(settlement_codes_schema(query)), query,
                                  rules.claims.owners)
 
     def largest_flows(self, files: list[Path], window: tuple[int, int], rules: Rules,
@@ -256,6 +269,29 @@ class SparkEngine:
         finally:
             spark.catalog.dropTempView(view)
             rows.unpersist()
+
+    def log_usage(self, files: list[Path], query: LogQuery, rules: Rules) -> pa.Table:
+        """Web-log usage: the log kernel on the executors (executors.log_rows_batches),
+        the shared SQL."""
+        return self._run(f"log usage for {query.period}", lambda spark: self._log_usage(
+            spark, files, query, rules)).cast(log_usage_schema(query))
+
+    def _log_usage(self, spark: SparkSession, files: list[Path], query: LogQuery,
+                   rules: Rules) -> pa.Table:
+        if files:
+            records = (spark.read.parquet(*self.locations(files))
+                       .where(log_scan_predicate(query))
+                       .selectExpr(*read_columns(LOG_INPUT_COLUMNS, LOG_SCHEMA)))
+            shared = spark.sparkContext.broadcast(rules)
+            rows = records.mapInArrow(partial(log_rows_batches, rules=shared), LOG_ROWS_DDL)
+        else:
+            rows = spark.createDataFrame([], LOG_ROWS_DDL)
+        view = f"log_rows_{uuid.uuid4().hex}"
+        rows.createOrReplaceTempView(view)
+        try:
+            return spark.sql(log_usage_sql(query, view)).toArrow()
+        finally:
+            spark.catalog.dropTempView(view)
 
     def _run(self, what: str, job: Callable[[SparkSession], T]) -> T:
         try:
