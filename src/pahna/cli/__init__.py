@@ -13,8 +13,9 @@ COMMANDS = {
     "registry": "registry:registry", "domestic": "domestic:domestic", "usage": "usage:usage",
     "settle": "settle:settle_command", "tariff": "settle:tariff", "costs": "settle:costs",
     "statements": "statements:statements", "payments": "statements:payments",
-    "explain": "statements:explain_command", "integrity": "integrity:integrity", "market": "market:market",
-    "serve": "serve:serve", "users": "serve:users", "bench": "bench:bench",
+    "explain": "statements:explain_command", "integrity": "integrity:integrity",
+    "market": "market:market", "serve": "serve:serve", "users": "serve:users",
+    "bench": "bench:bench",
     "grants": "grants:grants", "backup": "ops:backup_command", "restore": "ops:restore_command",
     "migrate": "ops:migrate_command", "config": "ops:config_group",
 }
