@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from pahna.attribute.addresses import address_matrix, client_keys
 from pahna.attribute.asns import AsnIndex
-from pahna.attribute.bins import split_bins
+from pahna.attribute.bins import Pieces, split_bins
 from pahna.attribute.claims import ClaimIndex
 from pahna.attribute.domestic import DomesticIndex
 from pahna.attribute.hosts import HostIndex
@@ -132,6 +132,13 @@ def flow_pieces(batch: pa.RecordBatch, rules: Rules, receivers: bool = True) -> 
     chunks, every flow's first piece (in flow order) then the further pieces of flows
     spanning bins. Without `receivers` (usage alone needs no more) the receiving side is
     not attributed: receiver NOBODY, same_province false and client null throughout."""
+    return piece_table(*flow_parts(batch, rules, receivers))
+
+
+def flow_parts(batch: pa.RecordBatch, rules: Rules, receivers: bool = True
+               ) -> tuple[Flows, Pieces]:
+    """What `flow_pieces` is made of, as NumPy arrays: the per-flow columns of the flows
+    that count for somebody, and their pieces (bins.split_bins)."""
     start = batch.column("start_ms").to_numpy(zero_copy_only=False).astype(np.int64)
     sender = counted_owners(batch, rules, attribute_flows(batch, rules, start), start)
     if receivers:
@@ -153,6 +160,11 @@ def flow_pieces(batch: pa.RecordBatch, rules: Rules, receivers: bool = True) -> 
                   batch.column("sampling_rate").to_numpy(zero_copy_only=False),
                   client_keys(address_matrix(batch.column("dst_addr"))) if receivers else None,
                   _same_province(rules, sender, holder) if receivers else None)
+    return flows, pieces
+
+
+def piece_table(flows: Flows, pieces: Pieces) -> pa.Table:
+    """`flow_parts` as a PIECES_SCHEMA table (see flow_pieces)."""
     first = _piece_batch(flows, None, pieces.first_bins, pieces.first_values, 1)
     rest = _piece_batch(flows, pieces.rows, pieces.bins, pieces.values, 0)
     return pa.Table.from_batches([first, rest], schema=PIECES_SCHEMA)

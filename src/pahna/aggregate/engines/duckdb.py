@@ -1,4 +1,5 @@
-"""DuckDB, the embedded default: stream the store through the kernel, sum in SQL."""
+"""DuckDB, the embedded default: stream the store through the kernel, sum each batch's
+pieces (batch_sums.py), then sum those in SQL."""
 
 from __future__ import annotations
 
@@ -14,10 +15,12 @@ from pahna.aggregate.kernel import (
     INPUT_COLUMNS,
     PIECES_SCHEMA,
     Rules,
-    flow_pieces,
+    flow_parts,
     input_columns,
+    piece_table,
     producer_flows,
 )
+from pahna.aggregate.batch_sums import ClientNetworks, summed_pieces
 from pahna.aggregate.queries import (
     MAX_FLOW_MS,
     SETTLEMENT_CODES_SCHEMA,
@@ -132,8 +135,19 @@ class DuckDbEngine:
 
     def _pieces(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
                 rules: Rules, receivers: bool) -> Iterator[pa.RecordBatch]:
+        """The batches' pieces, each batch summed (batch_sums.py) when that is exact,
+        the distinct client networks last."""
+        clients = ClientNetworks()
         for batch in self._scan(con, files, query, input_columns(rules)):
-            yield from flow_pieces(batch, rules, receivers).to_batches()
+            flows, pieces = flow_parts(batch, rules, receivers)
+            summed = summed_pieces(flows, pieces, (query.start_ms, query.end_ms))
+            if summed is None:
+                yield from piece_table(flows, pieces).to_batches()
+                continue
+            yield from summed.rows
+            if summed.clients is not None:
+                clients.add(summed.clients)
+        yield from clients.rows(query.start_ms)
 
     def _scan(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
               columns: tuple[str, ...]) -> Iterator[pa.RecordBatch]:
