@@ -135,10 +135,11 @@ def flow_pieces(batch: pa.RecordBatch, rules: Rules, receivers: bool = True) -> 
     return piece_table(*flow_parts(batch, rules, receivers))
 
 
-def flow_parts(batch: pa.RecordBatch, rules: Rules, receivers: bool = True
-               ) -> tuple[Flows, Pieces]:
+def flow_parts(batch: pa.RecordBatch, rules: Rules, receivers: bool = True,
+               whole_within: tuple[int, int] | None = None) -> tuple[Flows, Pieces]:
     """What `flow_pieces` is made of, as NumPy arrays: the per-flow columns of the flows
-    that count for somebody, and their pieces (bins.split_bins)."""
+    that count for somebody, and their pieces (bins.split_bins; with `whole_within`, for
+    sums not grouped by bin, flows whose bins all lie in that window stay whole)."""
     start = batch.column("start_ms").to_numpy(zero_copy_only=False).astype(np.int64)
     sender = counted_owners(batch, rules, attribute_flows(batch, rules, start), start)
     if receivers:
@@ -154,7 +155,7 @@ def flow_parts(batch: pa.RecordBatch, rules: Rules, receivers: bool = True
         sender, holder, receiver = sender[keep], holder[keep], receiver[keep]
     end = batch.column("end_ms").to_numpy(zero_copy_only=False).astype(np.int64)
     counters = [batch.column(c).to_numpy(zero_copy_only=False) for c in ("bytes", "packets")]
-    pieces = split_bins(start, end, counters)
+    pieces = split_bins(start, end, counters, whole_within)
     flows = Flows(sender, holder, receiver,
                   rules.domestic.classify(batch.column("dst_addr"), start).astype(np.int32),
                   batch.column("sampling_rate").to_numpy(zero_copy_only=False),
