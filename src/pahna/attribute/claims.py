@@ -4,8 +4,9 @@ The address space is cut once into elementary ranges, each with its chain of cov
 prefixes, most specific first (`ranges.cut_ranges`). A flow's owner is the first claim
 in its range's chain that is valid at the flow's start time. For a batch, ranges whose
 most specific claim is valid over the batch's whole time span are answered with two
-gathers (the range, then its answer for the span); only flows in ranges where validity changes inside the span walk their chain,
-vectorized level by level. No per-epoch table is ever rebuilt.
+gathers (the range, then its answer for the span); only flows in ranges where validity
+changes inside the span walk their chain, vectorized level by level. No per-epoch table
+is ever rebuilt.
 """
 
 from __future__ import annotations

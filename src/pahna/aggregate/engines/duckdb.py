@@ -10,6 +10,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from pahna.aggregate.batch_sums import ClientNetworks, summed_pieces
 from pahna.aggregate.kernel import (
     FLOW_COLUMNS,
     INPUT_COLUMNS,
@@ -20,7 +21,6 @@ from pahna.aggregate.kernel import (
     piece_table,
     producer_flows,
 )
-from pahna.aggregate.batch_sums import ClientNetworks, summed_pieces
 from pahna.aggregate.queries import (
     MAX_FLOW_MS,
     SETTLEMENT_CODES_SCHEMA,
