@@ -1,7 +1,9 @@
 """Typed settings, read from the workspace's ``pahna.toml``.
 
 Each stage owns one section; unknown keys are refused so that a typo never silently
-falls back to a default. ``load_config`` names the file, the key and what is allowed.
+falls back to a default, and a setting of a newer pahna is never silently ignored by an
+older one that would compute without it. ``load_config`` names the file, the key and
+what is allowed.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from pahna import __version__
 from pahna.errors import ConfigError
 from pahna.grants.config import GrantSettings
 
@@ -253,4 +256,7 @@ def load_config(path: Path) -> PahnaConfig:
         problems = "; ".join(
             f"[{'.'.join(str(p) for p in err['loc'])}] {err['msg']}" for err in exc.errors()
         )
+        if any(err["type"] == "extra_forbidden" for err in exc.errors()):
+            problems += (f" (a misspelt key, or a setting of a newer pahna than this "
+                         f"{__version__}: remove that line, or run the newer pahna)")
         raise ConfigError(f"{path}: {problems}") from exc

@@ -88,27 +88,37 @@ class HeldLine:
 def review_queue(workspace: Workspace) -> list[HeldLine]:
     """Every held line of every final in force, oldest month first, pending ones first."""
     ledger = Ledger(workspace.home)
-    out = []
-    for record in ledger.finals_in_force():
-        period, revision = record["period"], int(record["revision"])
-        states = hold_states(ledger, period, revision, record)
-        found = record["settlement"].get("integrity") or {}
-        for line in record["settlement"]["lines"]:
-            pid = line["producer_id"]
-            if pid not in states:
-                continue
-            out.append(HeldLine(
-                period, revision, pid, line["name"], line["producer_type"], states[pid],
-                int(line["payable_minor"]), line["holds"], line.get("exclusions", []),
-                found.get("signals", {}).get(pid, {}), found.get("scores", {}).get(pid, {}),
-                found.get("baselines", {}).get(line["producer_type"], {})))
+    out = [held for record in ledger.finals_in_force() for held in _held_lines(ledger, record)]
     return sorted(out, key=lambda h: (h.state != "held", h.period, h.producer_id))
+
+
+def _held_lines(ledger: Ledger, record: dict[str, Any]) -> list[HeldLine]:
+    """The held lines of one final record, with their states."""
+    period, revision = record["period"], int(record["revision"])
+    states = hold_states(ledger, period, revision, record)
+    found = record["settlement"].get("integrity") or {}
+    out = []
+    for line in record["settlement"]["lines"]:
+        pid = line["producer_id"]
+        if pid not in states:
+            continue
+        out.append(HeldLine(
+            period, revision, pid, line["name"], line["producer_type"], states[pid],
+            int(line["payable_minor"]), line["holds"], line.get("exclusions", []),
+            found.get("signals", {}).get(pid, {}), found.get("scores", {}).get(pid, {}),
+            found.get("baselines", {}).get(line["producer_type"], {})))
+    return out
 
 
 def producer_holds(workspace: Workspace, period: str, producer_id: str
                    ) -> HeldLine | None:
-    """The producer's held line in the month's final in force, if it is held."""
-    return next((h for h in review_queue(workspace)
+    """The producer's held line in the month's final in force, if it is held. Only that
+    month's final is read (the producer page asks on every request; reading every
+    month's final, as the review queue does, grew with every month closed)."""
+    ledger = Ledger(workspace.home)
+    if ledger.active_revision(period) is None:
+        return None
+    return next((h for h in _held_lines(ledger, ledger.final(period))
                  if (h.period, h.producer_id) == (period, producer_id)), None)
 
 

@@ -33,3 +33,19 @@ def test_config_errors_name_file_and_key(tmp_path: Path) -> None:
     message = str(error.value)
     assert str(path) in message
     assert "collector.flush_interval_s" in message and "collector.lisen" in message
+
+
+def test_a_key_this_pahna_does_not_know_is_refused_with_the_way_out(tmp_path: Path) -> None:
+    """A setting written by a newer pahna (or misspelt) stops the command; the error
+    says how to go on."""
+    path = tmp_path / "pahna.toml"
+    path.write_text('[aggregate.spark]\npython = ""\nfuture_setting = 1\n')
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    message = str(error.value)
+    assert "aggregate.spark.future_setting" in message
+    assert "newer pahna" in message and "remove that line" in message
+    path.write_text("[collector]\nflush_interval_s = -1\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path)
+    assert "newer pahna" not in str(error.value)  # only unknown keys get the hint

@@ -22,7 +22,7 @@ import pyarrow as pa
 from pahna.attribute.addresses import address_matrix, client_keys
 from pahna.attribute.agents import AgentClassifier
 from pahna.attribute.asns import AsnIndex
-from pahna.attribute.bins import split_bins
+from pahna.attribute.bins import Pieces, split_bins
 from pahna.attribute.claims import ClaimIndex
 from pahna.attribute.domestic import DomesticIndex
 from pahna.attribute.hosts import HostIndex
@@ -136,6 +136,14 @@ def flow_pieces(batch: pa.RecordBatch, rules: Rules, receivers: bool = True) -> 
     chunks, every flow's first piece (in flow order) then the further pieces of flows
     spanning bins. Without `receivers` (usage alone needs no more) the receiving side is
     not attributed: receiver NOBODY, same_province false and client null throughout."""
+    return piece_table(*flow_parts(batch, rules, receivers))
+
+
+def flow_parts(batch: pa.RecordBatch, rules: Rules, receivers: bool = True,
+               whole_within: tuple[int, int] | None = None) -> tuple[Flows, Pieces]:
+    """What `flow_pieces` is made of, as NumPy arrays: the per-flow columns of the flows
+    that count for somebody, and their pieces (bins.split_bins; with `whole_within`, for
+    sums not grouped by bin, flows whose bins all lie in that window stay whole)."""
     start = batch.column("start_ms").to_numpy(zero_copy_only=False).astype(np.int64)
     sender = counted_owners(batch, rules, attribute_flows(batch, rules, start), start)
     if receivers:
@@ -151,12 +159,17 @@ def flow_pieces(batch: pa.RecordBatch, rules: Rules, receivers: bool = True) -> 
         sender, holder, receiver = sender[keep], holder[keep], receiver[keep]
     end = batch.column("end_ms").to_numpy(zero_copy_only=False).astype(np.int64)
     counters = [batch.column(c).to_numpy(zero_copy_only=False) for c in ("bytes", "packets")]
-    pieces = split_bins(start, end, counters)
+    pieces = split_bins(start, end, counters, whole_within)
     flows = Flows(sender, holder, receiver,
                   rules.domestic.classify(batch.column("dst_addr"), start).astype(np.int32),
                   batch.column("sampling_rate").to_numpy(zero_copy_only=False),
                   client_keys(address_matrix(batch.column("dst_addr"))) if receivers else None,
                   _same_province(rules, sender, holder) if receivers else None)
+    return flows, pieces
+
+
+def piece_table(flows: Flows, pieces: Pieces) -> pa.Table:
+    """`flow_parts` as a PIECES_SCHEMA table (see flow_pieces)."""
     first = _piece_batch(flows, None, pieces.first_bins, pieces.first_values, 1)
     rest = _piece_batch(flows, pieces.rows, pieces.bins, pieces.values, 0)
     return pa.Table.from_batches([first, rest], schema=PIECES_SCHEMA)

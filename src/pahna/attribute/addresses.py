@@ -14,7 +14,14 @@ def address_matrix(column: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """The (n, 16) uint8 view of a fixed_size_binary(16) column (zero-copy when possible)."""
     if isinstance(column, pa.ChunkedArray):
         column = column.combine_chunks()
-    if not pa.types.is_fixed_size_binary(column.type):  # engines may hand back BLOBs
+    if pa.types.is_binary(column.type) and len(column) and column.null_count == 0:
+        # engines hand back BLOBs: when every value is 16 bytes, their data is the matrix
+        offsets = np.frombuffer(column.buffers()[1], dtype=np.int32)[
+            column.offset : column.offset + len(column) + 1]
+        if bool((np.diff(offsets) == 16).all()):
+            raw = np.frombuffer(column.buffers()[2], dtype=np.uint8)
+            return raw[offsets[0] : offsets[0] + 16 * len(column)].reshape(-1, 16)
+    if not pa.types.is_fixed_size_binary(column.type):
         column = column.cast(pa.binary(16))
     raw = np.frombuffer(column.buffers()[1], dtype=np.uint8)
     return raw[column.offset * 16 : (column.offset + len(column)) * 16].reshape(-1, 16)

@@ -16,13 +16,6 @@ import numpy as np
 from pahna.schema import BIN_MS
 
 
-def _cumulative(total: np.ndarray, elapsed: np.ndarray, duration: np.ndarray) -> np.ndarray:
-    """floor(total * elapsed / duration) without overflow, for elapsed <= duration < 2**32."""
-    whole = total // duration
-    rest = total % duration
-    return whole * elapsed + (rest * elapsed) // duration
-
-
 @dataclass(frozen=True)
 class Pieces:
     """A batch's pieces in two parts: every flow's first piece, in flow order (flow i is
@@ -36,9 +29,12 @@ class Pieces:
     values: list[np.ndarray]
 
 
-def split_bins(start_ms: np.ndarray, end_ms: np.ndarray, values: list[np.ndarray]) -> Pieces:
+def split_bins(start_ms: np.ndarray, end_ms: np.ndarray, values: list[np.ndarray],
+               whole_within: tuple[int, int] | None = None) -> Pieces:
     """Every flow's pieces (see Pieces); `values` are uint64 counters (bytes, packets)
-    spread with the same rule."""
+    spread with the same rule. With `whole_within` (for sums not grouped by bin), a
+    flow all of whose bins start in that window [from, to) is left whole: its first
+    piece holds all of it, in its first bin."""
     start = start_ms.astype(np.int64)
     end = np.maximum(end_ms.astype(np.int64), start)
     duration = end - start
@@ -49,24 +45,49 @@ def split_bins(start_ms: np.ndarray, end_ms: np.ndarray, values: list[np.ndarray
     last = np.where(duration > 0, (end - 1) // BIN_MS, first)
     # a flow in one bin keeps its value whole; only the others are cut (most flows are
     # shorter than a bin, so the divisions below run on a few of them)
-    spans = np.flatnonzero(last > first)
+    cut = last > first
+    if whole_within is not None:
+        cut &= (first * BIN_MS < whole_within[0]) | (last * BIN_MS >= whole_within[1])
+    spans = np.flatnonzero(cut)
     more = (last - first)[spans]
-    rows = np.repeat(spans, more)
-    offset = np.arange(1, len(rows) + 1) - np.repeat(np.cumsum(more) - more, more)
-    bins = (first[rows] + offset) * BIN_MS
-    first_edge = np.minimum((first[spans] + 1) * BIN_MS, end[spans]) - start[spans]
-    lo = (np.maximum(bins, start[rows]) - start[rows]).astype(np.uint64)
+    span = np.repeat(np.arange(len(spans)), more)  # the span each further piece is of
+    rows = spans[span]
+    opening = np.cumsum(more) - more  # each span's first further piece
+    bins = (first[rows] + np.arange(1, len(rows) + 1) - opening[span]) * BIN_MS
+    d = duration[spans].astype(np.uint64)
+    first_edge = (np.minimum((first[spans] + 1) * BIN_MS, end[spans]) - start[spans])
     hi = (np.minimum(bins + BIN_MS, end[rows]) - start[rows]).astype(np.uint64)
     firsts, rest = [], []
     for value in values:
         whole = value.astype(np.uint64)
         head = whole.copy()
-        v, d = whole[spans], duration[spans].astype(np.uint64)
-        head[spans] = _cumulative(v, first_edge.astype(np.uint64), d)
+        share = _Shares(whole[spans], d)
+        head[spans] = share.at(first_edge.astype(np.uint64), None)
         firsts.append(head)
-        v, d = whole[rows], duration[rows].astype(np.uint64)
-        rest.append(_cumulative(v, hi, d) - _cumulative(v, lo, d))
+        upto = share.at(hi, span)  # cumulative share at each further piece's far edge
+        before = np.empty_like(upto)  # ... and at its near edge: the previous far edge
+        before[1:] = upto[:-1]
+        before[opening] = head[spans]
+        rest.append(upto - before)
     return Pieces(first * BIN_MS, firsts, rows, bins, rest)
+
+
+class _Shares:
+    """floor(total * elapsed / duration) for the spans' totals, without overflow for
+    elapsed <= duration < 2**32: the quotient and remainder by the duration are taken
+    once per span, then each share costs one division."""
+
+    def __init__(self, total: np.ndarray, duration: np.ndarray) -> None:
+        self.duration = duration
+        self.whole = total // duration
+        self.rest = total % duration
+
+    def at(self, elapsed: np.ndarray, span: np.ndarray | None) -> np.ndarray:
+        """The share at `elapsed` of each span (`span` says which; None: each in turn)."""
+        if span is None:
+            return self.whole * elapsed + (self.rest * elapsed) // self.duration
+        return (self.whole[span] * elapsed
+                + (self.rest[span] * elapsed) // self.duration[span])
 
 
 def spread_bins(start_ms: np.ndarray, end_ms: np.ndarray, values: list[np.ndarray]

@@ -3,9 +3,10 @@
 The address space is cut once into elementary ranges, each with its chain of covering
 prefixes, most specific first (`ranges.cut_ranges`). A flow's owner is the first claim
 in its range's chain that is valid at the flow's start time. For a batch, ranges whose
-most specific claim is valid over the batch's whole time span are answered with one
-gather; only flows in ranges where validity changes inside the span walk their chain,
-vectorized level by level. No per-epoch table is ever rebuilt.
+most specific claim is valid over the batch's whole time span are answered with two
+gathers (the range, then its answer for the span); only flows in ranges where validity
+changes inside the span walk their chain, vectorized level by level. No per-epoch table
+is ever rebuilt.
 """
 
 from __future__ import annotations
@@ -18,13 +19,7 @@ import numpy as np
 import pyarrow as pa
 
 from pahna.attribute.addresses import address_matrix, ipv4_keys, ipv6_rows
-from pahna.attribute.ranges import (
-    RangeValues,
-    V4Ranges,
-    V6Ranges,
-    chain_matrix,
-    cut_ranges,
-)
+from pahna.attribute.ranges import V4Ranges, V6Ranges, chain_matrix, cut_ranges
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 FOREVER = np.iinfo(np.int64).max
@@ -89,15 +84,14 @@ class ClaimIndex:
         if len(matrix) == 0 or len(self.claim_owner) == 0:
             return out
         self.v4.prepare(len(matrix))
-        steady = (self.v4.value_tables(self._steady(self.v4_first, times)),
-                  self._steady(self.v6_first, times))
+        steady = (self._steady(self.v4_first, times), self._steady(self.v6_first, times))
         for begin in range(0, len(matrix), LOOKUP_ROWS):
             rows = slice(begin, begin + LOOKUP_ROWS)
             self._lookup_rows(matrix[rows], times[rows], steady, out[rows])
         return out
 
     def _lookup_rows(self, matrix: np.ndarray, times: np.ndarray,
-                     steady: tuple[RangeValues, np.ndarray], out: np.ndarray) -> None:
+                     steady: tuple[np.ndarray, np.ndarray], out: np.ndarray) -> None:
         """Answer one chunk of rows into `out`. Every row takes the IPv4 path (cheaper
         than gathering the IPv4 rows out); the IPv6 rows are then answered again."""
         self._resolve_v4(ipv4_keys(matrix), times, steady[0], out)
@@ -116,18 +110,15 @@ class ClaimIndex:
         if len(keys) == 0 or len(self.claim_owner) == 0:
             return out
         self.v4.prepare(len(keys))
-        steady = self.v4.value_tables(self._steady(self.v4_first, times))
+        steady = self._steady(self.v4_first, times)
         for begin in range(0, len(keys), LOOKUP_ROWS):
             rows = slice(begin, begin + LOOKUP_ROWS)
             self._resolve_v4(keys[rows], times[rows], steady, out[rows])
         return out
 
-    def _resolve_v4(self, keys: np.ndarray, times: np.ndarray, steady: RangeValues,
+    def _resolve_v4(self, keys: np.ndarray, times: np.ndarray, steady: np.ndarray,
                     out: np.ndarray) -> None:
-        walk = self.v4.values(keys, steady, out)
-        if walk.size:
-            ranges = self.v4.find(keys[walk].astype(np.uint32))
-            out[walk] = self._walk(self.v4_chains, ranges, times[walk])
+        self._resolve(self.v4_chains, self.v4.find(keys), times, steady, out)
 
     def _resolve(self, chains: np.ndarray, ranges: np.ndarray, times: np.ndarray,
                  steady: np.ndarray, out: np.ndarray) -> None:

@@ -13,7 +13,6 @@ where a range boundary falls inside a /64.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -21,8 +20,6 @@ import numpy as np
 
 DIR_MIN_KEYS = 1 << 16
 """Batches with at least this many IPv4 keys use (and build) the DIR-24-8 table."""
-_SPLIT = -3
-"""In a table of values, codes <= -3 point to a /24 block split by a range boundary."""
 
 
 def cut_ranges(prefixes: Sequence[tuple[int, int, int]], bits: int
@@ -67,65 +64,17 @@ def chain_matrix(chains: list[tuple[int, ...]]) -> np.ndarray:
     return out
 
 
-@dataclass(frozen=True)
-class RangeValues:
-    """A value per range (int32) and, for large batches, its DIR-24-8 tables."""
-
-    per_range: np.ndarray
-    table: np.ndarray | None = None
-    inner: np.ndarray | None = None
-
-
 @dataclass
 class V4Ranges:
     starts: np.ndarray  # uint32, sorted, starts[0] == 0
     _dir24: np.ndarray | None = field(default=None, repr=False)
     _dir8: np.ndarray | None = field(default=None, repr=False)
-    _by_value: tuple[bytes, np.ndarray, np.ndarray] | None = field(default=None, repr=False)
 
     def prepare(self, count: int) -> None:
         """Build the DIR-24-8 table (64 MB, once) when a batch of `count` keys is large;
         from then on every batch uses it."""
         if self._dir24 is None and count >= DIR_MIN_KEYS:
             self._build_dir()
-
-    def values(self, keys: np.ndarray, values: RangeValues, out: np.ndarray) -> np.ndarray:
-        """Write the value of each key's range into `out` (int32 values >= -2) and
-        return the rows whose value is -2. `keys` are uint32 (native or big-endian,
-        strided or not); with the DIR-24-8 table of values, most keys cost one gather."""
-        if values.table is None or values.inner is None:
-            np.take(values.per_range, self.find(keys), out=out)
-            return np.flatnonzero(out == -2)
-        found = np.take(values.table, np.right_shift(keys, 8, dtype=np.intp))
-        odd = np.flatnonzero(found < -1)  # in a split /24 block, or -2
-        out[...] = found
-        if odd.size:
-            codes = out[odd]
-            split = np.flatnonzero(codes <= _SPLIT)
-            if split.size:
-                slot = (_SPLIT - codes[split]).astype(np.intp) * 256
-                codes[split] = np.take(values.inner, slot + (keys[odd[split]] & 0xFF))
-                out[odd[split]] = codes[split]
-            odd = odd[codes == -2]
-        return odd
-
-    def value_tables(self, per_range: np.ndarray) -> RangeValues:
-        """`per_range` with, once the DIR-24-8 table is built, a DIR-24-8 table of the
-        values themselves (cached for the last `per_range` seen): int16 when they fit,
-        as they do for up to 32,767 owners, so the table's 32 MB are read faster."""
-        if self._dir24 is None or self._dir8 is None:
-            return RangeValues(per_range)
-        digest = hashlib.blake2b(per_range.tobytes(), digest_size=16).digest()
-        if self._by_value is not None and self._by_value[0] == digest:
-            return RangeValues(per_range, self._by_value[1], self._by_value[2])
-        # a split block's entry -1 - slot picks, counting from the end, the code _SPLIT - slot
-        slots = len(self._dir8) // 256
-        codes = np.append(per_range, np.arange(_SPLIT - slots + 1, _SPLIT + 1))
-        small = max(int(per_range.max(initial=0)), slots - _SPLIT) < 2**15
-        table = np.take(codes.astype(np.int16 if small else np.int32), self._dir24)
-        inner = np.take(per_range, self._dir8).astype(np.int32)
-        self._by_value = (digest, table, inner)
-        return RangeValues(per_range, table, inner)
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Range index per uint32 key (int32): one gather from the DIR-24-8 table once it
@@ -152,7 +101,7 @@ class V4Ranges:
         self._dir24, self._dir8 = table, inner.astype(np.int32)
 
     def __getstate__(self) -> dict[str, object]:  # ship without the 64 MB tables
-        return {"starts": self.starts, "_dir24": None, "_dir8": None, "_by_value": None}
+        return {"starts": self.starts, "_dir24": None, "_dir8": None}
 
 
 @dataclass(frozen=True)

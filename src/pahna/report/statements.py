@@ -15,11 +15,12 @@ import os
 import shutil
 from collections.abc import Callable
 from decimal import Decimal
+from functools import cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, select_autoescape
+from jinja2 import Environment, Template, select_autoescape
 
 from pahna.calendar import JalaliMonth, jalali_date_text
 from pahna.csvcells import csv_row
@@ -131,9 +132,16 @@ def provinces_csv(settlement: Settlement) -> str:
     return out.getvalue()
 
 
-def _environment(settlement: Settlement) -> Environment:
+@cache
+def _template(name: str, places: int) -> Template:
+    """The template `name` compiled once per process and number of minor units (a
+    month's thirty statements share one compilation, which costs more than rendering)."""
+    text = files("pahna.report").joinpath(f"templates/{name}").read_text("utf-8")
+    return _environment(places).from_string(text)
+
+
+def _environment(places: int) -> Environment:
     env = Environment(autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
-    places = settlement.minor_units
     env.filters["amount"] = format_amount
     env.filters["money"] = lambda value, lang: format_money(value, places, lang)
     env.filters["exact"] = lambda value, lang: format_money(round_minor(value), places, lang)
@@ -148,10 +156,9 @@ def _environment(settlement: Settlement) -> Environment:
 
 def _render(name: str, settlement: Settlement, status: str, content_hash: str | None,
             **context: Any) -> str:
-    text = files("pahna.report").joinpath(f"templates/{name}").read_text("utf-8")
     month = JalaliMonth.parse(settlement.period)
     dates = (jalali_date_text(month.start_ms), jalali_date_text(month.end_ms - 1))
-    return _environment(settlement).from_string(text).render(
+    return _template(name, settlement.minor_units).render(
         s=settlement, month=month, dates=dates, status=status, content_hash=content_hash,
         month_names={"fa": MONTHS_FA[month.month - 1], "en": MONTHS_EN[month.month - 1]},
         status_text={lang: label(status.split("-")[0], lang, STATUS) for lang in ("en", "fa")},
