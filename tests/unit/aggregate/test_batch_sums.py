@@ -105,3 +105,19 @@ def test_engine_answers_the_same_with_and_without_batch_sums(
     assert summed.usage.equals(raw.usage) and summed.received.equals(raw.received)
     assert summed.client_networks == raw.client_networks
     assert summed.intra_province_bytes == raw.intra_province_bytes
+
+
+def test_client_bytes_are_the_raw_pieces_sums(
+        bench_month: Workspace, bench_rules: Rules, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Client-centric allocation (a tariff with [content]) reads each producer's bytes
+    per client network: the batch sums keep only which networks were reached, so that
+    query must not be answered from them."""
+    month = JalaliMonth.parse(PERIOD)
+    files = committed_files(bench_month.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
+    query = UsageQuery(PERIOD, month.start_ms, month.end_ms, GROUP_KEYS, client_bytes=True)
+    served = DuckDbEngine().settlement(files, query, bench_rules)
+    monkeypatch.setattr(duckdb_engine, "summed_pieces", lambda *args: None)
+    raw = DuckDbEngine().settlement(files, query, bench_rules)
+    assert raw.client_bytes and any(sum(n.values()) for n in raw.client_bytes.values())
+    assert served.client_bytes == raw.client_bytes
+    assert served.usage.equals(raw.usage) and served.client_networks == raw.client_networks

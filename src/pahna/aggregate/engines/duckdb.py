@@ -162,7 +162,10 @@ class DuckDbEngine:
         unbinned = not receivers and "bin_start_ms" not in query.group_by
         for batch in self._scan(con, files, query, input_columns(rules)):
             flows, pieces = flow_parts(batch, rules, receivers, window if unbinned else None)
-            summed = summed_pieces(flows, pieces, window) if receivers else None
+            # per-client bytes (client-centric allocation) need the raw pieces: the
+            # batch sums keep only which client networks a producer reached
+            summed = (summed_pieces(flows, pieces, window)
+                      if receivers and not query.client_bytes else None)
             if summed is None:
                 yield from piece_table(flows, pieces).to_batches()
                 continue
