@@ -30,6 +30,9 @@ ln(days). On synthetic months with 3% daily noise and a weekly cycle (40 seeds),
 MIN_NOISE = 0.01
 """The least noise assumed (of the level over its mean), so a perfectly even series is
 not cut at every wobble of its last digits."""
+LOG_FLOOR = 0.01
+"""The least weekday-adjusted level (of the mean) whose logarithm is taken: a day with
+no traffic counts as 1% of an ordinary one."""
 TRIM_HOURS = 0.125
 MIN_SEGMENT_DAYS = 3
 SEASON_DAYS = 7
@@ -86,12 +89,13 @@ def daily_level(hourly: np.ndarray) -> np.ndarray:
     return np.asarray(trim_mean(hours, TRIM_HOURS, axis=1), dtype=np.float64)
 
 
-def noise(series: np.ndarray) -> float:
+def noise(series: np.ndarray, fixed: list[int] | None = None) -> float:
     """Robust day-to-day noise of a series: the MAD of its differences as a standard
-    deviation (1.4826 MAD / sqrt 2, scipy), which one step barely moves."""
+    deviation (1.4826 MAD / sqrt 2, scipy), which one step barely moves; differences
+    across the days in `fixed` (changes of ownership) are left out."""
     from scipy.stats import median_abs_deviation
 
-    steps = np.diff(series)
+    steps = np.delete(np.diff(series), [d - 1 for d in fixed or ()])
     return max(float(median_abs_deviation(steps, scale="normal")) / math.sqrt(2), MIN_NOISE)
 
 
@@ -111,22 +115,34 @@ def weekly_adjusted(daily: np.ndarray) -> np.ndarray:
 
 def change_points(hourly: np.ndarray, explained: frozenset[int] = frozenset()
                   ) -> tuple[int, float]:
-    """(number of change points, the largest rise at one) in the daily level. A cut
-    within two days of a day in `explained` (a claim on the producer's addresses began or
-    ended then) is a change of ownership, not of traffic: it is left out."""
+    """(number of change points, the largest rise at one) in the daily level. A day in
+    `explained` (a claim on the producer's addresses began or ended then) is a change of
+    ownership, not of traffic: the series is cut there first, PELT looks for steps within
+    each part, and a cut within two days of such a day is left out. A rise is the median
+    weekday-adjusted level after the cut over the median before it (medians: a day or two
+    of a few huge transfers does not make a step)."""
     daily = daily_level(hourly)
     if len(daily) < 2 * MIN_SEGMENT_DAYS or daily.mean() <= 0:
         return 0, 1.0
+    series = np.log(np.maximum(weekly_adjusted(daily), LOG_FLOOR))
+    fixed = sorted(d for d in explained if 0 < d < len(series))
+    parts = [0, *fixed, len(series)]
+    penalty = PELT_PENALTY * noise(series, fixed) ** 2 * math.log(len(series))
+    cuts = [a + e for a, b in zip(parts, parts[1:], strict=False)
+            for e in _pelt(series[a:b], penalty)
+            if not explained & set(range(a + e - 2, a + e + 3))]
+    bounds = sorted({*parts, *cuts})
+    rises = [math.exp(np.median(series[b:c]) - np.median(series[a:b]))
+             for a, b, c in zip(bounds, bounds[1:], bounds[2:], strict=False) if b in cuts]
+    return len(cuts), rounded(max(rises, default=1.0))
+
+
+def _pelt(series: np.ndarray, penalty: float) -> list[int]:
+    """PELT's cuts (ruptures, l2 cost) in a part of the series, as offsets into it."""
+    if len(series) < 2 * MIN_SEGMENT_DAYS:
+        return []
     import ruptures
 
-    series = weekly_adjusted(daily)
-    penalty = PELT_PENALTY * noise(series) ** 2 * math.log(len(series))
     ends = ruptures.Pelt(model="l2", min_size=MIN_SEGMENT_DAYS, jump=1).fit(
         series.reshape(-1, 1)).predict(pen=penalty)
-    cuts = [int(e) for e in ends[:-1]
-            if not explained & set(range(int(e) - 2, int(e) + 3))]
-    bounds = [0, *cuts, len(daily)]
-    rises = [daily[b:c].mean() / daily[a:b].mean()
-             for a, b, c in zip(bounds, bounds[1:], bounds[2:], strict=False)
-             if daily[a:b].mean() > 0]
-    return len(cuts), rounded(max(rises, default=1.0))
+    return [int(e) for e in ends[:-1]]
