@@ -58,8 +58,8 @@ signal = "machine_share"
 above = "0.05"
 
 [[integrity.holds]]
-signal = "flatness"
-above = "0.02"
+signal = "night_ratio"
+above = "1.2"
 
 [[integrity.holds]]
 signal = "top10_share"

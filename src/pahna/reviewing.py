@@ -4,7 +4,7 @@ under the month's lock (ledger.holds keeps it, the ledger's log records it)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pahna.calendar import JalaliMonth
@@ -83,6 +83,7 @@ class HeldLine:
     signals: dict[str, Any]
     scores: dict[str, float]
     baselines: dict[str, dict[str, float]]
+    evidence: dict[str, Any] = field(default_factory=dict)  # charts' data (integrity.evidence)
 
 
 def review_queue(workspace: Workspace) -> list[HeldLine]:
@@ -101,7 +102,8 @@ def review_queue(workspace: Workspace) -> list[HeldLine]:
                 period, revision, pid, line["name"], line["producer_type"], states[pid],
                 int(line["payable_minor"]), line["holds"], line.get("exclusions", []),
                 found.get("signals", {}).get(pid, {}), found.get("scores", {}).get(pid, {}),
-                found.get("baselines", {}).get(line["producer_type"], {})))
+                found.get("baselines", {}).get(line["producer_type"], {}),
+                found.get("evidence", {}).get(pid, {})))
     return sorted(out, key=lambda h: (h.state != "held", h.period, h.producer_id))
 
 

@@ -34,6 +34,8 @@ LOG_FLOOR = 0.01
 """The least weekday-adjusted level (of the mean) whose logarithm is taken: a day with
 no traffic counts as 1% of an ordinary one."""
 TRIM_HOURS = 0.125
+PROFILE_TRIM = 0.1
+QUIET_HOURS = 6
 MIN_SEGMENT_DAYS = 3
 SEASON_DAYS = 7
 
@@ -77,6 +79,27 @@ def daily_correlation(hourly: np.ndarray, national: np.ndarray, month_start_ms: 
     if own.std() == 0 or national.std() == 0:
         return 0.0
     return rounded(float(np.corrcoef(own, national)[0, 1]))
+
+
+def day_profile(hourly: np.ndarray) -> np.ndarray:
+    """Bytes per hour of the day (24 values, Tehran time: the month starts at Tehran
+    midnight), each the trimmed mean over the month's days without the busiest and the
+    quietest tenth (scipy), so a few huge transfers do not shape it."""
+    from scipy.stats import trim_mean
+
+    days = len(hourly) // 24
+    hours = hourly[:days * 24].reshape(days, 24).astype(np.float64)
+    return np.asarray(trim_mean(hours, PROFILE_TRIM, axis=0), dtype=np.float64)
+
+
+def night_ratio(own: np.ndarray, national: np.ndarray) -> float:
+    """The producer's share of its day in the nation's QUIET_HOURS quietest hours over
+    the nation's share in them (day profiles): about 1 for an audience that sleeps
+    when the nation does; a pull that never sleeps raises it."""
+    quiet = np.argsort(national, kind="stable")[:QUIET_HOURS]
+    if own.sum() <= 0 or national.sum() <= 0 or national[quiet].sum() <= 0:
+        return 0.0
+    return rounded((own[quiet].sum() / own.sum()) / (national[quiet].sum() / national.sum()))
 
 
 def daily_level(hourly: np.ndarray) -> np.ndarray:

@@ -9,9 +9,11 @@ from tests.unit.integrity.conftest import MONTH
 from pahna.integrity.profile import (
     change_points,
     daily_correlation,
+    day_profile,
     flatness,
     hour_of_day,
     hourly_volume,
+    night_ratio,
 )
 from pahna.integrity.scores import baseline
 
@@ -64,6 +66,21 @@ def weekly(days: int, rng: np.random.Generator) -> np.ndarray:
 
 def hourly_from(daily: np.ndarray) -> np.ndarray:
     return np.repeat(daily / 24, 24).astype(np.int64)
+
+
+def test_day_profile_trims_the_busiest_and_quietest_tenth_of_days() -> None:
+    hourly = np.tile(np.arange(24, dtype=np.int64), DAYS)
+    hourly[24 * 3 + 5] = 10**12  # one huge hour at 05:00: among the 3 busiest days trimmed
+    hourly[24 * 4 + 6] = 0  # one silent 06:00: among the 3 quietest days trimmed
+    assert day_profile(hourly).tolist() == list(map(float, range(24)))
+
+
+def test_night_ratio_compares_the_nations_quiet_hours() -> None:
+    nation = np.array([4.0] * 18 + [1.0] * 6)  # quiet: the last six hours, 6 of 78
+    assert night_ratio(nation * 7, nation) == 1.0
+    # a flat day puts 6/24 in those hours: (6 / 24) / (6 / 78) = 3.25
+    assert night_ratio(np.full(24, 5.0), nation) == 3.25
+    assert night_ratio(np.zeros(24), nation) == 0.0
 
 
 @pytest.mark.parametrize("seed", range(5))
