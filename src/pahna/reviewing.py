@@ -11,7 +11,7 @@ from pahna.calendar import JalaliMonth
 from pahna.errors import NotFoundError
 from pahna.ids import check_id
 from pahna.ledger.book import Ledger
-from pahna.ledger.holds import decide, hold_states
+from pahna.ledger.holds import answer, answers, decide, hold_states
 from pahna.settle.document import from_document
 from pahna.settle.statements import Settlement, settle_period
 from pahna.settlement import (
@@ -67,6 +67,18 @@ def decide_hold(workspace: Workspace, period: str, producer_id: str, choice: str
         return decide(ledger, period, producer_id, choice, reason, actor)
 
 
+def answer_hold(workspace: Workspace, period: str, producer_id: str, dispute_id: int,
+                message: str, actor: str) -> bool:
+    """A producer's dispute of a month whose final holds its line is its answer to the
+    hold: logged in the ledger's log (under the month's lock), shown in the review
+    queue. False (nothing logged) when the line is not held or already decided."""
+    period = str(JalaliMonth.parse(period))
+    ledger = Ledger(workspace.home)
+    with ledger.lock(period, "hold answer"):
+        return answer(ledger, period, check_id("producer", producer_id), dispute_id,
+                      message, actor)
+
+
 @dataclass(frozen=True)
 class HeldLine:
     """A held line of a final in force, with the evidence a reviewer needs."""
@@ -84,11 +96,13 @@ class HeldLine:
     scores: dict[str, float]
     baselines: dict[str, dict[str, float]]
     evidence: dict[str, Any] = field(default_factory=dict)  # charts' data (integrity.evidence)
+    answers: list[dict[str, Any]] = field(default_factory=list)  # the producer's, via disputes
 
 
 def review_queue(workspace: Workspace) -> list[HeldLine]:
     """Every held line of every final in force, oldest month first, pending ones first."""
     ledger = Ledger(workspace.home)
+    answered = answers(ledger)
     out = []
     for record in ledger.finals_in_force():
         period, revision = record["period"], int(record["revision"])
@@ -103,7 +117,8 @@ def review_queue(workspace: Workspace) -> list[HeldLine]:
                 int(line["payable_minor"]), line["holds"], line.get("exclusions", []),
                 found.get("signals", {}).get(pid, {}), found.get("scores", {}).get(pid, {}),
                 found.get("baselines", {}).get(line["producer_type"], {}),
-                found.get("evidence", {}).get(pid, {})))
+                found.get("evidence", {}).get(pid, {}),
+                answered.get((period, revision, pid), [])))
     return sorted(out, key=lambda h: (h.state != "held", h.period, h.producer_id))
 
 

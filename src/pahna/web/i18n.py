@@ -65,6 +65,7 @@ _WORDS: dict[str, tuple[str, str]] = {
     "hold_release": ("آزاد شود", "Release"),
     "hold_confirm": ("تأیید نگه‌داشت", "Confirm the hold"),
     "holds": ("نگه‌داشت پرداخت", "Payment held"),
+    "hold_answers": ("پاسخ تولیدکننده (از راه اعتراض)", "The producer's answer (by dispute)"),
     "chart_day": ("سهم هر ساعت از روز (به وقت تهران)", "Share of each hour of the day (Tehran)"),
     "chart_month": ("سهم هر روز از ماه", "Share of each day of the month"),
     "chart_networks": ("شبکه‌های گیرنده (بیشترین بایت)", "Client networks (most bytes)"),

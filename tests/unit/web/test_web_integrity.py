@@ -96,3 +96,29 @@ def test_a_reviewer_decides_once_and_the_ledger_logs_it(tmp_path: Path) -> None:
         assert decide(auditor, "confirm").status_code == 409
     events = [e for e in Ledger(workspace.home).events() if e["action"] == "hold release"]
     assert [(e["producer_id"], e["actor"]) for e in events] == [(INFLATED, "web:audit")]
+
+
+def test_a_producer_answers_its_hold_by_dispute_and_the_reviewer_reads_it(
+        tmp_path: Path) -> None:
+    workspace = inflated_final(tmp_path / "home")
+    message = "A live broadcast of the Qom book fair, all month"
+    with TestClient(create_app(workspace), raise_server_exceptions=False) as client:
+        tv = as_user(client, "tv")
+        filed = tv.post(f"/api/producers/{INFLATED}/disputes", json={
+            "period": PERIOD, "message": message},
+            headers={"X-CSRF-Token": tv.cookies.get(CSRF_COOKIE, "")})
+        assert filed.status_code == 201, filed.text
+        with TestClient(create_app(workspace), raise_server_exceptions=False) as other:
+            # a producer whose line is not held files a dispute: no answer to a hold
+            uni = as_user(other, "uni")
+            assert uni.post("/api/producers/qom-univ/disputes", json={
+                "period": PERIOD, "message": "our figures"}, headers={
+                "X-CSRF-Token": uni.cookies.get(CSRF_COOKIE, "")}).status_code == 201
+        with TestClient(create_app(workspace), raise_server_exceptions=False) as review:
+            item = as_user(review, "audit").get("/integrity").text.split(
+                f'id="hold-{PERIOD}-{INFLATED}"')[1]
+    answers = [e for e in Ledger(workspace.home).events() if e["action"] == "hold answer"]
+    assert [(e["producer_id"], e["dispute_id"], e["message"], e["revision"])
+            for e in answers] == [(INFLATED, filed.json()["id"], message, 1)]
+    assert f'class="hold-answer" data-dispute="{filed.json()["id"]}"' in item
+    assert message in item
