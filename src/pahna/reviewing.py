@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pahna.calendar import JalaliMonth
-from pahna.errors import NotFoundError
+from pahna.errors import LedgerError, NotFoundError
 from pahna.ids import check_id
 from pahna.ledger.book import Ledger
 from pahna.ledger.holds import answer, answers, decide, hold_states
+from pahna.settle.adjustments import Adjustment, correction
 from pahna.settle.document import from_document
 from pahna.settle.statements import Settlement, settle_period
 from pahna.settlement import (
@@ -77,6 +78,39 @@ def answer_hold(workspace: Workspace, period: str, producer_id: str, dispute_id:
     with ledger.lock(period, "hold answer"):
         return answer(ledger, period, check_id("producer", producer_id), dispute_id,
                       message, actor)
+
+
+def claw_back(workspace: Workspace, period: str, producer_id: str, carrier: str,
+              reason: str, actor: str = "cli") -> Adjustment:
+    """A finding after payment: the producer's paid amount for `period` taken back as an
+    adjustment line of the later month `carrier` (nothing sealed is edited). The month's
+    final must be paid, and the line not held or confirmed (that money was never paid:
+    a held line is confirmed instead). Logged as `integrity clawback`."""
+    period, carrier = str(JalaliMonth.parse(period)), str(JalaliMonth.parse(carrier))
+    producer_id = check_id("producer", producer_id)
+    if not reason.strip():
+        raise LedgerError("a claw-back needs a written reason")
+    ledger = Ledger(workspace.home)
+    revision = ledger.active_revision(period)
+    if revision is None:
+        raise NotFoundError(f"{period} has no final in force")
+    record = ledger.final(period)
+    if ledger.paid(period, revision) is None:
+        raise LedgerError(f"{period} r{revision} is not paid: hold or confirm, not claw back")
+    if hold_states(ledger, period, revision, record).get(producer_id) in ("held",
+                                                                           "confirmed"):
+        raise LedgerError(f"{period} r{revision}: the line of {producer_id} was not paid")
+    paid = next((int(ln["payable_minor"]) for ln in record["settlement"]["lines"]
+                 if ln["producer_id"] == producer_id), 0)
+    if paid <= 0:
+        raise LedgerError(f"{period} r{revision}: nothing was paid to {producer_id}")
+    adjustment = correction(ledger.next_adjustment_id(carrier), carrier, producer_id, paid,
+                            0, period, revision, f"integrity: {reason.strip()}")
+    ledger.add_adjustment(adjustment, actor)
+    ledger.log("integrity clawback", period, actor, revision=revision,
+               producer_id=producer_id, carried_in=carrier,
+               amount_minor=adjustment.amount_minor, reason=reason.strip())
+    return adjustment
 
 
 @dataclass(frozen=True)
