@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -151,7 +152,7 @@ def change_points(hourly: np.ndarray, explained: frozenset[int] = frozenset()
     fixed = sorted(d for d in explained if 0 < d < len(series))
     parts = [0, *fixed, len(series)]
     penalty = PELT_PENALTY * noise(series, fixed) ** 2 * math.log(len(series))
-    cuts = [a + e for a, b in zip(parts, parts[1:], strict=False)
+    cuts = [a + e for a, b in itertools.pairwise(parts)
             for e in _pelt(series[a:b], penalty)
             if not explained & set(range(a + e - 2, a + e + 3))]
     bounds = sorted({*parts, *cuts})

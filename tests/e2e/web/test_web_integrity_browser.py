@@ -1,5 +1,6 @@
-"""The review queue's charts drawn, and releasing a hold in the browser (Debian chromium, Playwright) on a live portal; the
-released line is paid in the next payment batch."""
+"""The review queue's charts drawn, and releasing a hold in the browser (Debian
+chromium, Playwright) on a live portal; the released line is paid in the next payment
+batch."""
 
 from __future__ import annotations
 
