@@ -67,7 +67,7 @@ above = "14"
 
 [[integrity.holds]]
 signal = "step_ratio"
-above = "1.3"
+above = "1.5"
 """
 TARIFF = f"""\
 id = "bench-integrity"

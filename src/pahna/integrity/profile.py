@@ -38,6 +38,9 @@ TRIM_HOURS = 0.125
 PROFILE_TRIM = 0.1
 QUIET_HOURS = 6
 MIN_SEGMENT_DAYS = 3
+STEP_MIN_DAYS = 7
+"""A rise counts in step_ratio only if the new level lasts this long (to the next cut or
+the month's end): a burst of a few days is not a step."""
 SEASON_DAYS = 7
 
 
@@ -144,7 +147,8 @@ def change_points(hourly: np.ndarray, explained: frozenset[int] = frozenset()
     ownership, not of traffic: the series is cut there first, PELT looks for steps within
     each part, and a cut within two days of such a day is left out. A rise is the median
     weekday-adjusted level after the cut over the median before it (medians: a day or two
-    of a few huge transfers does not make a step)."""
+    of a few huge transfers does not make a step), for rises whose new level lasts
+    STEP_MIN_DAYS."""
     daily = daily_level(hourly)
     if len(daily) < 2 * MIN_SEGMENT_DAYS or daily.mean() <= 0:
         return 0, 1.0
@@ -157,7 +161,8 @@ def change_points(hourly: np.ndarray, explained: frozenset[int] = frozenset()
             if not explained & set(range(a + e - 2, a + e + 3))]
     bounds = sorted({*parts, *cuts})
     rises = [math.exp(np.median(series[b:c]) - np.median(series[a:b]))
-             for a, b, c in zip(bounds, bounds[1:], bounds[2:], strict=False) if b in cuts]
+             for a, b, c in zip(bounds, bounds[1:], bounds[2:], strict=False)
+             if b in cuts and c - b >= STEP_MIN_DAYS]
     return len(cuts), rounded(max(rises, default=1.0))
 
 
