@@ -39,8 +39,8 @@ PROFILE_TRIM = 0.1
 QUIET_HOURS = 6
 MIN_SEGMENT_DAYS = 3
 STEP_MIN_DAYS = 7
-"""A rise counts in step_ratio only if the new level lasts this long (to the next cut or
-the month's end): a burst of a few days is not a step."""
+"""A cut counts in step_ratio only this long before the month's end (a week of the new
+level, measured to the month's end)."""
 SEASON_DAYS = 7
 
 
@@ -128,11 +128,15 @@ def noise(series: np.ndarray, fixed: list[int] | None = None) -> float:
 
 def weekly_adjusted(daily: np.ndarray) -> np.ndarray:
     """The daily level over its mean, divided by the weekly cycle: each weekday's median
-    level over the mean of the seven (a robust seasonal profile; weekdays with no
-    traffic are left as they are)."""
+    of the level over its running 7-day median (scipy), so a step in the level does not
+    bend the cycle; weekdays with no traffic are left as they are."""
+    from scipy.ndimage import median_filter
+
     level = daily / daily.mean()
+    local = median_filter(level, size=SEASON_DAYS, mode="nearest")
+    relative = np.divide(level, local, out=np.zeros_like(level), where=local > 0)
     weekday = np.arange(len(level)) % SEASON_DAYS
-    profile = np.array([np.median(level[weekday == k]) for k in range(SEASON_DAYS)])
+    profile = np.array([np.median(relative[weekday == k]) for k in range(SEASON_DAYS)])
     if profile.mean() <= 0:
         return level
     profile = profile / profile.mean()
@@ -146,9 +150,10 @@ def change_points(hourly: np.ndarray, explained: frozenset[int] = frozenset()
     `explained` (a claim on the producer's addresses began or ended then) is a change of
     ownership, not of traffic: the series is cut there first, PELT looks for steps within
     each part, and a cut within two days of such a day is left out. A rise is the median
-    weekday-adjusted level after the cut over the median before it (medians: a day or two
-    of a few huge transfers does not make a step), for rises whose new level lasts
-    STEP_MIN_DAYS."""
+    weekday-adjusted level from the cut to the month's end over the median since the cut
+    before (medians: a few huge days do not make a step, and a burst that ends is not
+    one), for cuts at least STEP_MIN_DAYS before the month's end; the largest, and 1 when
+    none rose."""
     daily = daily_level(hourly)
     if len(daily) < 2 * MIN_SEGMENT_DAYS or daily.mean() <= 0:
         return 0, 1.0
@@ -160,10 +165,10 @@ def change_points(hourly: np.ndarray, explained: frozenset[int] = frozenset()
             for e in _pelt(series[a:b], penalty)
             if not explained & set(range(a + e - 2, a + e + 3))]
     bounds = sorted({*parts, *cuts})
-    rises = [math.exp(np.median(series[b:c]) - np.median(series[a:b]))
-             for a, b, c in zip(bounds, bounds[1:], bounds[2:], strict=False)
-             if b in cuts and c - b >= STEP_MIN_DAYS]
-    return len(cuts), rounded(max(rises, default=1.0))
+    rises = [math.exp(np.median(series[b:]) - np.median(series[a:b]))
+             for a, b in itertools.pairwise(bounds)
+             if b in cuts and len(series) - b >= STEP_MIN_DAYS]
+    return len(cuts), rounded(max([1.0, *rises]))
 
 
 def _pelt(series: np.ndarray, penalty: float) -> list[int]:
