@@ -13,7 +13,7 @@ engine's sums, signals, scores, exclusions, holds). Printed per scenario and sha
 
 Usage:
     PYTHONPATH=src python benchmarks/integrity_catch.py [--flows 300000] [--seeds 3]
-        [--shares 0.1,0.2,0.5] [--scenarios flat,step] [--json OUT]
+        [--first-seed 1] [--shares 0.1,0.2,0.5] [--scenarios flat,step] [--json OUT]
 """
 
 from __future__ import annotations
@@ -58,16 +58,16 @@ signal = "machine_share"
 above = "0.05"
 
 [[integrity.holds]]
-signal = "flatness"
-above = "0.02"
+signal = "night_ratio"
+above = "1.2"
 
 [[integrity.holds]]
-signal = "top10_share"
-score_above = "3.5"
+signal = "network_excess"
+above = "14"
 
 [[integrity.holds]]
 signal = "step_ratio"
-above = "1.3"
+above = "1.5"
 """
 TARIFF = f"""\
 id = "bench-integrity"
@@ -148,6 +148,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--flows", type=int, default=300_000)
     parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--shares", default="0.1,0.2,0.5")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--json", dest="json_out", default=None)
@@ -160,7 +161,7 @@ def main() -> None:
         TARIFF = TARIFF.split("[integrity]")[0] + Path(args.policy).read_text("utf-8")
     totals: dict[tuple[str, float], list[int]] = {}
     began = time.perf_counter()
-    for seed in range(1, args.seeds + 1):
+    for seed in range(args.first_seed, args.first_seed + args.seeds):
         with tempfile.TemporaryDirectory() as folder:
             workspace = base_month(Path(folder) / "home", args.flows, seed)
             population = Population.build(seed)

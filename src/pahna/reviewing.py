@@ -4,14 +4,15 @@ under the month's lock (ledger.holds keeps it, the ledger's log records it)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pahna.calendar import JalaliMonth
-from pahna.errors import NotFoundError
+from pahna.errors import LedgerError, NotFoundError
 from pahna.ids import check_id
 from pahna.ledger.book import Ledger
-from pahna.ledger.holds import decide, hold_states
+from pahna.ledger.holds import answer, answers, decide, hold_states
+from pahna.settle.adjustments import Adjustment, correction
 from pahna.settle.document import from_document
 from pahna.settle.statements import Settlement, settle_period
 from pahna.settlement import (
@@ -67,6 +68,51 @@ def decide_hold(workspace: Workspace, period: str, producer_id: str, choice: str
         return decide(ledger, period, producer_id, choice, reason, actor)
 
 
+def answer_hold(workspace: Workspace, period: str, producer_id: str, dispute_id: int,
+                message: str, actor: str) -> bool:
+    """A producer's dispute of a month whose final holds its line is its answer to the
+    hold: logged in the ledger's log (under the month's lock), shown in the review
+    queue. False (nothing logged) when the line is not held or already decided."""
+    period = str(JalaliMonth.parse(period))
+    ledger = Ledger(workspace.home)
+    with ledger.lock(period, "hold answer"):
+        return answer(ledger, period, check_id("producer", producer_id), dispute_id,
+                      message, actor)
+
+
+def claw_back(workspace: Workspace, period: str, producer_id: str, carrier: str,
+              reason: str, actor: str = "cli") -> Adjustment:
+    """A finding after payment: the producer's paid amount for `period` taken back as an
+    adjustment line of the later month `carrier` (nothing sealed is edited). The month's
+    final must be paid, and the line not held or confirmed (that money was never paid:
+    a held line is confirmed instead). Logged as `integrity clawback`."""
+    period, carrier = str(JalaliMonth.parse(period)), str(JalaliMonth.parse(carrier))
+    producer_id = check_id("producer", producer_id)
+    if not reason.strip():
+        raise LedgerError("a claw-back needs a written reason")
+    ledger = Ledger(workspace.home)
+    revision = ledger.active_revision(period)
+    if revision is None:
+        raise NotFoundError(f"{period} has no final in force")
+    record = ledger.final(period)
+    if ledger.paid(period, revision) is None:
+        raise LedgerError(f"{period} r{revision} is not paid: hold or confirm, not claw back")
+    if hold_states(ledger, period, revision, record).get(producer_id) in ("held",
+                                                                           "confirmed"):
+        raise LedgerError(f"{period} r{revision}: the line of {producer_id} was not paid")
+    paid = next((int(ln["payable_minor"]) for ln in record["settlement"]["lines"]
+                 if ln["producer_id"] == producer_id), 0)
+    if paid <= 0:
+        raise LedgerError(f"{period} r{revision}: nothing was paid to {producer_id}")
+    adjustment = correction(ledger.next_adjustment_id(carrier), carrier, producer_id, paid,
+                            0, period, revision, f"integrity: {reason.strip()}")
+    ledger.add_adjustment(adjustment, actor)
+    ledger.log("integrity clawback", period, actor, revision=revision,
+               producer_id=producer_id, carried_in=carrier,
+               amount_minor=adjustment.amount_minor, reason=reason.strip())
+    return adjustment
+
+
 @dataclass(frozen=True)
 class HeldLine:
     """A held line of a final in force, with the evidence a reviewer needs."""
@@ -83,17 +129,23 @@ class HeldLine:
     signals: dict[str, Any]
     scores: dict[str, float]
     baselines: dict[str, dict[str, float]]
+    evidence: dict[str, Any] = field(default_factory=dict)  # charts' data (integrity.evidence)
+    answers: list[dict[str, Any]] = field(default_factory=list)  # the producer's, via disputes
 
 
 def review_queue(workspace: Workspace) -> list[HeldLine]:
     """Every held line of every final in force, oldest month first, pending ones first."""
     ledger = Ledger(workspace.home)
-    out = [held for record in ledger.finals_in_force() for held in _held_lines(ledger, record)]
+    answered = answers(ledger)
+    out = [held for record in ledger.finals_in_force()
+           for held in _held_lines(ledger, record, answered)]
     return sorted(out, key=lambda h: (h.state != "held", h.period, h.producer_id))
 
 
-def _held_lines(ledger: Ledger, record: dict[str, Any]) -> list[HeldLine]:
-    """The held lines of one final record, with their states."""
+def _held_lines(ledger: Ledger, record: dict[str, Any],
+                answered: dict[tuple[str, int, str], list[dict[str, Any]]]
+                ) -> list[HeldLine]:
+    """The held lines of one final record, with their states, evidence and answers."""
     period, revision = record["period"], int(record["revision"])
     states = hold_states(ledger, period, revision, record)
     found = record["settlement"].get("integrity") or {}
@@ -106,7 +158,9 @@ def _held_lines(ledger: Ledger, record: dict[str, Any]) -> list[HeldLine]:
             period, revision, pid, line["name"], line["producer_type"], states[pid],
             int(line["payable_minor"]), line["holds"], line.get("exclusions", []),
             found.get("signals", {}).get(pid, {}), found.get("scores", {}).get(pid, {}),
-            found.get("baselines", {}).get(line["producer_type"], {})))
+            found.get("baselines", {}).get(line["producer_type"], {}),
+            found.get("evidence", {}).get(pid, {}),
+            answered.get((period, revision, pid), [])))
     return out
 
 
@@ -118,7 +172,7 @@ def producer_holds(workspace: Workspace, period: str, producer_id: str
     ledger = Ledger(workspace.home)
     if ledger.active_revision(period) is None:
         return None
-    return next((h for h in _held_lines(ledger, ledger.final(period))
+    return next((h for h in _held_lines(ledger, ledger.final(period), answers(ledger))
                  if (h.period, h.producer_id) == (period, producer_id)), None)
 
 

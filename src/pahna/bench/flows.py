@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pahna.bench.scenario import CLIENTS, EXPORTERS, Network, source_networks
+from pahna.bench.scenario import (
+    CLIENTS,
+    EXPORTERS,
+    NESTED_CLAIMS,
+    Network,
+    claim_window,
+    source_networks,
+)
 from pahna.calendar import JalaliMonth
 from pahna.intake.records import binary16_array
 from pahna.schema import FLOW_SCHEMA, address_to_bytes
@@ -23,6 +30,11 @@ DAY_MS = 24 * HOUR_MS
 TEHRAN_OFFSET_MS = 12_600_000  # UTC+03:30: the daily cycle is in local hours
 SPILL_SHARE = 0.002
 """Share of flows that start before the month (the day before) and may reach into it."""
+HANDOVER_SLACK_MS = HOUR_MS
+"""A nested claim's addresses still serve flows this long either side of the claim, so
+that owners change in the middle of a bin."""
+PACKET_BYTES = 40
+"""The least a sampled flow record can say it saw: one packet's headers."""
 
 
 @dataclass(frozen=True)
@@ -75,8 +87,10 @@ def daily_cycle() -> np.ndarray:
 
 
 def addresses_in(networks: list[Network], choice: np.ndarray,
-                 rng: np.random.Generator) -> np.ndarray:
-    """An (n, 16) matrix of addresses, row i a random host of networks[choice[i]]."""
+                 rng: np.random.Generator, sites: bool = False) -> np.ndarray:
+    """An (n, 16) matrix of addresses, row i a random host of networks[choice[i]]. With
+    `sites`, IPv6 hosts of a network wider than /48 fall in many /48s (one per customer
+    site, as ISPs assign them), not all in the first."""
     out = np.zeros((len(choice), 16), dtype=np.uint8)
     for index, net in enumerate(networks):
         rows = np.flatnonzero(choice == index)
@@ -88,7 +102,17 @@ def addresses_in(networks: list[Network], choice: np.ndarray,
         low = base[12:].view(">u4")[0].astype(np.uint64) + offsets
         out[rows] = base
         out[rows, 12:] = (low & 0xFFFFFFFF).astype(">u4").view(np.uint8).reshape(-1, 4)
+        if sites and net.version == 6 and net.prefixlen < 48:
+            out[rows, 4:6] |= _site(offsets, 48 - max(net.prefixlen, 32))
     return out
+
+
+def _site(offsets: np.ndarray, bits: int) -> np.ndarray:
+    """Site bits (bytes 4-5 of an IPv6 address) mixed from the host offsets (Fibonacci
+    hashing), so drawing them takes nothing more from the generator."""
+    mixed = (offsets.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(48)
+    value = (mixed & np.uint64((1 << bits) - 1)).astype(">u2")
+    return value.view(np.uint8).reshape(-1, 2)
 
 
 def _destinations(population: Population, v6: np.ndarray, rng: np.random.Generator
@@ -101,7 +125,7 @@ def _destinations(population: Population, v6: np.ndarray, rng: np.random.Generat
         candidates = np.flatnonzero(families == want)
         p = population.client_weights[candidates]
         choice[rows] = candidates[rng.choice(len(candidates), len(rows), p=p / p.sum())]
-    return addresses_in(population.clients, choice, rng)
+    return addresses_in(population.clients, choice, rng, sites=True)
 
 
 def _times(month: JalaliMonth, chunk: Chunk, rng: np.random.Generator
@@ -130,17 +154,49 @@ def generate_chunk(month: JalaliMonth, chunk: Chunk, population: Population, see
     src = addresses_in(population.sources, choice, rng)
     v6 = np.array([net.version == 6 for net in population.sources])[choice]
     dst = _destinations(population, v6, rng)
-    start, end = _times(month, chunk, rng)
+    start, end = _while_claimed(month, population, choice, *_times(month, chunk, rng))
     exporter = rng.choice(len(EXPORTERS), n, p=[e.share for e in EXPORTERS])
     size = np.maximum(rng.lognormal(11.0, 1.6, n), 64).astype(np.uint64)
     order = np.argsort(start, kind="stable")
     exporter_bytes = np.array([np.frombuffer(address_to_bytes(e.address), np.uint8)
                                for e in EXPORTERS])
     sampling = np.array([e.sampling_rate for e in EXPORTERS], np.uint32)[exporter[order]]
+    size = sampled_bytes(size[order], sampling)
     return served_flows(
         ServedFlows(exporter_bytes[exporter[order]], exporter[order].astype(np.uint32) + 1,
-                    src[order], dst[order], start[order], end[order], size[order], sampling),
+                    src[order], dst[order], start[order], end[order], size, sampling),
         batch_id, rng)
+
+
+def sampled_bytes(size: np.ndarray, sampling: np.ndarray) -> np.ndarray:
+    """What a record of a flow of `size` bytes says under 1:N sampling: about size / N
+    (at least a packet's headers), so that scaled back by N it is about the flow again,
+    not N flows' worth."""
+    rate = np.maximum(sampling.astype(np.uint64), 1)
+    return np.where(rate > 1, np.maximum(size // rate, PACKET_BYTES), size).astype(np.uint64)
+
+
+def _while_claimed(month: JalaliMonth, population: Population, choice: np.ndarray,
+                   start: np.ndarray, end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Flows from a nested, time-limited claim's addresses moved (whole days) into the
+    time the claim holds: a producer serves from addresses it holds, so the enclosing
+    producer does not see the block's traffic before and after (a step no audience
+    made). Flows within HANDOVER_SLACK_MS of the claim's edges stay where they are."""
+    start, end = start.copy(), end.copy()
+    for claim in NESTED_CLAIMS:
+        begin, until = claim_window(month, claim)
+        rows = np.flatnonzero((choice == population.sources.index(claim.network_object))
+                              & ((start < begin - HANDOVER_SLACK_MS)
+                                 | (start >= until + HANDOVER_SLACK_MS)))
+        first = -(-(begin - month.start_ms) // DAY_MS)
+        days = (until - month.start_ms) // DAY_MS - first
+        if not len(rows) or days < 1:
+            continue
+        day = (start[rows] - month.start_ms) // DAY_MS
+        shift = (first + day % days - day) * DAY_MS
+        start[rows] += shift
+        end[rows] += shift
+    return start, end
 
 
 @dataclass(frozen=True)

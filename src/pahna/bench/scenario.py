@@ -33,6 +33,10 @@ class TimedClaim:
     from_day: float | None
     to_day: float | None
 
+    @property
+    def network_object(self) -> Network:
+        return ipaddress.ip_network(self.network)
+
 
 NESTED_CLAIMS = (
     TimedClaim("qom-podcast", "185.120.65.0/24", 7.3, 19.61),
@@ -79,6 +83,12 @@ def source_networks() -> list[tuple[Network, str]]:
 
 def _instant(month: JalaliMonth, day: float | None) -> int | None:
     return None if day is None else month.start_ms + int(day * DAY_MS)
+
+
+def claim_window(month: JalaliMonth, claim: TimedClaim) -> tuple[int, int]:
+    """The part of the month the claim holds: [first ms, end ms)."""
+    return (_instant(month, claim.from_day) or month.start_ms,
+            _instant(month, claim.to_day) or month.end_ms)
 
 
 def populate_registry(workspace: Workspace, period: str) -> bool:

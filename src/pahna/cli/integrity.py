@@ -12,7 +12,7 @@ from pahna.cli.options import engine_option, home_option, json_option, workspace
 from pahna.errors import RegistryError
 from pahna.integrity.versions import hosting_versions, import_hosting
 from pahna.registry.instants import format_instant, parse_instant
-from pahna.reviewing import MonthReview, decide_hold, month_review
+from pahna.reviewing import MonthReview, claw_back, decide_hold, month_review
 from pahna.settle.document import to_document
 
 
@@ -86,6 +86,21 @@ def _decision(choice: str) -> click.Command:
 
 release_command = _decision("release")
 confirm_command = _decision("confirm")
+
+
+@integrity.command("clawback")
+@click.option("--period", required=True, help="The paid final month the finding is about.")
+@click.option("--producer", "producer_id", required=True)
+@click.option("--in-period", "carrier", required=True, help="The later month carrying it.")
+@click.option("--reason", required=True, help="The finding (kept in the adjustment).")
+@click.option("--actor", default="cli", show_default=True, help="Who decides (audit).")
+@home_option
+def clawback_command(period: str, producer_id: str, carrier: str, reason: str, actor: str,
+                     home: str | None) -> None:
+    """Take back what a paid line was paid, as an adjustment line in a later month."""
+    made = claw_back(workspace_from(home), period, producer_id, carrier, reason, actor)
+    click.echo(f"adjustment {made.id}: {made.amount_minor} minor units for {producer_id} "
+               f"in {carrier} ({period} r{made.original_revision})")
 
 
 @integrity.group()

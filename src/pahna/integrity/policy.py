@@ -29,7 +29,8 @@ from pahna.settle.terms import Amount, Count, TermsModel
 SignalName = Literal[
     "self_share", "peer_share", "max_reciprocity", "top10_share", "herfindahl", "entropy",
     "client_networks", "hosting_share", "flatness", "daily_correlation", "change_points",
-    "step_ratio", "growth", "machine_share", "send_receive_ratio",
+    "step_ratio", "growth", "machine_share", "send_receive_ratio", "night_ratio",
+    "network_excess",
 ]
 SIGNAL_NAMES: tuple[str, ...] = get_args(SignalName)
 """Every signal a hold may name (docs/integrity.md gives each one's formula)."""

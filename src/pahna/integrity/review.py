@@ -4,7 +4,7 @@ and the usage table with the excluded bytes taken out (what pricing then sees)."
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,7 @@ from pahna.aggregate.signals import SignalRules
 from pahna.attribute.hosting import HostingIndex
 from pahna.calendar import JalaliMonth
 from pahna.integrity.decisions import exclusions, holds, remove_excluded
+from pahna.integrity.evidence import evidence
 from pahna.integrity.policy import IntegrityPolicy
 from pahna.integrity.records import Exclusion, Hold
 from pahna.integrity.scores import Baseline, baselines, scores
@@ -34,14 +35,19 @@ class IntegrityReport:
     baselines: dict[str, dict[str, Baseline]]
     exclusions: dict[str, tuple[Exclusion, ...]]
     holds: dict[str, tuple[Hold, ...]]
+    evidence: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def document(self) -> dict[str, Any]:
-        """Plain JSON of the signals, scores and baselines (statements keep it; the
-        exclusions and holds are on each producer's line)."""
-        return {"signals": {pid: s.document() for pid, s in sorted(self.signals.items())},
-                "scores": dict(sorted(self.scores.items())),
-                "baselines": {kind: {name: asdict(b) for name, b in sorted(by.items())}
-                              for kind, by in sorted(self.baselines.items())}}
+        """Plain JSON of the signals, scores and baselines, and the held producers'
+        evidence when there are holds (statements keep it; the exclusions and holds are
+        on each producer's line)."""
+        out = {"signals": {pid: s.document() for pid, s in sorted(self.signals.items())},
+               "scores": dict(sorted(self.scores.items())),
+               "baselines": {kind: {name: asdict(b) for name, b in sorted(by.items())}
+                             for kind, by in sorted(self.baselines.items())}}
+        if self.evidence:
+            out["evidence"] = dict(sorted(self.evidence.items()))
+        return out
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,9 @@ def review_month(engine: Engine, month: MonthUnderReview, policy: IntegrityPolic
     bases = baselines(signals)
     z = scores(signals, bases)
     excluded, cells = exclusions(tables["excludable"], tables["peers"], signals, policy)
-    report = IntegrityReport(signals, z, bases, excluded, holds(signals, z, bases, policy))
+    held = holds(signals, z, bases, policy)
+    report = IntegrityReport(signals, z, bases, excluded, held,
+                             evidence(usage, tables["networks"], month.frame, held))
     return report, remove_excluded(usage_table, cells)
 
 

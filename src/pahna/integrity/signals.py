@@ -22,9 +22,11 @@ import pyarrow.compute as pc
 from pahna.integrity.profile import (
     change_points,
     daily_correlation,
+    day_profile,
     flatness,
     hour_of_day,
     hourly_volume,
+    night_ratio,
     rounded,
 )
 from pahna.settle.usage import ProducerUsage
@@ -62,6 +64,8 @@ class Signals:
     growth: float
     machine_share: float
     send_receive_ratio: float
+    night_ratio: float = 0.0
+    network_excess: float = 0.0
 
     def value(self, name: str) -> float:
         return float(getattr(self, name))
@@ -76,6 +80,19 @@ class Concentration:
     herfindahl: float
     entropy: float
     networks: int
+    excess: float = 0.0
+
+
+def network_excess(shares: np.ndarray) -> float:
+    """n x the Herfindahl index of the n - 1 networks left once the largest is set aside
+    (shares renormalised): about the same for audiences of any size, 1 when perfectly
+    even; a few networks pulling much of the bytes raise it; one huge transfer alone
+    does not (its network is the one set aside)."""
+    rest = np.sort(shares)[::-1][1:]
+    if len(rest) < 2 or rest.sum() <= 0:
+        return 0.0
+    rest = rest / rest.sum()
+    return rounded(float(np.square(rest).sum()) * len(rest))
 
 
 def concentration(network_bytes: np.ndarray) -> Concentration:
@@ -92,7 +109,7 @@ def concentration(network_bytes: np.ndarray) -> Concentration:
         entropy = float(shannon(shares)) / math.log(len(values))
     return Concentration(rounded(shares[:TOP_NETWORKS].sum()),
                          rounded(float(np.square(shares).sum())), rounded(entropy),
-                         len(values))
+                         len(values), network_excess(shares))
 
 
 def _by_producer(table: pa.Table) -> dict[str, int]:
@@ -188,8 +205,9 @@ def compute_signals(usage: Sequence[ProducerUsage], tables: Mapping[str, pa.Tabl
     networks = _network_bytes(tables["networks"])
     hourly = {u.producer.id: hourly_volume(u.series.start_ms, u.series.sent, month.start_ms,
                                            month.samples) for u in usage}
-    national = hour_of_day(sum(hourly.values(), np.zeros(month.samples // 12)),
-                           month.start_ms)
+    everyone = sum(hourly.values(), np.zeros(month.samples // 12))
+    national = hour_of_day(everyone, month.start_ms)
+    nation_day = day_profile(everyone)
     out = {}
     for u in sorted(usage, key=lambda u: u.producer.id):
         pid, sent = u.producer.id, u.sent_bytes
@@ -205,7 +223,8 @@ def compute_signals(usage: Sequence[ProducerUsage], tables: Mapping[str, pa.Tabl
             flatness(hourly[pid]), daily_correlation(hourly[pid], national, month.start_ms),
             points, step, rounded(sent / before - 1) if before else 0.0,
             ratio(machine.get(pid, 0), sent),
-            rounded(sent / u.received_bytes) if u.received_bytes else 0.0)
+            rounded(sent / u.received_bytes) if u.received_bytes else 0.0,
+            night_ratio(day_profile(hourly[pid]), nation_day), conc.excess)
     return out
 
 

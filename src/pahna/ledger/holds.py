@@ -5,6 +5,10 @@ holds (integrity), and nothing in the final is ever edited. A reviewer decides o
 
     PERIOD/hold-rN-PRODUCER.json   {"decision": "release" | "confirm", "reason", "actor"}
 
+A producer answers a hold through the dispute path: a dispute filed for a month whose
+final in force holds its line is also an event `hold answer` in the ledger's log
+(revision, producer, dispute id, message), and the reviewer reads it beside the hold.
+
 `release`: the line is paid in the next payment batch of that revision; `confirm`: the
 amount is withheld for good (a claw-back of money already paid is an adjustment in a
 later month instead). Every decision is an event in the ledger's log; a second decision
@@ -76,3 +80,29 @@ def decide(ledger: Ledger, period: str, producer_id: str, choice: str, reason: s
     ledger.log(f"hold {choice}", period, actor, revision=revision, producer_id=producer_id,
                reason=reason.strip(), holds=entry["holds"])
     return entry
+
+
+def answer(ledger: Ledger, period: str, producer_id: str, dispute_id: int, message: str,
+           actor: str) -> bool:
+    """Log a producer's dispute as its answer to the hold on its line of the final in
+    force, if that line is held and not yet decided; True if it was."""
+    revision = ledger.active_revision(period)
+    if revision is None:
+        return False
+    record = ledger.final(period)
+    if producer_id not in held_lines(record) or decision(ledger, period, revision,
+                                                         producer_id) is not None:
+        return False
+    ledger.log("hold answer", period, actor, revision=revision, producer_id=producer_id,
+               dispute_id=dispute_id, message=message)
+    return True
+
+
+def answers(ledger: Ledger) -> dict[tuple[str, int, str], list[dict[str, Any]]]:
+    """(period, revision, producer) -> the producer's answers to its hold, oldest first."""
+    out: dict[tuple[str, int, str], list[dict[str, Any]]] = {}
+    for event in ledger.events():
+        if event["action"] == "hold answer":
+            key = (event["period"], int(event["revision"]), event["producer_id"])
+            out.setdefault(key, []).append(event)
+    return out

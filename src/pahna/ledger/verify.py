@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from pahna.errors import TariffError
+from pahna.integrity.compat import comparable
 from pahna.ledger.basis import basis_digest
 from pahna.ledger.seal import Seal
 from pahna.settle.document import canonical_bytes
@@ -64,7 +65,10 @@ def _field_differences(before: dict[str, Any], after: dict[str, Any], where: str
 
 
 def compare_settlements(sealed: dict[str, Any], now: dict[str, Any]) -> list[str]:
-    """Where the recomputed statements differ from the sealed ones (empty: byte for byte)."""
+    """Where the recomputed statements differ from the sealed ones (empty: byte for byte;
+    a final sealed before integrity's later signals is compared as it was sealed:
+    integrity.compat)."""
+    now = comparable(sealed, now)
     if canonical_bytes(sealed) == canonical_bytes(now):
         return []
     top = {k: v for k, v in sealed.items() if k != "lines"}

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 
-from pahna.web import i18n
+from pahna.web import charts, i18n
 from pahna.web.auth import LANG_COOKIE, csrf_token, principal
 from pahna.web.problems import Problem
 
@@ -23,6 +23,8 @@ _ENV.filters["digits"] = i18n.digits
 _ENV.globals["five_minute_labels"] = i18n.five_minute_labels
 _ENV.globals["month_name"] = i18n.month_name
 _ENV.globals["jalali_date"] = i18n.jalali_date
+_ENV.globals["chart_profile"] = charts.profile
+_ENV.globals["chart_networks"] = charts.network_bars
 
 
 def language(request: Request) -> str:

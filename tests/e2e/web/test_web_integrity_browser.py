@@ -1,5 +1,6 @@
-"""Releasing a hold in the browser (Debian chromium, Playwright) on a live portal; the
-released line is paid in the next payment batch."""
+"""The review queue's charts drawn, and releasing a hold in the browser (Debian
+chromium, Playwright) on a live portal; the released line is paid in the next payment
+batch."""
 
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ def test_a_reviewer_releases_a_hold_and_it_is_paid_next(browser, tmp_path: Path)
             page.goto(f"{portal.url}/integrity")
             item = page.locator(f"#hold-{PERIOD}-{INFLATED}")
             assert item.get_attribute("data-state") == "held"
+            for kind in ("day", "month"):  # drawn: the producer's line has an extent
+                box = item.locator(f"figure.chart-{kind} polyline.own").bounding_box()
+                assert box is not None and box["width"] > 300
+            assert item.locator("figure.chart-networks g.network-bar").count() >= 3
             item.locator("textarea[name=reason]").fill("a live event, checked with the ISP")
             item.locator("button.release").click()
             page.wait_for_load_state("networkidle")

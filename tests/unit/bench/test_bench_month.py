@@ -65,3 +65,40 @@ def test_nested_time_limited_claims_change_owner_within_the_month(
                       MONTH.start_ms + 20 * day])
     owners = [index.owners[i] for i in index.lookup(inside, times)]
     assert owners == ["qom-univ", claim.producer_id, "qom-univ"]
+
+
+def _chunk(day: int, seed: int = 5) -> pa.Table:
+    chunk = next(c for c in plan_chunks(MONTH, 60_000, 10_000, seed=seed) if c.day == day)
+    return generate_chunk(MONTH, chunk, Population.build(seed), seed, "b")
+
+
+def test_sampled_records_scaled_back_are_about_one_flow() -> None:
+    table = _chunk(4)
+    rate = np.maximum(table["sampling_rate"].to_numpy().astype(np.int64), 1)
+    scaled = table["bytes"].to_numpy().astype(np.int64) * rate
+    unsampled = np.median(scaled[rate == 1])
+    for sampled in (100, 512, 1000):
+        # size // N, at least 40 bytes: within a factor 2 of the unsampled median
+        assert 0.5 < np.median(scaled[rate == sampled]) / unsampled < 2
+
+
+def test_ipv6_clients_fall_in_many_48s() -> None:
+    dst = np.frombuffer(_chunk(4)["dst_addr"].combine_chunks().buffers()[1],
+                        np.uint8).reshape(-1, 16)
+    v6 = ~(dst[:, :12] == np.frombuffer(IPV4_MAPPED_PREFIX, np.uint8)).all(1)
+    sites = {bytes(row[:6]) for row in dst[v6]}
+    assert v6.sum() > 100 and len(sites) > 0.9 * v6.sum()
+
+
+def test_a_nested_blocks_flows_stay_within_its_claim() -> None:
+    claim = NESTED_CLAIMS[0]  # 185.120.65.0/24, days 7.3 to 19.61
+    block = np.array([185, 120, 65], np.uint8)
+    day = 86_400_000
+    for number in (2, 10, 25):
+        table = _chunk(number)
+        src = np.frombuffer(table["src_addr"].combine_chunks().buffers()[1],
+                            np.uint8).reshape(-1, 16)
+        start = table["start_ms"].to_numpy()[(src[:, 12:15] == block).all(1)]
+        assert len(start) > 0
+        assert np.all((start >= MONTH.start_ms + claim.from_day * day - 3_600_000)
+                      & (start < MONTH.start_ms + claim.to_day * day + 3_600_000))

@@ -9,9 +9,11 @@ from tests.unit.integrity.conftest import MONTH
 from pahna.integrity.profile import (
     change_points,
     daily_correlation,
+    day_profile,
     flatness,
     hour_of_day,
     hourly_volume,
+    night_ratio,
 )
 from pahna.integrity.scores import baseline
 
@@ -66,19 +68,36 @@ def hourly_from(daily: np.ndarray) -> np.ndarray:
     return np.repeat(daily / 24, 24).astype(np.int64)
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_a_steady_month_has_no_change_point(seed: int) -> None:
-    daily = weekly(DAYS, np.random.default_rng(seed))
-    assert change_points(hourly_from(daily)) == (0, 1.0)
+def test_day_profile_trims_the_busiest_and_quietest_tenth_of_days() -> None:
+    hourly = np.tile(np.arange(24, dtype=np.int64), DAYS)
+    hourly[24 * 3 + 5] = 10**12  # one huge hour at 05:00: among the 3 busiest days trimmed
+    hourly[24 * 4 + 6] = 0  # one silent 06:00: among the 3 quietest days trimmed
+    assert day_profile(hourly).tolist() == list(map(float, range(24)))
 
 
-@pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("step", [1.2, 1.5])
-def test_a_step_up_mid_month_is_found(seed: int, step: float) -> None:
+def test_night_ratio_compares_the_nations_quiet_hours() -> None:
+    nation = np.array([4.0] * 18 + [1.0] * 6)  # quiet: the last six hours, 6 of 78
+    assert night_ratio(nation * 7, nation) == 1.0
+    # a flat day puts 6/24 in those hours: (6 / 24) / (6 / 78) = 3.25
+    assert night_ratio(np.full(24, 5.0), nation) == 3.25
+    assert night_ratio(np.zeros(24), nation) == 0.0
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_a_steady_month_has_no_step(seed: int) -> None:
     daily = weekly(DAYS, np.random.default_rng(seed))
-    daily[15:] *= step
     count, rise = change_points(hourly_from(daily))
-    assert count == 1
+    assert count <= 1 and rise < 1.05  # seed 2: one cut, of no rise worth a hold
+
+
+@pytest.mark.parametrize("seed", range(5))
+@pytest.mark.parametrize(("step", "day"), [(1.2, 15), (1.5, 15), (2.0, 8), (2.0, 12),
+                                           (2.0, 20)])
+def test_a_step_up_is_found(seed: int, step: float, day: int) -> None:
+    daily = weekly(DAYS, np.random.default_rng(seed))
+    daily[day:] *= step
+    count, rise = change_points(hourly_from(daily))
+    assert count >= 1  # the step, and at times a cut of no rise beside it
     assert step - 0.1 < rise < step + 0.1
 
 
@@ -87,6 +106,16 @@ def test_a_few_huge_hours_do_not_make_a_step() -> None:
     hourly[24 * 20 + 3] *= 50  # one hour of one day, fifty times its size
     hourly[24 * 21 + 4] *= 50
     assert change_points(hourly) == (0, 1.0)
+
+
+def test_a_burst_of_a_few_days_is_not_a_step() -> None:
+    daily = weekly(DAYS, np.random.default_rng(3))
+    daily[16:21] *= 2.0  # five days at twice the level, then back
+    count, rise = change_points(hourly_from(daily))
+    assert count == 2 and rise < 1.1  # cut twice; to the month's end, no rise to speak of
+    daily[21:] *= 2.0  # now it lasts to the month's end
+    count, rise = change_points(hourly_from(daily))
+    assert count == 1 and 1.9 < rise < 2.1
 
 
 def test_a_step_where_a_claim_changed_hands_is_explained() -> None:

@@ -7,6 +7,7 @@ import math
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from tests.unit.integrity.conftest import MONTH, PRODUCERS, QUERY, rules, signal_rules
 
@@ -63,9 +64,21 @@ def test_client_concentration(month_files: list[Path]) -> None:
     assert alpha.top10_share == 1.0
     assert alpha.herfindahl == r6(sum(s * s for s in shares))
     assert alpha.entropy == r6(-sum(s * math.log(s) for s in shares) / math.log(6))
+    # the largest network (2000) set aside: 2000, 500, 300, 300, 200 of 3300, times 5
+    rest = [b / 3300 for b in (2000, 500, 300, 300, 200)]
+    assert alpha.network_excess == r6(5 * sum(s * s for s in rest))
     gamma = signals_of(month_files)["gamma"]
-    assert (gamma.client_networks, gamma.top10_share, gamma.herfindahl, gamma.entropy) == (
-        1, 1.0, 1.0, 0.0)
+    assert (gamma.client_networks, gamma.top10_share, gamma.herfindahl, gamma.entropy,
+            gamma.network_excess) == (1, 1.0, 1.0, 0.0, 0.0)
+
+
+def test_network_excess_is_one_for_an_even_audience_and_ignores_the_largest() -> None:
+    from pahna.integrity.signals import network_excess
+
+    assert network_excess(np.full(50, 1 / 50)) == 1.0
+    assert network_excess(np.array([0.9, 0.05, 0.05])) == 1.0  # one huge network alone
+    # [0.3, 0.1, 0.1, 0.1] over 0.6: 0.25 + 3 / 36, times 4
+    assert network_excess(np.array([0.4, 0.3, 0.1, 0.1, 0.1])) == r6(4 * (0.25 + 3 / 36))
 
 
 def test_a_producer_with_no_traffic_has_zero_signals(month_files: list[Path]) -> None:

@@ -3,6 +3,7 @@ a producer sees its own hold; the public page shows only totals."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from tests.unit.web.conftest import PERIOD, log_in
 
 from pahna.ledger.book import Ledger
 from pahna.web.app import create_app
-from pahna.web.auth import CSRF_COOKIE
+from pahna.web.auth import CSRF_COOKIE, LANG_COOKIE
 from pahna.workspace import Workspace
 
 
@@ -46,6 +47,25 @@ def test_the_queue_shows_the_held_line_with_its_evidence(portal: TestClient) -> 
     assert page.count('class="hold-reason"') == 1  # only the held producer is queued
 
 
+@pytest.mark.parametrize(("lang", "caption", "six"), [
+    ("en", "Share of each hour of the day (Tehran)", ">6<"),
+    ("fa", "سهم هر ساعت از روز (به وقت تهران)", ">۶<")])
+def test_the_queue_draws_the_profile_and_the_client_networks(
+        portal: TestClient, lang: str, caption: str, six: str) -> None:
+    portal.cookies.set(LANG_COOKIE, lang)
+    item = as_user(portal, "audit").get("/integrity").text.split(
+        f'id="hold-{PERIOD}-{INFLATED}"')[1]
+    assert caption in item and six in item  # the hour axis, in the language's digits
+    assert item.count('<polyline class="own"') == item.count('<polyline class="nation"') == 2
+    # the pull went to two /24s, as many bytes as the producer's real traffic: the two
+    # largest networks, about a quarter of its bytes each
+    bars = re.findall(r'<g class="network-bar"><text[^>]*>([^<]+)</text>.*?>([0-9.۰-۹٫]+)%<',
+                      item)
+    assert {label for label, _ in bars[:2]} == {"2.176.200.0/24", "2.176.201.0/24"}
+    if lang == "en":
+        assert all(20 < float(share) < 30 for _, share in bars[:2])
+
+
 def test_a_producer_sees_its_own_hold_and_no_one_elses(portal: TestClient,
                                                       held: Workspace) -> None:
     tv = as_user(portal, "tv")
@@ -76,3 +96,29 @@ def test_a_reviewer_decides_once_and_the_ledger_logs_it(tmp_path: Path) -> None:
         assert decide(auditor, "confirm").status_code == 409
     events = [e for e in Ledger(workspace.home).events() if e["action"] == "hold release"]
     assert [(e["producer_id"], e["actor"]) for e in events] == [(INFLATED, "web:audit")]
+
+
+def test_a_producer_answers_its_hold_by_dispute_and_the_reviewer_reads_it(
+        tmp_path: Path) -> None:
+    workspace = inflated_final(tmp_path / "home")
+    message = "A live broadcast of the Qom book fair, all month"
+    with TestClient(create_app(workspace), raise_server_exceptions=False) as client:
+        tv = as_user(client, "tv")
+        filed = tv.post(f"/api/producers/{INFLATED}/disputes", json={
+            "period": PERIOD, "message": message},
+            headers={"X-CSRF-Token": tv.cookies.get(CSRF_COOKIE, "")})
+        assert filed.status_code == 201, filed.text
+        with TestClient(create_app(workspace), raise_server_exceptions=False) as other:
+            # a producer whose line is not held files a dispute: no answer to a hold
+            uni = as_user(other, "uni")
+            assert uni.post("/api/producers/qom-univ/disputes", json={
+                "period": PERIOD, "message": "our figures"}, headers={
+                "X-CSRF-Token": uni.cookies.get(CSRF_COOKIE, "")}).status_code == 201
+        with TestClient(create_app(workspace), raise_server_exceptions=False) as review:
+            item = as_user(review, "audit").get("/integrity").text.split(
+                f'id="hold-{PERIOD}-{INFLATED}"')[1]
+    answers = [e for e in Ledger(workspace.home).events() if e["action"] == "hold answer"]
+    assert [(e["producer_id"], e["dispute_id"], e["message"], e["revision"])
+            for e in answers] == [(INFLATED, filed.json()["id"], message, 1)]
+    assert f'class="hold-answer" data-dispute="{filed.json()["id"]}"' in item
+    assert message in item

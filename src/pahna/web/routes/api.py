@@ -17,6 +17,7 @@ from pahna.calendar import JalaliMonth
 from pahna.csvcells import csv_row
 from pahna.errors import PeriodError
 from pahna.registry.producers import PrefixClaim, add_prefix_claim
+from pahna.reviewing import answer_hold
 from pahna.web import access, finals, views
 from pahna.web.claims import ClaimView
 from pahna.web.disputes import (
@@ -235,8 +236,11 @@ def add_dispute(producer_id: ProducerPath, body: DisputeIn,
         JalaliMonth.parse(body.period)
     except PeriodError as exc:
         raise Problem(400, str(exc)) from exc
-    return _dispute_out(file_dispute(portal.engine, caller.producer.id, body.period,
-                                     body.message, caller.who.name, caller.credential))
+    filed = file_dispute(portal.engine, caller.producer.id, body.period, body.message,
+                         caller.who.name, caller.credential)
+    answer_hold(portal.workspace, filed.period, filed.producer_id, filed.id, filed.message,
+                caller.actor)
+    return _dispute_out(filed)
 
 
 @router.post("/disputes/{dispute_id}/answer", response_model=DisputeOut)

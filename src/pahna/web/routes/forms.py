@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from pahna.calendar import JalaliMonth
 from pahna.errors import PahnaError
 from pahna.registry.producers import PrefixClaim, add_prefix_claim
+from pahna.reviewing import answer_hold
 from pahna.web import access, finals, views
 from pahna.web.disputes import MAX_MESSAGE, answer_dispute, file_dispute
 from pahna.web.drafts import recompute_draft
@@ -32,8 +33,10 @@ def dispute_form(caller: Annotated[Caller, allow("admin", "producer", scope="dis
                  message: Annotated[str, Form(max_length=MAX_MESSAGE)]) -> Response:
     producer = caller.producer
     assert producer is not None
-    file_dispute(portal.engine, producer.id, period, message, caller.who.name,
-                 caller.credential)
+    filed = file_dispute(portal.engine, producer.id, period, message, caller.who.name,
+                         caller.credential)
+    answer_hold(portal.workspace, filed.period, producer.id, filed.id, filed.message,
+                caller.actor)
     return RedirectResponse(f"/producers/{producer.id}?period={period}#disputes",
                             status_code=303)
 
