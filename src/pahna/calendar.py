@@ -34,7 +34,7 @@ def pinned_zone(key: str) -> ZoneInfo:
 TEHRAN = pinned_zone("Asia/Tehran")
 TZDATA_VERSION: str = tzdata.IANA_VERSION
 """The IANA release of the rules TEHRAN comes from (e.g. 2026f)."""
-_PERIOD = re.compile(r"^(\d{4})-(\d{2})$")
+_PERIOD = re.compile(r"^(\d{4})-(\d{2})\Z")
 
 
 @dataclass(frozen=True, order=True)

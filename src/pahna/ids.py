@@ -14,7 +14,7 @@ import re
 from pahna.errors import InvalidIdError
 
 MAX_ID_LENGTH = 64
-_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*$")
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9]))*\Z")
 RESERVED_IDS = frozenset({
     "all", "api", "admin", "new", "none", "null", "public", "static", "summary",
     "provinces", "producers", "payments", "statements", "me", "login", "logout",
@@ -28,7 +28,7 @@ def id_problem(value: str) -> str | None:
         return "is empty"
     if len(value) > MAX_ID_LENGTH:
         return f"is longer than {MAX_ID_LENGTH} characters"
-    if not _SLUG.match(value):
+    if not _SLUG.fullmatch(value):  # `$` would also match before a final newline
         return ("must be lower-case letters, digits and single hyphens, "
                 "starting with a letter or digit (such as qom-univ)")
     if value in RESERVED_IDS:

@@ -102,7 +102,7 @@ def _batch_scope(ledger: Ledger, period: str, record: dict[str, Any], actor: str
     return int((done or {}).get("batches", 1)) + 1, released
 
 
-_BATCH = re.compile(r"^PAHNA-(\d{4}-\d{2})-R(\d+)$")
+_BATCH = re.compile(r"^PAHNA-(\d{4}-\d{2})-R(\d+)\Z")
 
 
 def batch_name(period: str, revision: int) -> str:

@@ -34,3 +34,10 @@ def test_an_id_is_always_a_safe_single_path_part(text: str) -> None:
         assert "/" not in text and "\\" not in text and text not in (".", "..")
         assert text == text.strip() and text.isascii() and text == text.lower()
         assert 0 < len(text) <= MAX_ID_LENGTH
+
+
+@pytest.mark.parametrize("value", ["teh-daily\n", "qom-univ\n", "a\n"])
+def test_a_trailing_newline_is_not_part_of_an_id(value: str) -> None:
+    with pytest.raises(InvalidIdError):
+        check_id("producer", value)
+

@@ -37,7 +37,7 @@ def unpaid_holds(ledger: Ledger, period: str, revision: int, batch: dict[str, An
     paid_out = {line["producer_id"] for line in batch["lines"]}
     return [pid for pid, state in states.items()
             if state == PENDING or (state == "released" and pid not in paid_out)]
-_REFERENCE = re.compile(r"^PAHNA-(\d{4}-\d{2})-R(\d+)-(.+)$")
+_REFERENCE = re.compile(r"^PAHNA-(\d{4}-\d{2})-R(\d+)-(.+)\Z")
 
 
 @dataclass(frozen=True)

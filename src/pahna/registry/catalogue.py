@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from pahna.errors import NotFoundError, RegistryError
+from pahna.errors import InvalidValueError, NotFoundError, RegistryError
 from pahna.ids import check_id
 from pahna.parties import CONTENT_CATEGORIES, ContentItem
 from pahna.registry.audit import record
@@ -32,7 +32,7 @@ from pahna.registry.models import (
     ProvinceRow,
 )
 
-_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_LANGUAGE = re.compile(r"^[a-z]{2,3}\Z")
 ITEM_STATUSES = ("active", "withdrawn")
 
 
@@ -135,7 +135,10 @@ def _request(row: ClaimRequestRow) -> ClaimRequest:
 def request_claim(engine: Engine, spec: ClaimSpec, actor: str) -> int:
     """A producer asks for a host claim (for one of its entries); returns the request id.
     The value is checked now; the rules against other claims when it is decided."""
-    value = normalize_value("host", spec.value)
+    try:
+        value = normalize_value("host", spec.value)
+    except ValueError as error:
+        raise InvalidValueError(f"claim request: {error}") from None
     with registry_change(engine, actor) as session:
         if spec.content_id is not None:
             item = session.get(ContentItemRow, spec.content_id)

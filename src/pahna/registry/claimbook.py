@@ -20,7 +20,7 @@ from pahna.errors import ClaimConflictError
 from pahna.webnames import canonical_path
 
 FOREVER = 2**62
-_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)\Z")
 
 
 @dataclass(frozen=True)

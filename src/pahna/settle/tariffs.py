@@ -25,8 +25,8 @@ from pahna.parties import PRODUCER_TYPES
 from pahna.schema import TRAFFIC_CLASSES
 from pahna.settle.terms import Amount, Count, Multiplier, TermsModel
 
-_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_CLOCK = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])\Z")
+_CLOCK = re.compile(r"^([01]\d|2[0-4]):[0-5]\d\Z")
 
 
 _Part = TermsModel

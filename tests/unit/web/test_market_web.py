@@ -135,3 +135,20 @@ def test_a_host_claim_is_a_request_until_the_ministry_approves(
     assert _form(client, f"/catalogue/requests/{request.id}/decide", approve="true") == 303
     assert any(c.spec.value == "kino.example.ir" and c.spec.content_id == "kino"
                for c in list_claims(engine))
+
+
+def test_bad_ids_and_hosts_are_refused_at_the_edge(client: TestClient,
+                                                   market_workspace: Workspace) -> None:
+    """An id with a trailing newline (it would show as another producer's item) and a
+    malformed host are refused with a 4xx and change nothing."""
+    engine = open_registry(market_workspace.registry_url)
+    log_in(client, "fh", PASSWORDS["fh"])
+    entry = {"title": "Akhbar", "category": "news", "language": "fa", "province": "IR-25"}
+    put = client.put("/api/producers/film-house/catalogue/akhbar%0A", json=entry,
+                     headers={"X-CSRF-Token": client.cookies.get(CSRF_COOKIE, "")})
+    assert 400 <= put.status_code < 500 and put.status_code != 404
+    assert not any("\n" in i.id for i in list_items(engine))
+    before = list_requests(engine)
+    assert _form(client, "/catalogue/film-house/claims", content_id="kino",
+                 host="not a host", valid_from="1404-10") == 400
+    assert list_requests(engine) == before
