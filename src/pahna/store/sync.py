@@ -29,11 +29,12 @@ Quarantine files are named by their content: those missing here are copied.
 from __future__ import annotations
 
 import os
+import re
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -47,6 +48,7 @@ from pahna.store.retraction import retracted_dir
 from pahna.store.writer import write_manifest
 
 TMP = ".sync-"
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass
@@ -73,7 +75,7 @@ def sync_store(source_home: Path, store: Path, quarantine: Path,
     if source.resolve() == store.resolve():
         raise StoreError(f"{source_home}: that is this workspace's own store")
     report = SyncReport()
-    manifests = read_manifests(source)
+    manifests, report.conflicts = _trusted(source, read_manifests(source))
     identities = _chunks(source, {h for m in manifests for h in _held(source, m)})
     index = ExportIndex(store)
     with index.locked():
@@ -92,6 +94,42 @@ def sync_store(source_home: Path, store: Path, quarantine: Path,
             report.records += manifest.records
         report.quarantine_files = _copy_quarantine(source_home / "quarantine", quarantine)
     return report
+
+
+def _trusted(source: Path, manifests: list[Manifest]
+             ) -> tuple[list[Manifest], dict[str, str]]:
+    """The source's manifests whose names stay inside a store, and the others refused.
+
+    The source is another machine's folder: a manifest naming a file outside its store
+    (`..`, an absolute path) or a batch by anything but a SHA-256 would make this store
+    read or write there. Such a batch is refused as a conflict, nothing of it copied."""
+    trusted, refused = [], {}
+    for manifest in manifests:
+        problem = _unsafe(source, manifest)
+        if problem is None:
+            trusted.append(manifest)
+        else:
+            refused[manifest.content_hash[:80]] = problem
+    return trusted, refused
+
+
+def _unsafe(source: Path, manifest: Manifest) -> str | None:
+    """Why the manifest's names are not safe to follow, or None."""
+    names = [manifest.content_hash, *manifest.replaces]
+    if not all(_HASH.fullmatch(name) for name in names):
+        return "its batch names are not SHA-256 digests; refused"
+    try:
+        held = held_batches(source, manifest)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        return f"its compaction records are unreadable ({exc}); refused"
+    if not all(_HASH.fullmatch(name) for name in held):
+        return "its compaction records name batches by other than SHA-256; refused"
+    for stored in manifest.files:
+        path = PurePosixPath(stored.path)
+        if (path.is_absolute() or "\\" in stored.path or path.suffix != ".parquet"
+                or any(part in ("", ".", "..") for part in path.parts)):
+            return f"it names the file {stored.path!r}, outside a store; refused"
+    return None
 
 
 def _candidates(source: Path, store: Path, manifests: list[Manifest]) -> list[Manifest]:
@@ -218,8 +256,9 @@ def _copy_quarantine(origin: Path, target: Path) -> int:
     if not origin.is_dir():
         return 0
     for path in sorted(origin.glob("*/*")):
-        if path.name.startswith(".") or path.suffix not in (".psg", ".jsonl"):
-            continue
+        if (path.name.startswith(".") or path.suffix not in (".psg", ".jsonl")
+                or path.is_symlink() or path.parent.is_symlink() or not path.is_file()):
+            continue  # a link would copy a file of this machine, not of the source
         there = target / path.relative_to(origin)
         if not there.exists():
             _copy_file(path, there, file_sha256(path))
