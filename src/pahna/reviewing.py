@@ -68,6 +68,25 @@ def decide_hold(workspace: Workspace, period: str, producer_id: str, choice: str
         return decide(ledger, period, producer_id, choice, reason, actor)
 
 
+def _still_paid(ledger: Ledger, period: str, revision: int, producer_id: str) -> int:
+    """What the producer still holds of its paid line for `period`: the amount paid,
+    net of every adjustment already carried for it (an earlier claw-back included)."""
+    record = ledger.final(period)
+    if ledger.paid(period, revision) is None:
+        raise LedgerError(f"{period} r{revision} is not paid: hold or confirm, not claw back")
+    if hold_states(ledger, period, revision, record).get(producer_id) in ("held",
+                                                                           "confirmed"):
+        raise LedgerError(f"{period} r{revision}: the line of {producer_id} was not paid")
+    paid = next((int(ln["payable_minor"]) for ln in record["settlement"]["lines"]
+                 if ln["producer_id"] == producer_id), 0)
+    owed = paid + sum(a.amount_minor for a in ledger.adjustments()
+                      if a.original_period == period and a.producer_id == producer_id)
+    if owed <= 0:
+        raise LedgerError(f"{period} r{revision}: nothing paid to {producer_id} is left to "
+                          f"take back (paid {paid}, adjusted to {owed})")
+    return owed
+
+
 def answer_hold(workspace: Workspace, period: str, producer_id: str, dispute_id: int,
                 message: str, actor: str) -> bool:
     """A producer's dispute of a month whose final holds its line is its answer to the
@@ -82,34 +101,27 @@ def answer_hold(workspace: Workspace, period: str, producer_id: str, dispute_id:
 
 def claw_back(workspace: Workspace, period: str, producer_id: str, carrier: str,
               reason: str, actor: str = "cli") -> Adjustment:
-    """A finding after payment: the producer's paid amount for `period` taken back as an
-    adjustment line of the later month `carrier` (nothing sealed is edited). The month's
-    final must be paid, and the line not held or confirmed (that money was never paid:
+    """A finding after payment: what the producer still holds of its paid amount for
+    `period` (net of adjustments carried for it before: a second claw-back of the same
+    line is refused) taken back as an adjustment line of the later month `carrier`
+    (nothing sealed is edited). The month's final must be paid, and the line not held or confirmed (that money was never paid:
     a held line is confirmed instead). Logged as `integrity clawback`."""
     period, carrier = str(JalaliMonth.parse(period)), str(JalaliMonth.parse(carrier))
     producer_id = check_id("producer", producer_id)
     if not reason.strip():
         raise LedgerError("a claw-back needs a written reason")
     ledger = Ledger(workspace.home)
-    revision = ledger.active_revision(period)
-    if revision is None:
-        raise NotFoundError(f"{period} has no final in force")
-    record = ledger.final(period)
-    if ledger.paid(period, revision) is None:
-        raise LedgerError(f"{period} r{revision} is not paid: hold or confirm, not claw back")
-    if hold_states(ledger, period, revision, record).get(producer_id) in ("held",
-                                                                           "confirmed"):
-        raise LedgerError(f"{period} r{revision}: the line of {producer_id} was not paid")
-    paid = next((int(ln["payable_minor"]) for ln in record["settlement"]["lines"]
-                 if ln["producer_id"] == producer_id), 0)
-    if paid <= 0:
-        raise LedgerError(f"{period} r{revision}: nothing was paid to {producer_id}")
-    adjustment = correction(ledger.next_adjustment_id(carrier), carrier, producer_id, paid,
-                            0, period, revision, f"integrity: {reason.strip()}")
-    ledger.add_adjustment(adjustment, actor)
-    ledger.log("integrity clawback", period, actor, revision=revision,
-               producer_id=producer_id, carried_in=carrier,
-               amount_minor=adjustment.amount_minor, reason=reason.strip())
+    with ledger.lock(period, "integrity clawback"):  # two claw-backs cannot both pass
+        revision = ledger.active_revision(period)
+        if revision is None:
+            raise NotFoundError(f"{period} has no final in force")
+        owed = _still_paid(ledger, period, revision, producer_id)
+        adjustment = correction(ledger.next_adjustment_id(carrier), carrier, producer_id,
+                                owed, 0, period, revision, f"integrity: {reason.strip()}")
+        ledger.add_adjustment(adjustment, actor)
+        ledger.log("integrity clawback", period, actor, revision=revision,
+                   producer_id=producer_id, carried_in=carrier,
+                   amount_minor=adjustment.amount_minor, reason=reason.strip())
     return adjustment
 
 

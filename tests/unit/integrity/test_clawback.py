@@ -34,6 +34,10 @@ def test_a_finding_after_payment_is_an_adjustment_in_the_next_month(tmp_path: Pa
     made = claw_back(workspace, PERIOD, FOUND, LATER, "rented servers, found in 1404-09",
                      actor="audit")
     assert (made.amount_minor, made.period, made.original_revision) == (-paid, LATER, 1)
+    for carrier in (LATER, "1404-10"):  # taken back once, whichever month would carry it
+        with pytest.raises(LedgerError, match="nothing paid to teh-news is left"):
+            claw_back(workspace, PERIOD, FOUND, carrier, "the same bots again")
+    assert [a.amount_minor for a in ledger.adjustments()] == [-paid]
 
     finalize(workspace, LATER)
     (line,) = [ln for ln in ledger.final(LATER)["settlement"]["lines"]
