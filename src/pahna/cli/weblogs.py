@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from pahna.errors import PahnaError
 from pahna.intake.weblog.clients import TrustedProxies
 from pahna.intake.weblog.presets import resolve_format
 from pahna.intake.weblog.scan import ScanOptions
@@ -39,9 +40,11 @@ def ingest_logs(workspace: Workspace, paths: list[Path], log_format: str,
     reports = [ingest_log_file(workspace, path, spec, options) for path in paths]
     if as_json:
         click.echo(json.dumps({"logs": [r.as_dict() for r in reports]}, indent=1))
-        return
-    for report in reports:
-        _echo(workspace, report)
+    else:
+        for report in reports:
+            _echo(workspace, report)
+    if any(r.grown_from for r in reports):
+        raise SystemExit(1)  # a refused file is named above; the others are stored
 
 
 def watch_logs(workspace: Workspace, folders: list[Path], log_format: str,
@@ -53,7 +56,10 @@ def watch_logs(workspace: Workspace, folders: list[Path], log_format: str,
         signal.signal(sig, lambda *_: stop.set())
 
     def take(path: Path) -> None:
-        _echo(workspace, ingest_log_file(workspace, path, spec, options))
+        try:
+            _echo(workspace, ingest_log_file(workspace, path, spec, options))
+        except PahnaError as error:  # named, and the watch goes on
+            click.echo(f"{path}: not stored: {error}", err=True)
 
     click.echo(f"watching {', '.join(map(str, folders))}", err=True)
     taken = watch_folders(folders, workspace.config.weblog.watch_interval_s, stop, take)
@@ -63,6 +69,11 @@ def watch_logs(workspace: Workspace, folders: list[Path], log_format: str,
 def _echo(workspace: Workspace, report: LogReport) -> None:
     if report.duplicate:
         click.echo(f"{report.source}: already stored (the same content)")
+        return
+    if report.grown_from:
+        click.echo(f"{report.source}: refused: it begins with the log stored before under "
+                   f"this name ({report.grown_from[:16]}), grown since; its earlier lines "
+                   "would count twice (ingest logs once rotated)", err=True)
         return
     rejected = sum(report.rejected.values())
     reasons = ", ".join(f"{n} {r}" for r, n in sorted(report.rejected.items()))

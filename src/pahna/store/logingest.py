@@ -4,6 +4,11 @@ in quarantine with their line numbers, its reading counted.
 The file is hashed first (a log already stored costs one read and nothing else), then
 read and stored batch by batch (memory stays flat whatever its size), then hashed again
 as it was read: a file that changed in between (still being written) is not stored.
+
+A file that begins with the whole of a log stored before under the same name is that
+log grown since (a server still writing it): it is refused (`grown_from` names the
+stored log), not stored, since its earlier lines would be paid twice. Logs are ingested
+once rotated (access.log.1, dated names), not while the server writes them.
 """
 
 from __future__ import annotations
@@ -12,10 +17,17 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pahna.intake.weblog.lines import FileDigest, prefix_sha256
 from pahna.intake.weblog.presets import FormatSpec
 from pahna.intake.weblog.reader import content_digest, scan_file
 from pahna.intake.weblog.scan import ScanOptions
-from pahna.store.logs import LineQuarantine, LogBatchWriter, LogManifest, stored_log
+from pahna.store.logs import (
+    LineQuarantine,
+    LogBatchWriter,
+    LogManifest,
+    read_log_manifests,
+    stored_log,
+)
 
 
 @dataclass
@@ -33,6 +45,7 @@ class LogReport:
     directives: int = 0
     lossy_utf8: int = 0
     duplicate: bool = False
+    grown_from: str | None = None  # the stored log this file begins with (refused)
     manifest: LogManifest | None = None
     quarantine: Path | None = None
 
@@ -41,6 +54,7 @@ class LogReport:
                 "records": self.records, "bytes": self.bytes, "rejected": dict(self.rejected),
                 "blank": self.blank, "directives": self.directives,
                 "lossy_utf8": self.lossy_utf8, "duplicate": self.duplicate,
+                "grown_from": self.grown_from,
                 "batch_id": self.manifest.batch_id if self.manifest else None,
                 "quarantine": str(self.quarantine) if self.quarantine else None,
                 "start_ms": self.manifest.start_ms if self.manifest else None,
@@ -55,6 +69,9 @@ def ingest_log(store: Path, quarantine_dir: Path, path: Path, spec: FormatSpec,
     known = stored_log(store, digest.hexdigest)
     if known is not None:
         report.duplicate, report.manifest = True, known
+        return report
+    report.grown_from = grown_from(store, path, digest)
+    if report.grown_from is not None:
         return report
     batch_id = digest.hexdigest[:24]
     writer = LogBatchWriter(store, batch_id)
@@ -78,3 +95,12 @@ def ingest_log(store: Path, quarantine_dir: Path, path: Path, spec: FormatSpec,
         raise
     report.records, report.bytes = writer.records, writer.bytes
     return report
+
+
+def grown_from(store: Path, path: Path, digest: FileDigest) -> str | None:
+    """The content hash of a stored log of the same name that this file begins with."""
+    for manifest in read_log_manifests(store):
+        if (manifest.source == path.name and 0 < manifest.lines < digest.lines
+                and prefix_sha256(path, manifest.lines) == manifest.content_hash):
+            return manifest.content_hash
+    return None

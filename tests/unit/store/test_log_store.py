@@ -42,3 +42,29 @@ def test_the_same_content_is_stored_once_whatever_its_name_or_compression(
     assert first.quarantine is not None
     kept = [json.loads(line) for line in first.quarantine.read_text().splitlines()]
     assert kept == [{"file": "access.log", "line": 2, "reason": "no_match", "text": "garbage"}]
+
+
+def test_a_log_grown_since_it_was_stored_is_refused_not_paid_twice(tmp_path: Path) -> None:
+    """The server still writing access.log: taken with two lines, then again with a third
+    appended. The second file begins with the first: refused, nothing stored again; the
+    same content under a rotated name with new lines after it is another file."""
+    store, quarantine = tmp_path / "store", tmp_path / "quarantine"
+    spec, options = resolve_format("nginx-combined"), ScanOptions(host="www.example.ir")
+    log = tmp_path / "access.log"
+    log.write_text(LINES)
+    first = ingest_log(store, quarantine, log, spec, options)
+    more = '203.0.113.7 - - [11/Oct/2025:14:00:00 +0330] "GET /c HTTP/1.1" 200 40 "-" "M"\n'
+    log.write_text(LINES + more)
+    grown = ingest_log(store, quarantine, log, spec, options)
+    assert grown.grown_from == first.content_hash and not grown.duplicate
+    assert grown.manifest is None and grown.records == 0
+    assert [m.records for m in read_log_manifests(store)] == [2]
+    gz = tmp_path / "access.log.gz"  # compressed, same name stem but another name
+    gz.write_bytes(gzip.compress((LINES + more).encode()))
+    assert ingest_log(store, quarantine, gz, spec, options).grown_from is None
+    assert sorted(m.records for m in read_log_manifests(store)) == [2, 3]
+    (tmp_path / "x").mkdir()
+    gzlog = tmp_path / "x" / "access.log.gz"  # a grown gzip file of a stored gzip name
+    gzlog.write_bytes(gzip.compress((LINES + more + more).encode()))
+    three = next(m.content_hash for m in read_log_manifests(store) if m.records == 3)
+    assert ingest_log(store, quarantine, gzlog, spec, options).grown_from == three

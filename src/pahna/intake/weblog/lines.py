@@ -84,6 +84,30 @@ def read_batches(path: Path, digest: FileDigest, chunk_bytes: int = CHUNK_BYTES
         raise DecodeError(f"{path}: cannot be read ({exc})", reason="unreadable") from exc
 
 
+def prefix_sha256(path: Path, lines: int) -> str | None:
+    """The SHA-256 of the file's first `lines` lines (decompressed, each with its newline),
+    or None when it has fewer."""
+    digest, seen = hashlib.sha256(), 0
+    try:
+        with _open(path) as handle:
+            while seen < lines:
+                block = handle.read(CHUNK_BYTES)
+                if not block:
+                    return None
+                count = block.count(b"\n")
+                if seen + count >= lines:
+                    cut = -1
+                    for _ in range(lines - seen):
+                        cut = block.index(b"\n", cut + 1)
+                    digest.update(block[:cut + 1])
+                    return digest.hexdigest()
+                digest.update(block)
+                seen += count
+    except (OSError, EOFError, zstandard.ZstdError) as exc:
+        raise DecodeError(f"{path}: cannot be read ({exc})", reason="unreadable") from exc
+    return digest.hexdigest()
+
+
 def _batches(handle: IO[bytes], digest: FileDigest, chunk_bytes: int) -> Iterator[LineBatch]:
     carry = b""
     while True:

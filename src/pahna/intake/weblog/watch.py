@@ -3,9 +3,11 @@
 The folder is looked into every `interval` seconds (a plain listing, which works on the
 network file systems log shippers write to, where change notifications do not reach).
 A file is taken when its size and modification time are the same at two looks in a row;
-hidden files (`.name`, as rsync and most shippers use while copying) never. A file taken
-once is taken again only if it changes; one already stored is known by its content and
-not stored twice whatever happens here.
+hidden files (`.name`, as rsync and most shippers use while copying) and files inside
+hidden folders (rsync's `.rsync-partial/`) never. A file taken once is taken again only
+if it changes; one already stored is known by its content and not stored twice whatever
+happens here, and one that begins with a log stored under its name (the same file,
+grown) is refused (store.logingest).
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ def _files(folders: Sequence[Path]) -> dict[Path, tuple[int, int]]:
     out = {}
     for folder in folders:
         for path in sorted(folder.rglob("*")):
-            if path.name.startswith(".") or not path.is_file():
+            hidden = any(part.startswith(".") for part in path.relative_to(folder).parts)
+            if hidden or not path.is_file():  # .name and files in .folders (partial copies)
                 continue
             stat = path.stat()
             out[path] = (stat.st_size, stat.st_mtime_ns)
