@@ -104,8 +104,9 @@ def claw_back(workspace: Workspace, period: str, producer_id: str, carrier: str,
     """A finding after payment: what the producer still holds of its paid amount for
     `period` (net of adjustments carried for it before: a second claw-back of the same
     line is refused) taken back as an adjustment line of the later month `carrier`
-    (nothing sealed is edited). The month's final must be paid, and the line not held or confirmed (that money was never paid:
-    a held line is confirmed instead). Logged as `integrity clawback`."""
+    (nothing sealed is edited). The month's final must be paid, and the line not held or
+    confirmed (that money was never paid: a held line is confirmed instead). Logged as
+    `integrity clawback`."""
     period, carrier = str(JalaliMonth.parse(period)), str(JalaliMonth.parse(carrier))
     producer_id = check_id("producer", producer_id)
     if not reason.strip():
