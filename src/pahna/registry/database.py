@@ -11,6 +11,9 @@ the newest revision, there being nothing in it to migrate.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import cache
 from pathlib import Path
 
@@ -61,7 +64,7 @@ def registry_engine(url: str) -> Engine:
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -149,7 +152,7 @@ end before it gives up with "database is locked"."""
 def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     """Foreign keys on; the write-ahead log; a busy timeout, so that two processes (the
     portal, the CLI) writing at once wait for each other in turn instead of failing.
-    Transactions are begun by `_sqlite_begin_immediate`, not by the driver."""
+    Transactions are begun by `_sqlite_begin`, not by the driver."""
     dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
     cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
     cursor.execute("PRAGMA foreign_keys=ON")
@@ -159,8 +162,24 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Connection) -> None:
+_READ_ONLY: ContextVar[bool] = ContextVar("pahna_registry_read_only", default=False)
+
+
+@contextmanager
+def read_only_transactions() -> Iterator[None]:
+    """Transactions begun inside (in this context: this thread, this request) only read:
+    on SQLite they begin deferred and wait for no writer (the portal's GET requests)."""
+    token = _READ_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _READ_ONLY.reset(token)
+
+
+def _sqlite_begin(connection: Connection) -> None:
     """Take the write lock when a transaction begins: a transaction that read first and
     wrote later would otherwise fail at once ("database is locked", whatever the busy
-    timeout) when another process wrote in between; this way it waits its turn."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    timeout) when another process wrote in between; this way it waits its turn. Inside
+    `read_only_transactions` the transaction begins deferred: reads see the last commit
+    (the write-ahead log) without queueing for the write lock behind other readers."""
+    connection.exec_driver_sql("BEGIN" if _READ_ONLY.get() else "BEGIN IMMEDIATE")

@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from pahna import __version__
 from pahna.errors import ConfigError
+from pahna.registry.database import read_only_transactions
 from pahna.web.accesslog import AccessLog
 from pahna.web.auth import CSRF_COOKIE, new_csrf, set_cookie
 from pahna.web.permissions import undeclared_routes
@@ -68,6 +69,7 @@ def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
     app.state.portal = Portal.open(workspace, secure_cookies)
     install_handlers(app)
     app.add_middleware(BrowserGuard, secure_cookies=secure_cookies)
+    app.add_middleware(ReadOnlyRequests)
     if workspace.config.logging.access_log:  # inside the proxy middleware: its client
         app.add_middleware(AccessLog)
     proxies = workspace.config.portal.trusted_proxies
@@ -85,6 +87,22 @@ def create_app(workspace: Workspace, secure_cookies: bool = False) -> FastAPI:
         raise ConfigError("routes that declare no permission (pahna.web.permissions.allow): "
                           + "; ".join(missing))
     return app
+
+
+class ReadOnlyRequests:
+    """Pure ASGI middleware: a GET or HEAD request's registry transactions only read, so
+    on SQLite they begin deferred instead of queueing for the write lock
+    (registry.database.read_only_transactions); other methods keep BEGIN IMMEDIATE."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope.get("method") in ("GET", "HEAD"):
+            with read_only_transactions():
+                await self.app(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class BrowserGuard:
