@@ -49,3 +49,13 @@ def test_a_key_this_pahna_does_not_know_is_refused_with_the_way_out(tmp_path: Pa
     with pytest.raises(ConfigError) as error:
         load_config(path)
     assert "newer pahna" not in str(error.value)  # only unknown keys get the hint
+
+
+def test_a_collector_without_a_name_is_named_by_its_host() -> None:
+    """docs/configuration.md: `collector.name` empty means the machine's host name."""
+    import platform
+
+    from pahna.config import CollectorSettings
+
+    assert CollectorSettings().identity == (platform.node() or "unnamed")
+    assert CollectorSettings(name="tehran-1").identity == "tehran-1"
