@@ -181,7 +181,11 @@ def _while_claimed(month: JalaliMonth, population: Population, choice: np.ndarra
     """Flows from a nested, time-limited claim's addresses moved (whole days) into the
     time the claim holds: a producer serves from addresses it holds, so the enclosing
     producer does not see the block's traffic before and after (a step no audience
-    made). Flows within HANDOVER_SLACK_MS of the claim's edges stay where they are."""
+    made). Flows within HANDOVER_SLACK_MS of the claim's edges stay where they are.
+    A moved flow goes to a day of the claim's whole days picked by its second of start
+    (modulo their number): spread evenly, so the nested producer sees no step of its
+    own (moving day d to day d mod n piled the days outside onto the claim's first
+    days, doubling them)."""
     start, end = start.copy(), end.copy()
     for claim in NESTED_CLAIMS:
         begin, until = claim_window(month, claim)
@@ -193,7 +197,7 @@ def _while_claimed(month: JalaliMonth, population: Population, choice: np.ndarra
         if not len(rows) or days < 1:
             continue
         day = (start[rows] - month.start_ms) // DAY_MS
-        shift = (first + day % days - day) * DAY_MS
+        shift = (first + (start[rows] // 1000) % days - day) * DAY_MS
         start[rows] += shift
         end[rows] += shift
     return start, end

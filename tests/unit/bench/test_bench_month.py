@@ -102,3 +102,23 @@ def test_a_nested_blocks_flows_stay_within_its_claim() -> None:
         assert len(start) > 0
         assert np.all((start >= MONTH.start_ms + claim.from_day * day - 3_600_000)
                       & (start < MONTH.start_ms + claim.to_day * day + 3_600_000))
+
+
+def test_a_nested_blocks_moved_flows_spread_evenly_over_its_days() -> None:
+    """Flows of the block outside its claim move into it without piling on some days:
+    the nested producer's own days stay even (no step of its own)."""
+    from pahna.bench.flows import _while_claimed
+
+    population = Population.build(5)
+    claim = NESTED_CLAIMS[1]  # qom-games, 185.120.64.0/28, days 2.5 to 26.12
+    n, day = 60_000, 86_400_000
+    # one flow every 43.2 s over the whole month, each at an odd millisecond
+    start = MONTH.start_ms + np.arange(n, dtype=np.int64) * (MONTH.days * day // n) + 7
+    choice = np.full(n, population.sources.index(claim.network_object))
+    moved, _ = _while_claimed(MONTH, population, choice, start, start + 1000)
+    per_day = np.bincount((moved - MONTH.start_ms) // day, minlength=MONTH.days)
+    whole = per_day[3:26]  # the claim's whole days: 3 to 25
+    assert per_day[:2].sum() == per_day[27:].sum() == 0
+    assert whole.sum() + per_day[2] + per_day[26] == n
+    # 30 days of flows on 23 whole days (and the edges' hours): about 30/23 each
+    assert whole.max() <= 1.1 * whole.min()
