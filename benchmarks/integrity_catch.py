@@ -14,6 +14,11 @@ engine's sums, signals, scores, exclusions, holds). Printed per scenario and sha
 Usage:
     PYTHONPATH=src python benchmarks/integrity_catch.py [--flows 300000] [--seeds 3]
         [--first-seed 1] [--shares 0.1,0.2,0.5] [--scenarios flat,step] [--json OUT]
+        [--explain] [--policy FILE]
+
+--explain lists every inflated producer-month (caught or MISSED) and every clean
+producer-month held, with its signals, and each signal's largest value on a clean
+producer-month: what to read before changing a signal or a bound.
 """
 
 from __future__ import annotations
@@ -66,8 +71,16 @@ signal = "network_excess"
 above = "14"
 
 [[integrity.holds]]
-signal = "step_ratio"
-above = "1.5"
+signal = "step_z"
+above = "4"
+
+[[integrity.holds]]
+signal = "night_z"
+above = "4"
+
+[[integrity.holds]]
+signal = "record_excess"
+above = "4"
 """
 TARIFF = f"""\
 id = "bench-integrity"
@@ -109,15 +122,44 @@ def targets(scenario: str, population: Population, flows: int, rng: np.random.Ge
     return [(pid,) for pid in chosen[:3]]
 
 
-def review(workspace: Workspace, extra: list[Path]) -> dict[str, tuple[bool, int]]:
+EXPLAINED = ("sent_bytes", "records", "step_ratio", "step_z", "night_ratio", "night_z",
+             "network_excess", "record_excess", "machine_share")
+"""The signals --explain prints for a miss or a clean hold."""
+EXPLAIN: list[str] = []
+"""Lines --explain prints at the end: every inflated producer-month (caught or missed)
+and every clean producer-month held, with their signals."""
+CLEAN_MAX: dict[str, tuple[float, str]] = {}
+"""Per signal, its largest value on a clean producer-month, and where."""
+
+
+def review(workspace: Workspace, extra: list[Path], label: str = "",
+           bad: tuple[str, ...] = ()) -> dict[str, tuple[bool, int]]:
     """Per producer with traffic: (held, bytes excluded) for the month plus `extra`."""
     basis = current_basis(workspace, PERIOD)
     inputs, _ = settlement_inputs(workspace, PERIOD, basis,
                                   month_files(workspace, PERIOD) + extra,
                                   workspace_currency(workspace))
     settlement = settle_period(inputs)
-    return {ln.producer_id: (bool(ln.holds), sum(e.bytes for e in ln.exclusions))
-            for ln in settlement.lines if ln.bytes > 0}
+    found = {ln.producer_id: (bool(ln.holds), sum(e.bytes for e in ln.exclusions))
+             for ln in settlement.lines if ln.bytes > 0}
+    signals = inputs.integrity.document["signals"] if inputs.integrity else {}
+    for line in settlement.lines:
+        pid = line.producer_id
+        if pid not in found or pid not in signals:
+            continue
+        figures = " ".join(f"{name}={signals[pid].get(name)}" for name in EXPLAINED)
+        reasons = ",".join(h.reason for h in line.holds) or "-"
+        if pid in bad:
+            caught = "caught" if found[pid][0] or found[pid][1] else "MISSED"
+            EXPLAIN.append(f"{caught} {label} {pid} [{reasons}]: {figures}")
+        elif pid not in bad and found[pid][0]:
+            EXPLAIN.append(f"CLEAN HELD {label} {pid} [{reasons}]: {figures}")
+        if pid not in bad:
+            for name in EXPLAINED[2:]:
+                value = float(signals[pid].get(name, 0.0))
+                if value > CLEAN_MAX.get(name, (-1e300, ""))[0]:
+                    CLEAN_MAX[name] = (value, f"{label} {pid}")
+    return found
 
 
 def run_case(workspace: Workspace, injection: Injection, flows: int, seed: int,
@@ -130,7 +172,8 @@ def run_case(workspace: Workspace, injection: Injection, flows: int, seed: int,
     assert manifest is not None
     extra = [workspace.store_dir / f.path for f in manifest.files]
     try:
-        found = review(workspace, extra)
+        found = review(workspace, extra, f"seed {seed} {injection.scenario} "
+                       f"{injection.share:g}", injection.producers)
     finally:
         for path in extra:
             path.unlink()
@@ -152,6 +195,9 @@ def main() -> None:
     parser.add_argument("--shares", default="0.1,0.2,0.5")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--json", dest="json_out", default=None)
+    parser.add_argument("--explain", action="store_true",
+                        help="list inflated producer-months and clean holds with their "
+                             "signals, and each signal's largest value on a clean month")
     parser.add_argument("--policy", default=None,
                         help="a file holding the [integrity] section to use instead")
     args = parser.parse_args()
@@ -166,7 +212,7 @@ def main() -> None:
             workspace = base_month(Path(folder) / "home", args.flows, seed)
             population = Population.build(seed)
             rng = np.random.default_rng(seed)
-            clean_month = review(workspace, [])
+            clean_month = review(workspace, [], f"seed {seed} none")
             totals.setdefault(("none", 0.0), [0, 0, 0, 0, 0])
             row = totals[("none", 0.0)]
             row[2] += len(clean_month)
@@ -181,6 +227,10 @@ def main() -> None:
                         for i, value in enumerate(case):
                             sums[i] += value
     report(totals, args, time.perf_counter() - began)
+    if args.explain:
+        print("\n".join(EXPLAIN))
+        for name, (value, where) in sorted(CLEAN_MAX.items()):
+            print(f"clean max {name:15} {value:>12g}  ({where})")
 
 
 def report(totals: dict[tuple[str, float], list[int]], args: argparse.Namespace,

@@ -131,7 +131,9 @@ SCALED = "SUM(bytes * GREATEST(sampling_rate, 1))"
 def signal_queries(query: UsageQuery, table: str, min_repeats: int) -> dict[str, str]:
     """SQL over signal rows, by name (codes, not names: see `named`).
 
-    networks   bytes per (producer, client network)
+    networks   bytes and flow records per (producer, client network)
+    records    flow records per (producer, 5-minute bin in which the flow starts):
+               the unscaled count of records, whose noise is Poisson's
     peers      bytes per (producer, producer claiming the client), itself included
     excludable bytes per (producer, class, bin, peer, hosting) of pieces to a claimed
                client or into hosting space: what exclusions may take out
@@ -141,9 +143,12 @@ def signal_queries(query: UsageQuery, table: str, min_repeats: int) -> dict[str,
     where = (f"WHERE bin_start_ms >= {int(query.start_ms)} "
              f"AND bin_start_ms < {int(query.end_ms)}")
     total = f"CAST({SCALED} AS BIGINT) AS bytes"
+    records = "CAST(SUM(first_piece) AS BIGINT) AS records"
     return {
-        "networks": f"SELECT producer_id, client_net, {total} FROM {table} {where} "
-                    "GROUP BY producer_id, client_net",
+        "networks": f"SELECT producer_id, client_net, {total}, {records} FROM {table} "
+                    f"{where} GROUP BY producer_id, client_net",
+        "records": f"SELECT producer_id, bin_start_ms, {records} FROM {table} {where} "
+                   "AND first_piece = 1 GROUP BY producer_id, bin_start_ms",
         "peers": f"SELECT producer_id, peer_id, {total} FROM {table} {where} "
                  "AND peer_id IS NOT NULL GROUP BY producer_id, peer_id",
         "excludable": f"SELECT producer_id, traffic_class, bin_start_ms, peer_id, hosting, "
@@ -172,13 +177,18 @@ def named(name: str, sums: pa.Table, owners: list[str]) -> pa.Table:
             column = names[field.name].take(column.cast(pa.int32()))
         columns.append(column.cast(field.type))
     table = pa.Table.from_arrays(columns, schema=schema)
-    keys = [(f.name, "ascending") for f in schema if f.name != "bytes"]
+    keys = [(f.name, "ascending") for f in schema if f.name not in VALUES]
     return table.sort_by(keys) if table.num_rows else table
 
 
+VALUES = ("bytes", "records")
+"""The summed columns of the queries (the others are their keys)."""
+
 SIGNAL_SCHEMAS = {
     "networks": pa.schema([("producer_id", pa.string()), ("client_net", pa.int64()),
-                           ("bytes", pa.int64())]),
+                           ("bytes", pa.int64()), ("records", pa.int64())]),
+    "records": pa.schema([("producer_id", pa.string()), ("bin_start_ms", pa.int64()),
+                          ("records", pa.int64())]),
     "peers": pa.schema([("producer_id", pa.string()), ("peer_id", pa.string()),
                         ("bytes", pa.int64())]),
     "excludable": pa.schema([("producer_id", pa.string()), ("traffic_class", pa.string()),

@@ -30,7 +30,7 @@ SignalName = Literal[
     "self_share", "peer_share", "max_reciprocity", "top10_share", "herfindahl", "entropy",
     "client_networks", "hosting_share", "flatness", "daily_correlation", "change_points",
     "step_ratio", "growth", "machine_share", "send_receive_ratio", "night_ratio",
-    "network_excess",
+    "network_excess", "records", "step_z", "night_z", "record_excess",
 ]
 SIGNAL_NAMES: tuple[str, ...] = get_args(SignalName)
 """Every signal a hold may name (docs/integrity.md gives each one's formula)."""

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from pahna.integrity.counts import nation_days, night_z, step_z
 from pahna.integrity.profile import (
     change_points,
     daily_correlation,
@@ -66,6 +67,10 @@ class Signals:
     send_receive_ratio: float
     night_ratio: float = 0.0
     network_excess: float = 0.0
+    records: int = 0
+    step_z: float = 0.0
+    night_z: float = 0.0
+    record_excess: float = 0.0
 
     def value(self, name: str) -> float:
         return float(getattr(self, name))
@@ -202,9 +207,13 @@ def compute_signals(usage: Sequence[ProducerUsage], tables: Mapping[str, pa.Tabl
             to_peers[a] = to_peers.get(a, 0) + value
     hosting = hosting_bytes(tables["excludable"])
     machine = _by_producer(tables["repeats"])
-    networks = _network_bytes(tables["networks"])
+    networks = _per_producer(tables["networks"], "bytes")
+    by_records = _per_producer(tables["networks"], "records")
     hourly = {u.producer.id: hourly_volume(u.series.start_ms, u.series.sent, month.start_ms,
                                            month.samples) for u in usage}
+    counts = _hourly_records(tables["records"], month)
+    nation_counts = sum(counts.values(), np.zeros(month.samples // 12, np.int64))
+    nation_profile = nation_days(list(counts.values()))
     everyone = sum(hourly.values(), np.zeros(month.samples // 12))
     national = hour_of_day(everyone, month.start_ms)
     nation_day = day_profile(everyone)
@@ -214,7 +223,9 @@ def compute_signals(usage: Sequence[ProducerUsage], tables: Mapping[str, pa.Tabl
         conc = concentration(networks.get(pid, np.zeros(0, np.int64)))
         best, peer = strongest_pair(pairs, pid, near.get(pid, set()))
         own, others = pairs.get((pid, pid), 0), to_peers.get(pid, 0)
-        points, step = change_points(hourly[pid], month.claim_days.get(pid, frozenset()))
+        changes = month.claim_days.get(pid, frozenset())
+        points, step = change_points(hourly[pid], changes)
+        records = counts.get(pid, np.zeros(month.samples // 12, np.int64))
         before = previous_sent.get(pid, 0)
         out[pid] = Signals(
             pid, u.producer.type, sent, own, others, hosting.get(pid, 0), machine.get(pid, 0),
@@ -224,14 +235,24 @@ def compute_signals(usage: Sequence[ProducerUsage], tables: Mapping[str, pa.Tabl
             points, step, rounded(sent / before - 1) if before else 0.0,
             ratio(machine.get(pid, 0), sent),
             rounded(sent / u.received_bytes) if u.received_bytes else 0.0,
-            night_ratio(day_profile(hourly[pid]), nation_day), conc.excess)
+            night_ratio(day_profile(hourly[pid]), nation_day), conc.excess,
+            int(records.sum()), step_z(records, nation_profile, changes),
+            night_z(records, nation_counts),
+            concentration(by_records.get(pid, np.zeros(0, np.int64))).excess)
     return out
 
 
-def _network_bytes(table: pa.Table) -> dict[str, np.ndarray]:
-    """Bytes per client network of each producer (the table is ordered by producer)."""
+def _hourly_records(table: pa.Table, month: MonthFrame) -> dict[str, np.ndarray]:
+    """Flow records starting in each hour of the month, per producer."""
+    starts = _per_producer(table, "bin_start_ms")
+    return {pid: hourly_volume(starts[pid], values, month.start_ms, month.samples)
+            for pid, values in _per_producer(table, "records").items()}
+
+
+def _per_producer(table: pa.Table, column: str) -> dict[str, np.ndarray]:
+    """A column's values per producer, as int64 (the table is ordered by producer)."""
     pid = table["producer_id"].to_numpy(zero_copy_only=False)
-    values = table["bytes"].to_numpy(zero_copy_only=False).astype(np.int64)
+    values = table[column].to_numpy(zero_copy_only=False).astype(np.int64)
     if not len(pid):
         return {}
     starts = np.flatnonzero(np.concatenate([[True], pid[1:] != pid[:-1]]))

@@ -31,7 +31,8 @@ def test_signal_sums_are_identical(bench_month: Workspace, bench_rules: Rules,
     duck = get_engine("duckdb").signals(files, QUERY, rules, 2)
     spark = get_engine("spark", spark=spark_settings,
                        store_dir=bench_month.store_dir).signals(files, QUERY, rules, 2)
-    assert set(duck) == set(spark) == {"networks", "peers", "excludable", "repeats"}
+    assert set(duck) == set(spark) == {"networks", "peers", "excludable", "repeats",
+                                        "records"}
     for name in duck:
         assert spark[name].schema == duck[name].schema, name
         assert spark[name].combine_chunks().equals(duck[name].combine_chunks()), name
@@ -39,3 +40,4 @@ def test_signal_sums_are_identical(bench_month: Workspace, bench_rules: Rules,
     excludable: pa.Table = duck["excludable"]
     assert any(excludable["hosting"].to_pylist())
     assert duck["networks"].num_rows > 100
+    assert duck["records"].num_rows > 100

@@ -27,6 +27,24 @@ def test_bytes_per_client_network_are_cut_at_24_and_scaled(month_files: list[Pat
         ("beta", "10.1.0.0/24"): 150, ("beta", "2.176.2.0/24"): 850,
         ("gamma", "2.176.3.0/24"): 800}
     assert table["producer_id"].to_pylist() == sorted(table["producer_id"].to_pylist())
+    records = {(p, network_text(n)): r for p, n, r in zip(
+        table["producer_id"].to_pylist(), table["client_net"].to_pylist(),
+        table["records"].to_pylist(), strict=True)}
+    assert records == {  # flow records, not scaled by sampling
+        ("alpha", "2.176.1.0/24"): 2, ("alpha", "5.112.3.0/24"): 1,
+        ("alpha", "10.1.9.0/24"): 1, ("alpha", "10.2.0.0/24"): 1,
+        ("alpha", "198.51.100.0/24"): 3, ("alpha", "203.0.113.0/24"): 1,
+        ("beta", "10.1.0.0/24"): 1, ("beta", "2.176.2.0/24"): 1,
+        ("gamma", "2.176.3.0/24"): 2}
+
+
+def test_flow_records_per_bin_of_their_start(month_files: list[Path]) -> None:
+    from tests.unit.integrity.conftest import T
+
+    assert sums(month_files)["records"].to_pylist() == [
+        {"producer_id": "alpha", "bin_start_ms": T, "records": 9},
+        {"producer_id": "beta", "bin_start_ms": T, "records": 2},
+        {"producer_id": "gamma", "bin_start_ms": T, "records": 2}]
 
 
 def test_traffic_between_producers_is_a_directed_graph(month_files: list[Path]) -> None:

@@ -67,6 +67,9 @@ def test_client_concentration(month_files: list[Path]) -> None:
     # the largest network (2000) set aside: 2000, 500, 300, 300, 200 of 3300, times 5
     rest = [b / 3300 for b in (2000, 500, 300, 300, 200)]
     assert alpha.network_excess == r6(5 * sum(s * s for s in rest))
+    # records per network: 2, 1, 1, 1, 3, 1; the 3 set aside: 2, 1, 1, 1, 1 of 6, times 5
+    assert alpha.records == 9
+    assert alpha.record_excess == r6(5 * (4 + 1 + 1 + 1 + 1) / 36)
     gamma = signals_of(month_files)["gamma"]
     assert (gamma.client_networks, gamma.top10_share, gamma.herfindahl, gamma.entropy,
             gamma.network_excess) == (1, 1.0, 1.0, 0.0, 0.0)
@@ -146,3 +149,23 @@ def test_a_hold_only_above_its_volume(month_files: list[Path]) -> None:
 def test_a_hold_rule_needs_one_exact_bound(rule: dict[str, object]) -> None:
     with pytest.raises(ValueError):
         IntegrityPolicy(holds=(rule,))
+
+
+def test_step_z_reads_flow_records_against_the_nations_days(tmp_path: Path) -> None:
+    """alpha sends 10 flows a day, 20 from day 15; beta 10 a day all month. The nation's
+    days are the mean of their shares (two producers: nothing to trim): 1/36 a day
+    before day 15, 7/180 from it. At day 15, 300 of alpha's 450 records where 450 x 7/12
+    = 262.5 were expected, variance 450 x 7/12 x 5/12."""
+    from tests.flowgen import Flow
+    from tests.unit.integrity.conftest import T, write_flows
+
+    day = 86_400_000
+    flows = [Flow("10.1.0.1", f"2.176.{d}.{i + 1}", 1000, T + d * day)
+             for d in range(30) for i in range(10 if d < 15 else 20)]
+    flows += [Flow("10.2.0.1", f"5.112.{d}.{i + 1}", 1000, T + d * day)
+              for d in range(30) for i in range(10)]
+    got = signals_of(write_flows(tmp_path / "flows", flows))
+    assert (got["alpha"].records, got["beta"].records) == (450, 300)
+    assert got["alpha"].step_z == r6(37.5 / math.sqrt(450 * 7 / 12 * 5 / 12)) == 3.585686
+    assert got["beta"].step_z == 0.0
+    assert got["alpha"].night_z == 0.0  # one hour of the day: the nation has no quiet share
