@@ -22,6 +22,7 @@ from pahna.aggregate.kernel import Rules, attribute_flows
 from pahna.aggregate.queries import UsageQuery
 from pahna.attribute.addresses import address_matrix
 from pahna.attribute.bins import spread_bins
+from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.attribute.hosting import HostingIndex
 from pahna.schema import TRAFFIC_CLASSES
 
@@ -40,20 +41,35 @@ SIGNAL_ROWS_SCHEMA = pa.schema([
     ("first_piece", pa.int64()),
     ("bytes", pa.uint64()),
     ("sampling_rate", pa.uint32()),
+    ("steady", pa.bool_()),
 ])
 """Unscaled bytes per piece. Producers (the flow's and the client's, null when no producer
 claims the client) are indices into the rules' owners and classes into TRAFFIC_CLASSES:
 integers sum and group much faster than strings; `named` turns the sums' codes into
-names."""
+names. `steady`: the flow's source address lies in no prefix whose claim began or ended
+in the month (SignalRules.changing), so its producer held it all month."""
 
 
 @dataclass(frozen=True)
 class SignalRules:
-    """Attribution rules and the hosting list: what the signal rows need (picklable, so
-    Spark broadcasts it once)."""
+    """Attribution rules, the hosting list and the prefixes whose claims changed in the
+    month: what the signal rows need (picklable, so Spark broadcasts it once)."""
 
     rules: Rules
     hosting: HostingIndex
+    changing: ClaimIndex | None = None
+
+
+def changing_prefixes(claims: list[list[object]], start_ms: int, end_ms: int
+                      ) -> ClaimIndex | None:
+    """The prefixes of claims (rules-snapshot rows [producer, kind, value, valid_from_ms,
+    valid_to_ms]) that began or ended inside the month (after its first instant, before
+    its end), at any time: addresses that changed hands in the month. None when none
+    did."""
+    changed = [TimedPrefix("changing", ipaddress.ip_network(str(c[2])), 0, None)
+               for c in claims if c[1] == "prefix" and any(
+                   isinstance(t, int) and start_ms < t < end_ms for t in (c[3], c[4]))]
+    return ClaimIndex.build(changed) if changed else None
 
 
 V4_NETWORKS = 1 << 48
@@ -111,6 +127,9 @@ def signal_rows(batch: pa.RecordBatch, signal_rules: SignalRules) -> pa.RecordBa
     first[1:] = rows[1:] != rows[:-1]
     peers = peer[rows]
     sampling = batch.column("sampling_rate").to_numpy(zero_copy_only=False)[rows]
+    steady = np.ones(len(start), dtype=bool)
+    if signal_rules.changing is not None:
+        steady = signal_rules.changing.lookup(batch.column("src_addr"), start) < 0
     return pa.RecordBatch.from_arrays([
         pa.array(owner[rows], pa.int32()),
         pa.array(klass[rows], pa.int32()),
@@ -122,6 +141,7 @@ def signal_rows(batch: pa.RecordBatch, signal_rules: SignalRules) -> pa.RecordBa
         pa.array(first, pa.int64()),
         pa.array(spread, pa.uint64()),
         pa.array(sampling, pa.uint32()),
+        pa.array(steady[rows], pa.bool_()),
     ], schema=SIGNAL_ROWS_SCHEMA)
 
 
@@ -133,7 +153,8 @@ def signal_queries(query: UsageQuery, table: str, min_repeats: int) -> dict[str,
 
     networks   bytes and flow records per (producer, client network)
     records    flow records per (producer, 5-minute bin in which the flow starts):
-               the unscaled count of records, whose noise is Poisson's
+               the unscaled count of records, whose noise is Poisson's; and of them,
+               the steady ones (from addresses whose claim did not change in the month)
     peers      bytes per (producer, producer claiming the client), itself included
     excludable bytes per (producer, class, bin, peer, hosting) of pieces to a claimed
                client or into hosting space: what exclusions may take out
@@ -147,8 +168,10 @@ def signal_queries(query: UsageQuery, table: str, min_repeats: int) -> dict[str,
     return {
         "networks": f"SELECT producer_id, client_net, {total}, {records} FROM {table} "
                     f"{where} GROUP BY producer_id, client_net",
-        "records": f"SELECT producer_id, bin_start_ms, {records} FROM {table} {where} "
-                   "AND first_piece = 1 GROUP BY producer_id, bin_start_ms",
+        "records": f"SELECT producer_id, bin_start_ms, {records}, CAST(SUM(CASE WHEN "
+                   "steady THEN 1 ELSE 0 END) AS BIGINT) AS steady_records FROM "
+                   f"{table} {where} AND first_piece = 1 "
+                   "GROUP BY producer_id, bin_start_ms",
         "peers": f"SELECT producer_id, peer_id, {total} FROM {table} {where} "
                  "AND peer_id IS NOT NULL GROUP BY producer_id, peer_id",
         "excludable": f"SELECT producer_id, traffic_class, bin_start_ms, peer_id, hosting, "
@@ -181,14 +204,14 @@ def named(name: str, sums: pa.Table, owners: list[str]) -> pa.Table:
     return table.sort_by(keys) if table.num_rows else table
 
 
-VALUES = ("bytes", "records")
+VALUES = ("bytes", "records", "steady_records")
 """The summed columns of the queries (the others are their keys)."""
 
 SIGNAL_SCHEMAS = {
     "networks": pa.schema([("producer_id", pa.string()), ("client_net", pa.int64()),
                            ("bytes", pa.int64()), ("records", pa.int64())]),
     "records": pa.schema([("producer_id", pa.string()), ("bin_start_ms", pa.int64()),
-                          ("records", pa.int64())]),
+                          ("records", pa.int64()), ("steady_records", pa.int64())]),
     "peers": pa.schema([("producer_id", pa.string()), ("peer_id", pa.string()),
                         ("bytes", pa.int64())]),
     "excludable": pa.schema([("producer_id", pa.string()), ("traffic_class", pa.string()),

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from pahna.aggregate.base import Engine
 from pahna.aggregate.queries import GROUP_KEYS, UsageQuery
-from pahna.aggregate.signals import SignalRules
+from pahna.aggregate.signals import SignalRules, changing_prefixes
 from pahna.attribute.hosting import HostingIndex
 from pahna.calendar import JalaliMonth
 from pahna.integrity.decisions import exclusions, holds, remove_excluded
@@ -83,7 +83,8 @@ def review_basis(engine: Engine, files: list[Path], month: JalaliMonth, basis: B
     assert basis.tariff.integrity is not None
     under_review = MonthUnderReview(
         files, UsageQuery(str(month), month.start_ms, month.end_ms, GROUP_KEYS),
-        SignalRules(rules_from_snapshot(basis.rules), HostingIndex(basis.hosting)),
+        SignalRules(rules_from_snapshot(basis.rules), HostingIndex(basis.hosting),
+                    changing_prefixes(basis.rules["claims"], month.start_ms, month.end_ms)),
         MonthFrame(month.start_ms, (month.end_ms - month.start_ms) // BIN_MS,
                    claim_change_days(basis.rules["claims"], month.start_ms, month.days)),
         basis.previous_sent)

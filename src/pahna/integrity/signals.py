@@ -211,9 +211,10 @@ def compute_signals(usage: Sequence[ProducerUsage], tables: Mapping[str, pa.Tabl
     by_records = _per_producer(tables["networks"], "records")
     hourly = {u.producer.id: hourly_volume(u.series.start_ms, u.series.sent, month.start_ms,
                                            month.samples) for u in usage}
-    counts = _hourly_records(tables["records"], month)
+    counts = _hourly_records(tables["records"], month, "records")
+    steady = _hourly_records(tables["records"], month, "steady_records")
     nation_counts = sum(counts.values(), np.zeros(month.samples // 12, np.int64))
-    nation_profile = nation_days(list(counts.values()))
+    nation_profile = nation_days(list(steady.values()))
     everyone = sum(hourly.values(), np.zeros(month.samples // 12))
     national = hour_of_day(everyone, month.start_ms)
     nation_day = day_profile(everyone)
@@ -226,6 +227,7 @@ def compute_signals(usage: Sequence[ProducerUsage], tables: Mapping[str, pa.Tabl
         changes = month.claim_days.get(pid, frozenset())
         points, step = change_points(hourly[pid], changes)
         records = counts.get(pid, np.zeros(month.samples // 12, np.int64))
+        held_all_month = steady.get(pid, np.zeros(0, np.int64))
         before = previous_sent.get(pid, 0)
         out[pid] = Signals(
             pid, u.producer.type, sent, own, others, hosting.get(pid, 0), machine.get(pid, 0),
@@ -236,17 +238,29 @@ def compute_signals(usage: Sequence[ProducerUsage], tables: Mapping[str, pa.Tabl
             ratio(machine.get(pid, 0), sent),
             rounded(sent / u.received_bytes) if u.received_bytes else 0.0,
             night_ratio(day_profile(hourly[pid]), nation_day), conc.excess,
-            int(records.sum()), step_z(records, nation_profile, changes),
+            int(records.sum()), _step(records, held_all_month, nation_profile, changes),
             night_z(records, nation_counts),
             concentration(by_records.get(pid, np.zeros(0, np.int64))).excess)
     return out
 
 
-def _hourly_records(table: pa.Table, month: MonthFrame) -> dict[str, np.ndarray]:
-    """Flow records starting in each hour of the month, per producer."""
+def _step(records: np.ndarray, steady: np.ndarray, nation: np.ndarray,
+          changes: frozenset[int]) -> float:
+    """step_z on the records from addresses the producer held all month (no claim on
+    them changed: like with like), or, when it has none, on all its records cut at the
+    days its claims changed."""
+    if steady.sum() > 0:
+        return step_z(steady, nation)
+    return step_z(records, nation, changes)
+
+
+def _hourly_records(table: pa.Table, month: MonthFrame, column: str
+                    ) -> dict[str, np.ndarray]:
+    """Flow records (the column's count) starting in each hour of the month, per
+    producer."""
     starts = _per_producer(table, "bin_start_ms")
     return {pid: hourly_volume(starts[pid], values, month.start_ms, month.samples)
-            for pid, values in _per_producer(table, "records").items()}
+            for pid, values in _per_producer(table, column).items()}
 
 
 def _per_producer(table: pa.Table, column: str) -> dict[str, np.ndarray]:

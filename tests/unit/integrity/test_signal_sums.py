@@ -42,9 +42,34 @@ def test_flow_records_per_bin_of_their_start(month_files: list[Path]) -> None:
     from tests.unit.integrity.conftest import T
 
     assert sums(month_files)["records"].to_pylist() == [
-        {"producer_id": "alpha", "bin_start_ms": T, "records": 9},
-        {"producer_id": "beta", "bin_start_ms": T, "records": 2},
-        {"producer_id": "gamma", "bin_start_ms": T, "records": 2}]
+        {"producer_id": "alpha", "bin_start_ms": T, "records": 9, "steady_records": 9},
+        {"producer_id": "beta", "bin_start_ms": T, "records": 2, "steady_records": 2},
+        {"producer_id": "gamma", "bin_start_ms": T, "records": 2, "steady_records": 2}]
+
+
+def test_records_from_addresses_whose_claim_changed_are_not_steady(
+        month_files: list[Path]) -> None:
+    from tests.unit.integrity.conftest import HOSTING, MONTH, rules
+
+    from pahna.aggregate.signals import SignalRules, changing_prefixes
+    from pahna.attribute.hosting import HostingIndex
+
+    day = 86_400_000
+    claims: list[list[object]] = [
+        ["delta", "prefix", "10.1.0.2/32", MONTH.start_ms + 5 * day, None],  # begins
+        ["delta", "prefix", "10.2.0.0/24", 0, MONTH.start_ms + 9 * day],  # ends
+        ["delta", "prefix", "10.3.0.0/24", 0, MONTH.start_ms],  # ended before
+        ["delta", "asn", "64500", MONTH.start_ms + day, None]]  # not a prefix
+    changing = changing_prefixes(claims, MONTH.start_ms, MONTH.end_ms)
+    assert changing is not None
+    assert changing_prefixes(claims[2:], MONTH.start_ms, MONTH.end_ms) is None
+    table = get_engine("duckdb").signals(
+        month_files, QUERY, SignalRules(rules(), HostingIndex(HOSTING), changing), 3)
+    # alpha's one flow from 10.1.0.2 and both of beta's (10.2.0.1) changed hands;
+    # gamma's claim (10.3.0.0/16 in conftest) and the one ended before are steady
+    assert [(r["producer_id"], r["records"], r["steady_records"])
+            for r in table["records"].to_pylist()] == [
+        ("alpha", 9, 8), ("beta", 2, 0), ("gamma", 2, 2)]
 
 
 def test_traffic_between_producers_is_a_directed_graph(month_files: list[Path]) -> None:
