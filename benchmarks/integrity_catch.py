@@ -67,10 +67,6 @@ signal = "night_ratio"
 above = "1.2"
 
 [[integrity.holds]]
-signal = "network_excess"
-above = "14"
-
-[[integrity.holds]]
 signal = "step_z"
 above = "4"
 
