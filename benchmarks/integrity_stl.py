@@ -52,9 +52,10 @@ def stl_adjusted(series: np.ndarray, period: int) -> np.ndarray:
     return np.maximum(series - fit.seasonal, 0.0)
 
 
-def baselines(records: dict[str, np.ndarray], pid: str, changes: frozenset[int]
-              ) -> dict[str, float]:
-    """step_z of one producer-month against each baseline."""
+def baselines(records: dict[str, np.ndarray], pid: str) -> dict[str, float]:
+    """step_z of one producer-month (its steady records: no cuts at claim changes, as
+    `integrity.signals` reads them) against each baseline."""
+    changes: frozenset[int] = frozenset()
     own = records[pid]
     days = len(own) // 24
     even = np.full(days, 1.0 / days)
@@ -108,15 +109,15 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             workspace = catch.base_month(Path(folder) / "home", args.flows, seed)
             population = Population.build(seed)
-            records, changes = month_records(workspace, [])
+            records, _ = month_records(workspace, [])
             for pid in records:
-                for name, z in baselines(records, pid, changes.get(pid, frozenset())).items():
+                for name, z in baselines(records, pid).items():
                     clean.setdefault(name, []).append(z)
             for pid in step_targets(population, args.flows, seed):
                 for share in (0.2, 0.5):
                     injected = inject(workspace, Injection("step", (pid,), share),
                                       args.flows, seed)
-                    found = baselines(injected[0], pid, injected[1].get(pid, frozenset()))
+                    found = baselines(injected[0], pid)
                     for name, z in found.items():
                         caught.setdefault((name, share), []).append(z >= BOUND)
     for name, values in clean.items():
