@@ -1,9 +1,11 @@
-"""A batch's pieces summed before the SQL sees them (the DuckDB engine's settlement).
+"""A batch's pieces summed before the SQL sees them (the DuckDB engine's usage and
+settlement).
 
 A 10 M-flow month is some 18 M pieces; handing them one by one to DuckDB, and summing
-them there through settlement's three grouping sets, cost more than attributing them.
-So the DuckDB engine sums each batch's pieces here first, per group of the settlement
-SQL, and hands the SQL rows of the same PIECES_SCHEMA that it sums to the same integers:
+them there (through settlement's three grouping sets, or usage's one), cost more than
+attributing them. So the DuckDB engine sums each batch's pieces here first, per group
+of the settlement SQL (which usage's groups are unions of), and hands the SQL rows of
+the same PIECES_SCHEMA that it sums to the same integers:
 
 - per (producer, traffic class, bin, same province): sampling-scaled bytes and packets
   (the row's sampling_rate is then 1) and flows; receiver NOBODY, client null;
