@@ -42,10 +42,10 @@ from pahna.aggregate.queries import (
 )
 from pahna.aggregate.results import SettlementTables, settlement_tables, usage_table
 from pahna.aggregate.signals import (
-    SIGNAL_INPUT_COLUMNS,
     SIGNAL_ROWS_SCHEMA,
     SignalRules,
     named,
+    signal_input_columns,
     signal_queries,
     signal_rows,
 )
@@ -147,8 +147,10 @@ class DuckDbEngine:
 
     def _signal_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path],
                      query: UsageQuery, rules: SignalRules) -> Iterator[pa.RecordBatch]:
-        return map_batches(lambda batch: signal_rows(batch, rules),
-                           self._scan(con, files, query, SIGNAL_INPUT_COLUMNS), self.threads)
+        window = (query.start_ms, query.end_ms)
+        return map_batches(lambda batch: signal_rows(batch, rules, window),
+                           self._scan(con, files, query, signal_input_columns(rules)),
+                           self.threads)
 
     def _pieces(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
                 rules: Rules, receivers: bool) -> Iterator[pa.Table]:
