@@ -129,6 +129,9 @@ class SparkSettings(_Section):
 class AggregateSettings(_Section):
     engine: Literal["duckdb", "spark"] = Field("duckdb", description="Aggregation engine.")
     memory_limit: str = Field("2GB", description="DuckDB memory limit.")
+    threads: int = Field(
+        0, ge=0, description="Threads running the attribution kernel on the DuckDB engine "
+        "(0: one per core).")
     spark: SparkSettings = Field(
         default_factory=SparkSettings, description="Apache Spark, used when engine = \"spark\"."
     )

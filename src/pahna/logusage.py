@@ -59,7 +59,8 @@ def month_log_usage(workspace: Workspace, period: str, log_files: list[Path], ru
         return log_usage_schema(query).empty_table()
     settings = workspace.config.aggregate
     engine = get_engine(engine_name or settings.engine, settings.memory_limit,
-                        spark=settings.spark, store_dir=workspace.store_dir)
+                        spark=settings.spark, store_dir=workspace.store_dir,
+                        threads=settings.threads)
     return engine.log_usage(log_files, query, rules)
 
 

@@ -168,7 +168,8 @@ def month_engine(workspace: Workspace, engine_name: str | None = None) -> Engine
     """The aggregation engine a run uses: `engine_name`, else the workspace's."""
     settings = workspace.config.aggregate
     return get_engine(engine_name or settings.engine, settings.memory_limit,
-                      spark=settings.spark, store_dir=workspace.store_dir)
+                      spark=settings.spark, store_dir=workspace.store_dir,
+                      threads=settings.threads)
 
 
 def month_usage(workspace: Workspace, period: str, files: list[Path], rules: Rules,

@@ -1,9 +1,11 @@
-"""A batch's pieces summed before the SQL sees them (the DuckDB engine's settlement).
+"""A batch's pieces summed before the SQL sees them (the DuckDB engine's usage and
+settlement).
 
 A 10 M-flow month is some 18 M pieces; handing them one by one to DuckDB, and summing
-them there through settlement's three grouping sets, cost more than attributing them.
-So the DuckDB engine sums each batch's pieces here first, per group of the settlement
-SQL, and hands the SQL rows of the same PIECES_SCHEMA that it sums to the same integers:
+them there (through settlement's three grouping sets, or usage's one), cost more than
+attributing them. So the DuckDB engine sums each batch's pieces here first, per group
+of the settlement SQL (which usage's groups are unions of), and hands the SQL rows of
+the same PIECES_SCHEMA that it sums to the same integers:
 
 - per (producer, traffic class, bin, same province): sampling-scaled bytes and packets
   (the row's sampling_rate is then 1) and flows; receiver NOBODY, client null;
@@ -114,21 +116,33 @@ def _in_window(flows: Flows, pieces: Pieces, window: tuple[int, int]
     count = len(pieces.first_bins)
     flow = np.concatenate([np.arange(count), pieces.rows])
     bins = np.concatenate([pieces.first_bins, pieces.bins])
-    kept = np.flatnonzero((bins >= window[0]) & (bins < window[1]))
-    flow, bins = flow[kept], bins[kept]
+    kept: np.ndarray | slice = slice(None)  # most batches lie wholly in the window
+    if bins.size and (int(bins.min()) < window[0] or int(bins.max()) >= window[1]):
+        kept = np.flatnonzero((bins >= window[0]) & (bins < window[1]))
+        flow, bins = flow[kept], bins[kept]
     rate = np.maximum(flows.sampling.astype(np.uint64), np.uint64(1))[flow]
     counters = []
     for first, rest in zip(pieces.first_values, pieces.values, strict=True):
-        values = np.concatenate([first, rest])[kept].astype(np.uint64)
+        values = np.concatenate([first, rest])[kept].astype(np.uint64, copy=False)
         if values.size and int(values.max()) * int(rate.max()) >= EXACT_BELOW:
             return None  # a product might not be exact in float64
         scaled = (values * rate).astype(np.float64)  # exact: every product < 2**53
         if float(scaled.sum()) >= EXACT_BELOW / 2:  # within rounding of the exact sum
             return None
         counters.append(scaled)
-    counters.append((kept < count).astype(np.float64))  # a flow's first piece counts it
+    counters.append(_flow_first(kept, count, len(flow)))  # a flow's first piece counts it
     first_bin = int(bins.min()) if bins.size else int(window[0])
     return WindowPieces(flow, first_bin, (bins - first_bin) // BIN_MS, counters)
+
+
+def _flow_first(kept: np.ndarray | slice, count: int, pieces: int) -> np.ndarray:
+    """1.0 on each kept piece that is its flow's first (the first `count` of all the
+    pieces), else 0.0."""
+    if isinstance(kept, slice):
+        first = np.zeros(pieces, np.float64)
+        first[:count] = 1.0
+        return first
+    return (kept < count).astype(np.float64)
 
 
 def _cells(key: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:

@@ -94,14 +94,15 @@ def producer_flows_batches(batches: Iterator[pa.RecordBatch], rules: Any, produc
                             SPARK_TOP_SCHEMA)
 
 
-def signal_batches(batches: Iterator[pa.RecordBatch], rules: Any
-                   ) -> Iterator[pa.RecordBatch]:
-    """mapInArrow body for integrity: Spark's flow batches (signals.SIGNAL_INPUT_COLUMNS)
-    -> signal rows. `rules` is a Spark broadcast of a SignalRules (or one itself)."""
+def signal_batches(batches: Iterator[pa.RecordBatch], rules: Any,
+                   window: tuple[int, int] | None = None) -> Iterator[pa.RecordBatch]:
+    """mapInArrow body for integrity: Spark's flow batches (signals.signal_input_columns)
+    -> signal rows (for the query's `window`). `rules` is a Spark broadcast of a
+    SignalRules (or one itself)."""
     value: SignalRules = getattr(rules, "value", rules)
     for batch in batches:
         if batch.num_rows:
-            yield _to_spark(signal_rows(_flows(batch), value), SPARK_SIGNAL_SCHEMA)
+            yield _to_spark(signal_rows(_flows(batch), value, window), SPARK_SIGNAL_SCHEMA)
 
 
 def log_rows_batches(batches: Iterator[pa.RecordBatch], rules: Any

@@ -2,7 +2,8 @@
 
 `signal_rows` takes an Arrow batch of raw flows and returns one row per (flow, 5-minute
 bin) piece of every attributed flow, as `kernel.flow_pieces` does (the same attribution,
-metering points, traffic class and spreading), plus what integrity asks of the client
+metering points, traffic class and spreading; a flow whose bins no query tells apart is
+left whole, as usage not grouped by bin leaves it), plus what integrity asks of the client
 side: the client network (/24 of IPv4, /48 of IPv6, as one int64 key), the producer that
 claims the client address (itself, another producer, or none), whether the client is in
 hosting space, and the flow's raw size. `signal_queries` sums those rows; DuckDB and
@@ -18,10 +19,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pahna.aggregate.kernel import Rules, attribute_flows
+from pahna.aggregate.kernel import Rules, attribute_flows, input_columns
 from pahna.aggregate.queries import UsageQuery
 from pahna.attribute.addresses import address_matrix
-from pahna.attribute.bins import spread_bins
+from pahna.attribute.bins import split_bins
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.attribute.hosting import HostingIndex
 from pahna.schema import TRAFFIC_CLASSES
@@ -29,6 +30,7 @@ from pahna.schema import TRAFFIC_CLASSES
 SIGNAL_INPUT_COLUMNS = ("src_addr", "dst_addr", "start_ms", "end_ms", "bytes", "packets",
                         "sampling_rate", "exporter", "input_if", "output_if", "direction",
                         "src_as", "dst_as")
+"""What `signal_rows` may read (`signal_input_columns`: what it reads for given rules)."""
 
 SIGNAL_ROWS_SCHEMA = pa.schema([
     ("producer_id", pa.int32()),
@@ -72,6 +74,16 @@ def changing_prefixes(claims: list[list[object]], start_ms: int, end_ms: int
     return ClaimIndex.build(changed) if changed else None
 
 
+def signal_input_columns(signal_rules: SignalRules) -> tuple[str, ...]:
+    """The columns `signal_rows` reads for these rules (kernel.input_columns, without
+    packets, with dst_as when the hosting list has AS numbers): fewer columns read is
+    most of a scan."""
+    wanted = set(input_columns(signal_rules.rules)) - {"packets"}
+    if signal_rules.hosting.has_asns:
+        wanted.add("dst_as")
+    return tuple(name for name in SIGNAL_INPUT_COLUMNS if name in wanted)
+
+
 V4_NETWORKS = 1 << 48
 """Client network keys: an IPv6 /48 is its 48 bits; an IPv4 /24 is V4_NETWORKS + its 24."""
 
@@ -112,7 +124,11 @@ def _column(batch: pa.RecordBatch, name: str) -> np.ndarray | None:
     return values
 
 
-def signal_rows(batch: pa.RecordBatch, signal_rules: SignalRules) -> pa.RecordBatch:
+def signal_rows(batch: pa.RecordBatch, signal_rules: SignalRules,
+                window: tuple[int, int] | None = None) -> pa.RecordBatch:
+    """The batch's signal rows (SIGNAL_ROWS_SCHEMA). With the query's `window`, a flow
+    to no claimed client and outside hosting space, all of whose bins lie in the window,
+    is one row (in its first bin): no query sums its bytes per bin."""
     rules = signal_rules.rules
     start = batch.column("start_ms").to_numpy(zero_copy_only=False).astype(np.int64)
     batch, owner, start = _metered(batch, rules, attribute_flows(batch, rules, start), start)
@@ -122,9 +138,13 @@ def signal_rows(batch: pa.RecordBatch, signal_rules: SignalRules) -> pa.RecordBa
     peer = rules.claims.lookup(dst, start)
     hosting = signal_rules.hosting.contains(dst, _column(batch, "dst_as"), start)
     raw = batch.column("bytes").to_numpy(zero_copy_only=False).astype(np.uint64)
-    rows, bins, (spread,) = spread_bins(start, end, [raw])
-    first = np.ones(len(rows), dtype=np.int64)
-    first[1:] = rows[1:] != rows[:-1]
+    # each flow's first piece, then the others; bins matter only to `excludable`
+    pieces = split_bins(start, end, [raw], window, (peer >= 0) | hosting)
+    rows = np.concatenate([np.arange(len(raw)), pieces.rows])
+    bins = np.concatenate([pieces.first_bins, pieces.bins])
+    spread = np.concatenate([pieces.first_values[0], pieces.values[0]])
+    first = np.zeros(len(rows), np.int64)
+    first[: len(raw)] = 1
     peers = peer[rows]
     sampling = batch.column("sampling_rate").to_numpy(zero_copy_only=False)[rows]
     steady = np.ones(len(start), dtype=bool)

@@ -30,11 +30,13 @@ class Pieces:
 
 
 def split_bins(start_ms: np.ndarray, end_ms: np.ndarray, values: list[np.ndarray],
-               whole_within: tuple[int, int] | None = None) -> Pieces:
+               whole_within: tuple[int, int] | None = None,
+               binned: np.ndarray | None = None) -> Pieces:
     """Every flow's pieces (see Pieces); `values` are uint64 counters (bytes, packets)
     spread with the same rule. With `whole_within` (for sums not grouped by bin), a
     flow all of whose bins start in that window [from, to) is left whole: its first
-    piece holds all of it, in its first bin."""
+    piece holds all of it, in its first bin; except the flows `binned` marks (a bool
+    per flow), which are cut all the same."""
     start = start_ms.astype(np.int64)
     end = np.maximum(end_ms.astype(np.int64), start)
     duration = end - start
@@ -47,7 +49,8 @@ def split_bins(start_ms: np.ndarray, end_ms: np.ndarray, values: list[np.ndarray
     # shorter than a bin, so the divisions below run on a few of them)
     cut = last > first
     if whole_within is not None:
-        cut &= (first * BIN_MS < whole_within[0]) | (last * BIN_MS >= whole_within[1])
+        edge = (first * BIN_MS < whole_within[0]) | (last * BIN_MS >= whole_within[1])
+        cut &= edge if binned is None else edge | binned
     spans = np.flatnonzero(cut)
     more = (last - first)[spans]
     span = np.repeat(np.arange(len(spans)), more)  # the span each further piece is of

@@ -39,6 +39,11 @@ class HostingIndex:
                  for v in versions for a in v.asns]
         self._asns = AsnIndex(timed) if timed else None
 
+    @property
+    def has_asns(self) -> bool:
+        """Whether any version lists AS numbers (then `contains` reads them)."""
+        return self._asns is not None
+
     def contains(self, addresses: pa.Array | pa.ChunkedArray, asns: np.ndarray | None,
                  times_ms: np.ndarray) -> np.ndarray:
         inside: np.ndarray = self._prefixes.lookup(addresses, times_ms) >= 0

@@ -19,6 +19,7 @@ flows starting in `count_window`, set by whoever reads the counts; see `pahna us
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -58,6 +59,14 @@ class MeteringFilter:
         self.count_window: tuple[int, int] | None = None
         self.dropped_flows: Counter[str] = Counter()
         self.dropped_bytes: Counter[str] = Counter()
+        self._counting = threading.Lock()
+
+    def __getstate__(self) -> dict[str, object]:  # shipped to Spark's executors: no lock
+        return {name: value for name, value in vars(self).items() if name != "_counting"}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        vars(self).update(state)
+        self._counting = threading.Lock()
 
     def keep(self, batch: pa.RecordBatch, owner: np.ndarray, times_ms: np.ndarray,
              count: bool = True) -> np.ndarray:
@@ -136,8 +145,10 @@ class MeteringFilter:
                   * np.maximum(_column(batch, "sampling_rate", rows, np.uint64, 1), 1))
         for code, name in enumerate(REASONS):
             chosen = inside & (reason == code)
-            self.dropped_flows[name] += int(chosen.sum())
-            self.dropped_bytes[name] += int(sum(scaled[chosen]))
+            flows, dropped = int(chosen.sum()), int(sum(scaled[chosen]))
+            with self._counting:  # batches may be attributed in several threads
+                self.dropped_flows[name] += flows
+                self.dropped_bytes[name] += dropped
 
 
 def _column(batch: pa.RecordBatch, name: str, rows: np.ndarray, dtype: type,

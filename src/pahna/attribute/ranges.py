@@ -13,6 +13,7 @@ where a range boundary falls inside a /64.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +21,8 @@ import numpy as np
 
 DIR_MIN_KEYS = 1 << 16
 """Batches with at least this many IPv4 keys use (and build) the DIR-24-8 table."""
+_BUILDING = threading.Lock()
+"""Held while a DIR-24-8 table is built, so threads attributing batches build it once."""
 
 
 def cut_ranges(prefixes: Sequence[tuple[int, int, int]], bits: int
@@ -71,10 +74,12 @@ class V4Ranges:
     _dir8: np.ndarray | None = field(default=None, repr=False)
 
     def prepare(self, count: int) -> None:
-        """Build the DIR-24-8 table (64 MB, once) when a batch of `count` keys is large;
-        from then on every batch uses it."""
+        """Build the DIR-24-8 table (64 MB, once, whatever the threads asking) when a
+        batch of `count` keys is large; from then on every batch uses it."""
         if self._dir24 is None and count >= DIR_MIN_KEYS:
-            self._build_dir()
+            with _BUILDING:
+                if self._dir24 is None:
+                    self._build_dir()
 
     def find(self, keys: np.ndarray) -> np.ndarray:
         """Range index per uint32 key (int32): one gather from the DIR-24-8 table once it
@@ -98,7 +103,8 @@ class V4Ranges:
         bases = (blocks[:, None] << 8) + np.arange(256)[None, :]
         inner = np.searchsorted(starts, bases.ravel(), side="right") - 1
         table[blocks] = -1 - np.arange(len(blocks), dtype=np.int32)
-        self._dir24, self._dir8 = table, inner.astype(np.int32)
+        self._dir8 = inner.astype(np.int32)
+        self._dir24 = table  # last: `find` uses the tables once this one is set
 
     def __getstate__(self) -> dict[str, object]:  # ship without the 64 MB tables
         return {"starts": self.starts, "_dir24": None, "_dir8": None}

@@ -1,4 +1,4 @@
-"""Settlement's per-batch sums (aggregate/batch_sums.py): hand-computed groups, the
+"""Per-batch sums (aggregate/batch_sums.py): hand-computed groups, the
 fallback to raw pieces when float64 could round, and the DuckDB engine's answers with
 and without them."""
 
@@ -97,9 +97,13 @@ def test_engine_answers_the_same_with_and_without_batch_sums(
     month = JalaliMonth.parse(PERIOD)
     files = committed_files(bench_month.store_dir, month.start_ms - MAX_FLOW_MS, month.end_ms)
     query = UsageQuery(PERIOD, month.start_ms, month.end_ms, GROUP_KEYS)
+    by_producer = UsageQuery(PERIOD, month.start_ms, month.end_ms)
     summed = DuckDbEngine().settlement(files, query, bench_rules)
+    usage = [DuckDbEngine().usage(files, q, bench_rules) for q in (query, by_producer)]
     monkeypatch.setattr(duckdb_engine, "summed_pieces", lambda *args: None)
     raw = DuckDbEngine().settlement(files, query, bench_rules)
+    raw_usage = [DuckDbEngine().usage(files, q, bench_rules) for q in (query, by_producer)]
+    assert all(one.equals(other) for one, other in zip(usage, raw_usage, strict=True))
     assert summed.received.num_rows and summed.client_networks  # both sides exercised
     assert summed.intra_province_bytes
     assert summed.usage.equals(raw.usage) and summed.received.equals(raw.received)

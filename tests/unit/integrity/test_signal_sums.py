@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
-from tests.unit.integrity.conftest import QUERY, signal_rules
+import pyarrow.parquet as pq
+from tests.flowgen import Flow, flow_table
+from tests.unit.integrity.conftest import QUERY, T, rules, signal_rules, write_flows
 
 from pahna.aggregate.engines import get_engine
-from pahna.aggregate.signals import network_text
+from pahna.aggregate.signals import (
+    SignalRules,
+    network_text,
+    signal_input_columns,
+    signal_rows,
+)
+from pahna.attribute.hosting import HostingIndex
+from pahna.integrity.hosting import HostingVersion
+from pahna.schema import BIN_MS
 
 
 def sums(files: list[Path], min_repeats: int = 3) -> dict[str, pa.Table]:
@@ -113,3 +124,47 @@ def test_client_network_keys_cut_both_families() -> None:
 
 def test_no_files_gives_empty_sums() -> None:
     assert all(t.num_rows == 0 for t in sums([]).values())
+
+
+def test_flows_spanning_bins_are_cut_only_where_a_sum_needs_bins(tmp_path: Path) -> None:
+    """A flow to an audience network over three bins inside the month is one signal row
+    (no query sums it per bin); one to a hosting client is cut into its three bins
+    (`excludable` sums per bin); one reaching back before the month counts only its
+    pieces in the month, and is not a flow of the month for `repeats`."""
+    start = QUERY.start_ms + 6 * BIN_MS
+    flows = [Flow("10.1.0.1", "2.176.1.5", 3000, start, start + 3 * BIN_MS),
+             Flow("10.1.0.1", "203.0.113.10", 3000, start, start + 3 * BIN_MS),
+             Flow("10.2.0.1", "2.176.2.1", 4000, QUERY.start_ms - 2 * BIN_MS,
+                  QUERY.start_ms + 2 * BIN_MS)]
+    files = write_flows(tmp_path / "flows", flows)
+    batch = pq.read_table(files).to_batches()[0]
+    window = (QUERY.start_ms, QUERY.end_ms)
+    rows = signal_rows(batch, signal_rules(), window).to_pylist()
+    by_client = Counter(network_text(r["client_net"]) for r in rows)
+    assert by_client == {"2.176.1.0/24": 1, "203.0.113.0/24": 3, "2.176.2.0/24": 4}
+    assert len(signal_rows(batch, signal_rules()).to_pylist()) == 3 + 3 + 4  # no window
+    got = sums(files, 1)
+    assert got["networks"]["bytes"].to_pylist() == [3000, 3000, 2000]  # beta: half in
+    assert [(r["bin_start_ms"] - start, r["bytes"]) for r in got["excludable"].to_pylist()
+            ] == [(0, 1000), (BIN_MS, 1000), (2 * BIN_MS, 1000)]
+    assert got["repeats"].to_pylist() == [{"producer_id": "alpha", "bytes": 6000}]
+
+
+def test_a_hosting_list_of_as_numbers_reads_the_clients_as(tmp_path: Path) -> None:
+    """The scan reads dst_as only when the hosting list has AS numbers; then a client in
+    a listed AS is in hosting space, whatever its address."""
+    flows = flow_table([Flow("10.1.0.1", "2.176.1.5", 700, T),
+                        Flow("10.1.0.1", "2.176.1.6", 300, T)])
+    dst_as = flows.schema.get_field_index("dst_as")
+    flows = flows.set_column(dst_as, flows.schema.field(dst_as),
+                             pa.array([64500, 0], flows.schema.field(dst_as).type))
+    (tmp_path / "flows").mkdir()
+    pq.write_table(flows, tmp_path / "flows" / "part-0.parquet")
+    listed = SignalRules(rules(), HostingIndex(
+        (HostingVersion(1, 0, None, (), (64500,)),)))
+    assert "dst_as" in signal_input_columns(listed)
+    assert "dst_as" not in signal_input_columns(signal_rules())  # prefixes only
+    got = get_engine("duckdb").signals([tmp_path / "flows" / "part-0.parquet"], QUERY,
+                                       listed, 3)
+    assert [(r["hosting"], r["bytes"]) for r in got["excludable"].to_pylist()] == [
+        (True, 700)]

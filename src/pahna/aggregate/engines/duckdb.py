@@ -1,15 +1,17 @@
-"""DuckDB, the embedded default: stream the store through the kernel, sum each batch's
-pieces (batch_sums.py), then sum those in SQL."""
+"""DuckDB, the embedded default: stream the store through the kernel (in a few threads,
+batch_pool.py), sum each batch's pieces (batch_sums.py), put them in a temporary table
+batch by batch, then sum that in SQL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
+from pahna.aggregate.batch_pool import kernel_threads, map_batches
 from pahna.aggregate.batch_sums import ClientNetworks, summed_pieces
 from pahna.aggregate.kernel import (
     FLOW_COLUMNS,
@@ -40,10 +42,10 @@ from pahna.aggregate.queries import (
 )
 from pahna.aggregate.results import SettlementTables, settlement_tables, usage_table
 from pahna.aggregate.signals import (
-    SIGNAL_INPUT_COLUMNS,
     SIGNAL_ROWS_SCHEMA,
     SignalRules,
     named,
+    signal_input_columns,
     signal_queries,
     signal_rows,
 )
@@ -59,8 +61,9 @@ BATCH_ROWS = 1 << 20
 class DuckDbEngine:
     name = "duckdb"
 
-    def __init__(self, memory_limit: str = "2GB") -> None:
+    def __init__(self, memory_limit: str = "2GB", threads: int = 0) -> None:
         self.memory_limit = memory_limit
+        self.threads = kernel_threads(threads)
 
     def usage(self, files: list[Path], query: UsageQuery, rules: Rules) -> pa.Table:
         codes = self._sum(files, query, rules, usage_sql(query, "pieces"), receivers=False)
@@ -98,11 +101,9 @@ class DuckDbEngine:
         """The rows are kept in a temporary table (spilled past the memory limit), read
         once, and summed by each query."""
         with self._connection(query, "integrity signals", "an integrity sum of bytes") as con:
-            rows = pa.RecordBatchReader.from_batches(
-                SIGNAL_ROWS_SCHEMA, self._signal_rows(con, files, query, rules))
             agg = con.cursor()
-            agg.register("signal_rows_in", rows)
-            agg.execute("CREATE TEMP TABLE signal_rows AS SELECT * FROM signal_rows_in")
+            _fill(agg, "signal_rows", SIGNAL_ROWS_SCHEMA,
+                  self._signal_rows(con, files, query, rules))
             owners = rules.rules.claims.owners
             return {name: named(name, agg.sql(sql).to_arrow_table(), owners)
                     for name, sql in signal_queries(query, "signal_rows", min_repeats).items()}
@@ -120,10 +121,9 @@ class DuckDbEngine:
     def _sum(self, files: list[Path], query: UsageQuery, rules: Rules, sql: str,
              receivers: bool) -> pa.Table:
         with self._connection(query, "usage", "a sum of bytes or packets") as con:
-            pieces = pa.RecordBatchReader.from_batches(
-                PIECES_SCHEMA, self._pieces(con, files, query, rules, receivers))
             agg = con.cursor()
-            agg.register("pieces", pieces)
+            _fill(agg, "pieces", PIECES_SCHEMA,
+                  self._pieces(con, files, query, rules, receivers))
             return agg.sql(sql).to_arrow_table()
 
     @contextmanager
@@ -147,32 +147,36 @@ class DuckDbEngine:
 
     def _signal_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path],
                      query: UsageQuery, rules: SignalRules) -> Iterator[pa.RecordBatch]:
-        for batch in self._scan(con, files, query, SIGNAL_INPUT_COLUMNS):
-            yield signal_rows(batch, rules)
+        window = (query.start_ms, query.end_ms)
+        return map_batches(lambda batch: signal_rows(batch, rules, window),
+                           self._scan(con, files, query, signal_input_columns(rules)),
+                           self.threads)
 
     def _pieces(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
-                rules: Rules, receivers: bool) -> Iterator[pa.RecordBatch]:
-        """The batches' pieces. For settlement each batch is summed (batch_sums.py) when
-        that is exact, the distinct client networks last: its three grouping sets over
-        raw pieces cost DuckDB more than the kernel. Usage's one grouping is cheaper in
-        DuckDB than in NumPy, so its pieces go raw, and flows are not cut into bins no
-        sum tells apart."""
+                rules: Rules, receivers: bool) -> Iterator[pa.Table]:
+        """The batches' pieces, each batch's summed (batch_sums.py) when that is exact,
+        the distinct client networks last: DuckDB's grouping of raw pieces, a few per
+        flow, cost more than attributing them. Without bins in the query, flows are not
+        cut into bins no sum tells apart. The kernel runs in `threads` threads."""
         clients = ClientNetworks()
         window = (query.start_ms, query.end_ms)
         unbinned = not receivers and "bin_start_ms" not in query.group_by
-        for batch in self._scan(con, files, query, input_columns(rules)):
+
+        def work(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Table | None]:
             flows, pieces = flow_parts(batch, rules, receivers, window if unbinned else None)
             # per-client bytes (client-centric allocation) need the raw pieces: the
             # batch sums keep only which client networks a producer reached
-            summed = (summed_pieces(flows, pieces, window)
-                      if receivers and not query.client_bytes else None)
+            summed = None if query.client_bytes else summed_pieces(flows, pieces, window)
             if summed is None:
-                yield from piece_table(flows, pieces).to_batches()
-                continue
-            yield from summed.rows
-            if summed.clients is not None:
-                clients.add(summed.clients)
-        yield from clients.rows(query.start_ms)
+                return piece_table(flows, pieces), None
+            return pa.Table.from_batches(summed.rows, PIECES_SCHEMA), summed.clients
+
+        scan = self._scan(con, files, query, input_columns(rules))
+        for rows, pairs in map_batches(work, scan, self.threads):
+            yield rows
+            if pairs is not None:
+                clients.add(pairs)
+        yield pa.Table.from_batches(clients.rows(query.start_ms), PIECES_SCHEMA)
 
     def _log_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: LogQuery,
                   rules: Rules) -> Iterator[pa.RecordBatch]:
@@ -193,3 +197,18 @@ class DuckDbEngine:
         for batch in scan.to_arrow_reader(BATCH_ROWS):
             if batch.num_rows:
                 yield batch
+
+
+def _fill(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema,
+          parts: Iterable[pa.Table | pa.RecordBatch]) -> None:
+    """A temporary table of `schema` holding every part, inserted one by one from this
+    thread. DuckDB pulling the parts through a Python stream instead made its threads
+    and the kernel's take turns for the interpreter; the table spills to disk past the
+    memory limit, so raw pieces of a large month fit too."""
+    con.register("part_in", pa.Table.from_batches([], schema))
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM part_in")
+    for part in parts:
+        if part.num_rows:
+            con.register("part_in", part)
+            con.execute(f"INSERT INTO {table} SELECT * FROM part_in")
+    con.unregister("part_in")

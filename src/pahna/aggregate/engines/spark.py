@@ -61,7 +61,7 @@ from pahna.aggregate.queries import (
     usage_sql,
 )
 from pahna.aggregate.results import SettlementTables, settlement_tables, usage_table
-from pahna.aggregate.signals import SIGNAL_INPUT_COLUMNS, SignalRules, named, signal_queries
+from pahna.aggregate.signals import SignalRules, named, signal_input_columns, signal_queries
 from pahna.aggregate.topflows import ORDER, top_flows
 from pahna.config import SparkSettings
 from pahna.errors import CounterOverflowError, EngineError
@@ -254,9 +254,11 @@ class SparkEngine:
                  rules: SignalRules, min_repeats: int) -> dict[str, pa.Table]:
         if files:
             flows = (spark.read.parquet(*self.locations(files)).where(scan_predicate(query))
-                     .selectExpr(*read_columns(SIGNAL_INPUT_COLUMNS)))
+                     .selectExpr(*read_columns(signal_input_columns(rules))))
             shared = spark.sparkContext.broadcast(rules)
-            rows = flows.mapInArrow(partial(signal_batches, rules=shared), SIGNAL_DDL)
+            rows = flows.mapInArrow(partial(signal_batches, rules=shared,
+                                             window=(query.start_ms, query.end_ms)),
+                                     SIGNAL_DDL)
         else:
             rows = spark.createDataFrame([], SIGNAL_DDL)
         rows = rows.persist()
