@@ -19,7 +19,7 @@ from pathlib import Path
 
 from pahna.aggregate.engines import get_engine
 from pahna.aggregate.queries import GROUP_KEYS, UsageQuery
-from pahna.aggregate.signals import SignalRules
+from pahna.aggregate.signals import SignalRules, changing_prefixes
 from pahna.attribute.hosting import HostingIndex
 from pahna.bench.inflation import import_bench_hosting
 from pahna.bench.month import write_month
@@ -50,15 +50,17 @@ def main() -> None:
     workspace = open_workspace(args.home)
     month = JalaliMonth.parse(PERIOD)
     files = month_files(workspace, PERIOD)
-    rules = rules_from_snapshot(rules_snapshot(open_registry(workspace.registry_url),
-                                               month_window(month)))
+    snapshot = rules_snapshot(open_registry(workspace.registry_url), month_window(month))
+    rules = rules_from_snapshot(snapshot)
     query = UsageQuery(PERIOD, month.start_ms, month.end_ms, GROUP_KEYS)
     engine = get_engine(args.engine, store_dir=workspace.store_dir)
     began = time.perf_counter()
     if args.what == "usage":
         rows = engine.usage(files, query, rules).num_rows
     else:
-        signal_rules = SignalRules(rules, HostingIndex(hosting_versions(workspace)))
+        signal_rules = SignalRules(  # as settle reviews a month (integrity.review)
+            rules, HostingIndex(hosting_versions(workspace)),
+            changing_prefixes(snapshot["claims"], month.start_ms, month.end_ms))
         rows = sum(t.num_rows for t in engine.signals(files, query, signal_rules, 10).values())
     print(f"{args.what}: {rows} rows in {time.perf_counter() - began:.1f} s")
 
