@@ -4,8 +4,9 @@ The kernel's work is NumPy and pyarrow calls over whole columns, most of which r
 the interpreter lock, so two threads on two cores do nearly twice the work of one. The
 scan (DuckDB reading Parquet) keeps feeding batches in the caller's thread; at most
 `threads + 1` batches are in flight, so memory stays a few batches whatever the month's
-size. Results come back in the order of the batches, so what is summed from them does
-not depend on which thread finished first.
+size (it grows with the threads: `[aggregate] threads` bounds it). Results come back in
+the order of the batches, so what is summed from them does not depend on which thread
+finished first.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ Result = TypeVar("Result")
 
 
 def kernel_threads(configured: int) -> int:
-    """Threads to run the kernel in: `configured`, or one per core when 0."""
-    return configured if configured > 0 else max(os.cpu_count() or 1, 1)
+    """Threads to run the kernel in: `configured`, or one per core this process may run
+    on (its CPU affinity, not the host's count) when 0. Each thread holds a batch of
+    about a million flows in flight, outside DuckDB's memory limit."""
+    return configured if configured > 0 else max(len(os.sched_getaffinity(0)), 1)
 
 
 def map_batches(work: Callable[[Batch], Result], batches: Iterable[Batch], threads: int

@@ -1,6 +1,9 @@
 import ipaddress
+import os
+import tempfile
 from pathlib import Path
 
+import pytest
 from tests.flowgen import Flow, flow_table
 
 from pahna.aggregate.engines.duckdb import DuckDbEngine
@@ -56,3 +59,23 @@ def test_usage_by_class_and_bin(tmp_path: Path) -> None:
            for r in DuckDbEngine().usage(files, query, rules()).to_pylist()]
     assert got == [("domestic", 0, 100), ("domestic", BIN_MS, 100),
                    ("domestic", 2 * BIN_MS, 100), ("international", 0, 5)]
+
+
+def test_duckdb_spills_into_a_folder_of_its_own_removed_afterwards(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past its memory limit DuckDB writes to `temp_directory`, by default `.tmp` in the
+    working directory (which may be read-only, or anywhere): the engine gives each
+    connection a folder under the system's temporary directory and removes it."""
+    monkeypatch.chdir(tmp_path)
+    engine = DuckDbEngine()
+    query = UsageQuery("1404-08", 0, 1)
+    with engine._connection(query, "a test", "a sum") as con:
+        (row,) = con.sql("SELECT current_setting('temp_directory')").fetchall()
+        spill = Path(row[0])
+        assert spill.is_dir() and spill.parent == Path(tempfile.gettempdir())
+    assert not spill.exists() and not (tmp_path / ".tmp").exists()
+
+
+def test_zero_threads_is_one_per_core_this_process_may_use() -> None:
+    assert DuckDbEngine(threads=0).threads == len(os.sched_getaffinity(0))
+    assert DuckDbEngine(threads=3).threads == 3

@@ -4,6 +4,8 @@ batch by batch, then sum that in SQL."""
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -129,11 +131,15 @@ class DuckDbEngine:
     @contextmanager
     def _connection(self, query: UsageQuery | LogQuery, what: str, sums: str
                     ) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A connection under the memory limit; DuckDB's errors as pahna's, an overflow
-        of `sums` naming the way out."""
+        """A connection under the memory limit, spilling past it into a folder of its
+        own under the system's temporary directory (DuckDB's default, `.tmp` in the
+        working directory, may be read-only or anywhere), removed afterwards; DuckDB's
+        errors as pahna's, an overflow of `sums` naming the way out."""
         con = duckdb.connect()
+        spill = tempfile.mkdtemp(prefix="pahna-duckdb-")
         try:
             con.execute(f"SET memory_limit = '{self.memory_limit}'")
+            con.execute(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
             yield con
         except (duckdb.ConversionException, duckdb.OutOfRangeException) as exc:
             raise CounterOverflowError(
@@ -144,6 +150,7 @@ class DuckDbEngine:
             raise EngineError(f"duckdb: {what} for {query.period}: {exc}") from exc
         finally:
             con.close()
+            shutil.rmtree(spill, ignore_errors=True)
 
     def _signal_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path],
                      query: UsageQuery, rules: SignalRules) -> Iterator[pa.RecordBatch]:
