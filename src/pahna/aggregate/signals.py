@@ -49,7 +49,8 @@ SIGNAL_ROWS_SCHEMA = pa.schema([
 claims the client) are indices into the rules' owners and classes into TRAFFIC_CLASSES:
 integers sum and group much faster than strings; `named` turns the sums' codes into
 names. `steady`: the flow's source address lies in no prefix whose claim began or ended
-in the month (SignalRules.changing), so its producer held it all month."""
+in the month (SignalRules.changing, any owner's claim), so whoever claims it now held
+it all month."""
 
 
 @dataclass(frozen=True)

@@ -246,9 +246,9 @@ def compute_signals(usage: Sequence[ProducerUsage], tables: Mapping[str, pa.Tabl
 
 def _step(records: np.ndarray, steady: np.ndarray, nation: np.ndarray,
           changes: frozenset[int]) -> float:
-    """step_z on the records from addresses the producer held all month (no claim on
-    them changed: like with like), or, when it has none, on all its records cut at the
-    days its claims changed."""
+    """step_z on the records from addresses no prefix claim of which, of any owner,
+    began or ended in the month (like with like), or, when it has none, on all its
+    records cut at the days its claims changed."""
     if steady.sum() > 0:
         return step_z(steady, nation)
     return step_z(records, nation, changes)
