@@ -2,13 +2,17 @@
 
     PYTHONPATH=src python benchmarks/integrity_cost.py HOME --make 10000000
         generate the bench month (once) in the workspace HOME
-    PYTHONPATH=src python benchmarks/integrity_cost.py HOME usage|signals [--engine duckdb]
-        one pass: usage by (producer, class, bin), the sums settle prices; or the four
-        integrity sums (`Engine.signals`)
+    PYTHONPATH=src python benchmarks/integrity_cost.py HOME WHAT [--engine duckdb]
+        one pass, WHAT being
+        usage       usage by (producer, class, bin)
+        settlement  settlement's pass (usage, received bytes, client networks)
+        both        settlement's pass making integrity's sums too, as `settle` runs it
+        signals     integrity's sums alone (`Engine.signals`)
 
-Run the two passes as whole processes, alternately, on the same machine in the same run
-(e.g. with /usr/bin/time, A B A B ...), and compare their medians: the goal is that the
-signals cost at most as much again as usage.
+Run the passes as whole processes, alternately, on the same machine in the same run
+(e.g. with /usr/bin/time, A B A B ...), and compare their medians. The goal is that the
+signals cost at most as much again as usage: `both` less `settlement` (what the signals
+add to settle's pass) against `usage`.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pathlib import Path
 
 from pahna.aggregate.engines import get_engine
 from pahna.aggregate.queries import GROUP_KEYS, UsageQuery
-from pahna.aggregate.signals import SignalRules, changing_prefixes
+from pahna.aggregate.signals import SignalRequest, SignalRules, changing_prefixes
 from pahna.attribute.hosting import HostingIndex
 from pahna.bench.inflation import import_bench_hosting
 from pahna.bench.month import write_month
@@ -37,7 +41,7 @@ PERIOD = "1404-08"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("home", type=Path)
-    parser.add_argument("what", nargs="?", choices=("usage", "signals"))
+    parser.add_argument("what", nargs="?", choices=("usage", "settlement", "both", "signals"))
     parser.add_argument("--make", type=int, default=0, help="generate this many flows")
     parser.add_argument("--engine", default="duckdb")
     args = parser.parse_args()
@@ -55,13 +59,17 @@ def main() -> None:
     query = UsageQuery(PERIOD, month.start_ms, month.end_ms, GROUP_KEYS)
     engine = get_engine(args.engine, store_dir=workspace.store_dir)
     began = time.perf_counter()
+    signal_rules = SignalRules(  # as settle reviews a month (integrity.review)
+        rules, HostingIndex(hosting_versions(workspace)),
+        changing_prefixes(snapshot["claims"], month.start_ms, month.end_ms))
     if args.what == "usage":
         rows = engine.usage(files, query, rules).num_rows
-    else:
-        signal_rules = SignalRules(  # as settle reviews a month (integrity.review)
-            rules, HostingIndex(hosting_versions(workspace)),
-            changing_prefixes(snapshot["claims"], month.start_ms, month.end_ms))
+    elif args.what == "signals":
         rows = sum(t.num_rows for t in engine.signals(files, query, signal_rules, 10).values())
+    else:
+        request = SignalRequest(signal_rules, 10) if args.what == "both" else None
+        tables = engine.settlement(files, query, rules, request)
+        rows = tables.usage.num_rows + sum(t.num_rows for t in (tables.signals or {}).values())
     print(f"{args.what}: {rows} rows in {time.perf_counter() - began:.1f} s")
 
 

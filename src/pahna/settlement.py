@@ -31,7 +31,7 @@ from pahna.errors import (
     TariffError,
 )
 from pahna.integrity.history import previous_sent
-from pahna.integrity.review import review_basis
+from pahna.integrity.review import month_under_review, review_basis, signal_request
 from pahna.integrity.versions import versions_in
 from pahna.ledger.basis import Basis
 from pahna.ledger.book import Ledger
@@ -223,13 +223,17 @@ def settlement_inputs(workspace: Workspace, period: str, basis: Basis, files: li
                        ("producer_id", "traffic_class", "bin_start_ms"),
                        client_bytes=basis.tariff.content is not None)
     engine = month_engine(workspace, engine_name)
-    tables = engine.settlement(files, query, settlement_rules(basis))
+    review = request = None
+    if basis.tariff.integrity is not None:  # integrity's sums made in the same pass
+        review = month_under_review(files, month, basis)
+        request = signal_request(review, basis.tariff.integrity)
+    tables = engine.settlement(files, query, settlement_rules(basis), request)
     producers = [p for p in basis.producers if p.role != OPERATOR]
     usage, reviewed = tables.usage, None
-    if basis.tariff.integrity is not None:  # integrity: signals, exclusions, holds
+    if review is not None:  # integrity: signals, exclusions, holds
         counted = assemble_usage(producers, usage, tables.received, tables.client_networks,
                                  tables.intra_province_bytes)
-        reviewed, usage = review_basis(engine, files, month, basis, counted, usage)
+        reviewed, usage = review_basis(engine, review, basis, counted, usage, tables.signals)
     if log_files is None:
         log_files = log_files_of(workspace, month_log_manifests(workspace, period))
     content = content_inputs(workspace, period, basis, usage, log_files, engine_name)

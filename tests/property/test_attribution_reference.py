@@ -119,9 +119,9 @@ def test_dir_24_8_path_equals_reference(data: st.DataObject) -> None:
     held = data.draw(claims())
     sample = data.draw(flows(held))
     expected = [reference(held, a, t) for a, t in sample]
-    saved = ranges.DIR_MIN_KEYS, claims_module.LOOKUP_ROWS
-    ranges.DIR_MIN_KEYS, claims_module.LOOKUP_ROWS = 1, 7
+    saved = ranges.DIR_MIN_KEYS, ranges.DIR_MIN_RANGES, claims_module.LOOKUP_ROWS
+    ranges.DIR_MIN_KEYS, ranges.DIR_MIN_RANGES, claims_module.LOOKUP_ROWS = 1, 1, 7
     try:
         assert batch_owners(ClaimIndex.build(held), sample) == expected
     finally:
-        ranges.DIR_MIN_KEYS, claims_module.LOOKUP_ROWS = saved
+        ranges.DIR_MIN_KEYS, ranges.DIR_MIN_RANGES, claims_module.LOOKUP_ROWS = saved

@@ -14,9 +14,10 @@ import pyarrow as pa
 from pahna.aggregate.kernel import Rules
 from pahna.aggregate.queries import LogQuery, UsageQuery
 from pahna.aggregate.results import SettlementTables
-from pahna.aggregate.signals import SignalRules
+from pahna.aggregate.signals import SignalRequest, SignalRules
 
-__all__ = ["Engine", "LogQuery", "Rules", "SettlementTables", "SignalRules", "UsageQuery"]
+__all__ = ["Engine", "LogQuery", "Rules", "SettlementTables", "SignalRequest", "SignalRules",
+           "UsageQuery"]
 
 
 class Engine(Protocol):
@@ -26,11 +27,12 @@ class Engine(Protocol):
         """Usage summed over query.group_by, plus period, bytes, packets and flows."""
         ...
 
-    def settlement(self, files: list[Path], query: UsageQuery, rules: Rules
-                   ) -> SettlementTables:
+    def settlement(self, files: list[Path], query: UsageQuery, rules: Rules,
+                   signals: SignalRequest | None = None) -> SettlementTables:
         """Usage per producer, class and bin, received bytes per producer and bin,
         distinct client networks and intra-province bytes (rules.provinces) per producer,
-        in one pass over the files."""
+        in one pass over the files; with `signals`, integrity's sums too (as `signals`
+        gives them; in the same pass where the engine can)."""
         ...
 
     def largest_flows(self, files: list[Path], window: tuple[int, int], rules: Rules,

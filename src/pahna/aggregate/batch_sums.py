@@ -97,12 +97,13 @@ class ClientNetworks:
                        None, np.zeros(count, bool), pairs.column("client").combine_chunks())]
 
 
-def summed_pieces(flows: Flows, pieces: Pieces, window: tuple[int, int]
-                  ) -> BatchSums | None:
+def summed_pieces(flows: Flows, pieces: Pieces | WindowPieces | None,
+                  window: tuple[int, int]) -> BatchSums | None:
     """The batch's pieces in `window` summed per group (see the module), or None when
     they cannot be summed exactly here. The receiving side is summed when `flows` has
-    it (kernel.flow_parts with receivers)."""
-    cut = _in_window(flows, pieces, window)
+    it (kernel.flow_parts with receivers). The pieces may come already cut to the window
+    (`window_pieces`; None: they could not be)."""
+    cut = window_pieces(flows, pieces, window) if isinstance(pieces, Pieces) else pieces
     if cut is None:
         return None
     if flows.client is None:
@@ -111,8 +112,10 @@ def summed_pieces(flows: Flows, pieces: Pieces, window: tuple[int, int]
                      _client_pairs(flows, cut))
 
 
-def _in_window(flows: Flows, pieces: Pieces, window: tuple[int, int]
-               ) -> WindowPieces | None:
+def window_pieces(flows: Flows, pieces: Pieces, window: tuple[int, int]
+                  ) -> WindowPieces | None:
+    """The pieces whose bin lies in `window`, scaled (WindowPieces), or None when a
+    scaled counter or the batch's total might not be exact in float64."""
     count = len(pieces.first_bins)
     flow = np.concatenate([np.arange(count), pieces.rows])
     bins = np.concatenate([pieces.first_bins, pieces.bins])

@@ -164,7 +164,7 @@ def flow_parts(batch: pa.RecordBatch, rules: Rules, receivers: bool = True,
                   rules.domestic.classify(batch.column("dst_addr"), start).astype(np.int32),
                   batch.column("sampling_rate").to_numpy(zero_copy_only=False),
                   client_keys(address_matrix(batch.column("dst_addr"))) if receivers else None,
-                  _same_province(rules, sender, holder) if receivers else None)
+                  _same_province(rules, sender, holder) if receivers else None, batch)
     return flows, pieces
 
 
@@ -186,6 +186,8 @@ class Flows:
     sampling: np.ndarray
     client: np.ndarray | None  # None: receivers not attributed
     same: np.ndarray | None
+    kept: pa.RecordBatch | None = None
+    """The input rows these flows are, one per flow (integrity's lookups read them)."""
 
 
 def _piece_batch(flows: Flows, rows: np.ndarray | None, bins: np.ndarray,

@@ -61,13 +61,16 @@ class SettlementTables:
     """A month as settlement reads it: usage per producer, class and bin (decoded,
     queries.usage_schema), received bytes per producer and bin, distinct client
     networks and intra-province bytes per producer; when asked for (UsageQuery
-    .client_bytes), each producer's bytes per client network (addresses.client_keys)."""
+    .client_bytes), each producer's bytes per client network (addresses.client_keys);
+    when asked for (signals.SignalRequest), integrity's sums."""
 
     usage: pa.Table
     received: pa.Table = field(default_factory=RECEIVED_SCHEMA.empty_table)
     client_networks: dict[str, int] = field(default_factory=dict)
     intra_province_bytes: dict[str, int] = field(default_factory=dict)
     client_bytes: dict[str, dict[int, int]] = field(default_factory=dict)
+    signals: dict[str, pa.Table] | None = None
+    """Integrity's sums (Engine.signals), when settlement was asked for them."""
 
 
 def settlement_tables(codes: pa.Table, query: UsageQuery, owners: list[str]

@@ -21,7 +21,7 @@ import pyarrow as pa
 
 from pahna.aggregate.kernel import Rules, attribute_flows, input_columns
 from pahna.aggregate.queries import UsageQuery
-from pahna.attribute.addresses import address_matrix
+from pahna.attribute.addresses import IPV4_CLIENT_FLAG, address_matrix, client_keys
 from pahna.attribute.bins import split_bins
 from pahna.attribute.claims import ClaimIndex, TimedPrefix
 from pahna.attribute.hosting import HostingIndex
@@ -85,18 +85,30 @@ def signal_input_columns(signal_rules: SignalRules) -> tuple[str, ...]:
     return tuple(name for name in SIGNAL_INPUT_COLUMNS if name in wanted)
 
 
+@dataclass(frozen=True)
+class SignalRequest:
+    """Integrity's sums asked of settlement's pass (Engine.settlement): the rules and
+    the least number of flows that make a repeat (signal_queries)."""
+
+    rules: SignalRules
+    min_repeats: int
+
+
 V4_NETWORKS = 1 << 48
-"""Client network keys: an IPv6 /48 is its 48 bits; an IPv4 /24 is V4_NETWORKS + its 24."""
+"""Client network keys: an IPv6 /48 is its 48 bits; an IPv4 /24 is V4_NETWORKS + its 24.
+Sealed in finals' integrity documents, so kept beside the kernel's own encoding
+(addresses.client_keys), from which `signal_networks` makes it."""
+
+
+def signal_networks(keys: np.ndarray) -> np.ndarray:
+    """The kernel's client keys (addresses.client_keys) as client network keys."""
+    keys = np.asarray(keys, dtype=np.int64)
+    return np.where(keys >= IPV4_CLIENT_FLAG, keys - IPV4_CLIENT_FLAG + V4_NETWORKS, keys)
 
 
 def client_networks(addresses: pa.Array | pa.ChunkedArray) -> np.ndarray:
     """int64: each address's client network, /24 (IPv4) or /48 (IPv6), as one key."""
-    matrix = address_matrix(addresses)
-    v4 = (matrix[:, :10] == 0).all(axis=1) & (matrix[:, 10] == 255) & (matrix[:, 11] == 255)
-    weights = np.array([1 << 40, 1 << 32, 1 << 24, 1 << 16, 1 << 8, 1], np.int64)
-    v6_key = matrix[:, :6].astype(np.int64) @ weights
-    v4_key = V4_NETWORKS + matrix[:, 12:15].astype(np.int64) @ weights[3:]
-    return np.where(v4, v4_key, v6_key)
+    return signal_networks(client_keys(address_matrix(addresses)))
 
 
 def network_text(key: int) -> str:
@@ -214,6 +226,12 @@ def named(name: str, sums: pa.Table, owners: list[str]) -> pa.Table:
     names = {"producer_id": pa.array(owners or [""], pa.string()),
              "peer_id": pa.array(owners or [""], pa.string()),
              "traffic_class": pa.array(TRAFFIC_CLASSES, pa.string())}
+    keys = [(f.name, "ascending") for f in schema if f.name not in VALUES]
+    # codes in the order of their names sort as the names do, and integers sort faster
+    by_code = list(owners) == sorted(set(owners)) and list(TRAFFIC_CLASSES) == sorted(
+        TRAFFIC_CLASSES)
+    if by_code and sums.num_rows:
+        sums = sums.sort_by(keys)
     columns = []
     for field in schema:
         column = sums.column(field.name)
@@ -221,8 +239,7 @@ def named(name: str, sums: pa.Table, owners: list[str]) -> pa.Table:
             column = names[field.name].take(column.cast(pa.int32()))
         columns.append(column.cast(field.type))
     table = pa.Table.from_arrays(columns, schema=schema)
-    keys = [(f.name, "ascending") for f in schema if f.name not in VALUES]
-    return table.sort_by(keys) if table.num_rows else table
+    return table.sort_by(keys) if table.num_rows and not by_code else table
 
 
 VALUES = ("bytes", "records", "steady_records")

@@ -21,6 +21,10 @@ import numpy as np
 
 DIR_MIN_KEYS = 1 << 16
 """Batches with at least this many IPv4 keys use (and build) the DIR-24-8 table."""
+DIR_MIN_RANGES = 32
+"""...when there are at least this many ranges: a binary search over fewer is about as
+fast as the table's gather (twice as slow at 8 ranges, 25 against 15 ms a million keys
+on the machine of docs/performance.md), without its 64 MB and its building."""
 _BUILDING = threading.Lock()
 """Held while a DIR-24-8 table is built, so threads attributing batches build it once."""
 
@@ -76,7 +80,7 @@ class V4Ranges:
     def prepare(self, count: int) -> None:
         """Build the DIR-24-8 table (64 MB, once, whatever the threads asking) when a
         batch of `count` keys is large; from then on every batch uses it."""
-        if self._dir24 is None and count >= DIR_MIN_KEYS:
+        if self._dir24 is None and count >= DIR_MIN_KEYS and len(self.starts) >= DIR_MIN_RANGES:
             with _BUILDING:
                 if self._dir24 is None:
                     self._build_dir()

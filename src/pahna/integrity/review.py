@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from pahna.aggregate.base import Engine
 from pahna.aggregate.queries import GROUP_KEYS, UsageQuery
-from pahna.aggregate.signals import SignalRules, changing_prefixes
+from pahna.aggregate.signals import SignalRequest, SignalRules, changing_prefixes
 from pahna.attribute.hosting import HostingIndex
 from pahna.calendar import JalaliMonth
 from pahna.integrity.decisions import exclusions, holds, remove_excluded
@@ -60,11 +60,15 @@ class MonthUnderReview:
 
 
 def review_month(engine: Engine, month: MonthUnderReview, policy: IntegrityPolicy,
-                 usage: Sequence[ProducerUsage], usage_table: pa.Table
+                 usage: Sequence[ProducerUsage], usage_table: pa.Table,
+                 sums: Mapping[str, pa.Table] | None = None
                  ) -> tuple[IntegrityReport, pa.Table]:
     """Signals of every producer of `usage` (the month as counted), the policy's
-    decisions, and `usage_table` less the excluded bytes."""
-    tables = engine.signals(month.files, month.query, month.rules, policy.machine_min_repeats)
+    decisions, and `usage_table` less the excluded bytes. `sums`: the engine's
+    integrity sums when settlement's pass made them (`signal_request`), else the
+    engine makes them."""
+    tables = sums if sums is not None else engine.signals(
+        month.files, month.query, month.rules, policy.machine_min_repeats)
     signals = compute_signals(usage, tables, month.frame, month.previous_sent)
     bases = baselines(signals)
     z = scores(signals, bases)
@@ -75,19 +79,29 @@ def review_month(engine: Engine, month: MonthUnderReview, policy: IntegrityPolic
     return report, remove_excluded(usage_table, cells)
 
 
-def review_basis(engine: Engine, files: list[Path], month: JalaliMonth, basis: Basis,
-                 counted: Sequence[ProducerUsage], usage_table: pa.Table
-                 ) -> tuple[Reviewed, pa.Table]:
-    """Review a month under its basis' policy, rules and hosting lists: what settlement
-    carries (the document, each line's exclusions and holds) and the usage it prices."""
-    assert basis.tariff.integrity is not None
-    under_review = MonthUnderReview(
+def month_under_review(files: list[Path], month: JalaliMonth, basis: Basis
+                       ) -> MonthUnderReview:
+    """A month under its basis' rules and hosting lists, as integrity reviews it."""
+    return MonthUnderReview(
         files, UsageQuery(str(month), month.start_ms, month.end_ms, GROUP_KEYS),
         SignalRules(rules_from_snapshot(basis.rules), HostingIndex(basis.hosting),
                     changing_prefixes(basis.rules["claims"], month.start_ms, month.end_ms)),
         MonthFrame(month.start_ms, (month.end_ms - month.start_ms) // BIN_MS,
                    claim_change_days(basis.rules["claims"], month.start_ms, month.days)),
         basis.previous_sent)
+
+
+def signal_request(under_review: MonthUnderReview, policy: IntegrityPolicy) -> SignalRequest:
+    """What to ask of settlement's pass so that it makes integrity's sums too."""
+    return SignalRequest(under_review.rules, policy.machine_min_repeats)
+
+
+def review_basis(engine: Engine, under_review: MonthUnderReview, basis: Basis,
+                 counted: Sequence[ProducerUsage], usage_table: pa.Table,
+                 sums: Mapping[str, pa.Table] | None = None) -> tuple[Reviewed, pa.Table]:
+    """Review a month under its basis' policy (`month_under_review`): what settlement
+    carries (the document, each line's exclusions and holds) and the usage it prices."""
+    assert basis.tariff.integrity is not None
     report, usage = review_month(engine, under_review, basis.tariff.integrity, counted,
-                                 usage_table)
+                                 usage_table, sums)
     return Reviewed(report.document(), report.exclusions, report.holds), usage

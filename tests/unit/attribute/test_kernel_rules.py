@@ -113,15 +113,29 @@ def test_host_claims_most_specific_first_with_paths_times_and_content() -> None:
 def test_index_survives_pickling_and_dir_path() -> None:
     index = ClaimIndex(["a"], [TimedPrefix("a", ipaddress.ip_network("10.0.0.128/25"), 0, None)])
     keys = np.array([0x0A000080, 0x0A00007F, 0x0A0000FF], dtype=np.uint32)
-    saved = ranges.DIR_MIN_KEYS
-    ranges.DIR_MIN_KEYS = 1
+    saved = ranges.DIR_MIN_KEYS, ranges.DIR_MIN_RANGES
+    ranges.DIR_MIN_KEYS = ranges.DIR_MIN_RANGES = 1
     try:
         assert index.lookup_v4(keys, np.zeros(3, dtype=np.int64)).tolist() == [0, -1, 0]
+        assert index.v4._dir24 is not None
         copy = pickle.loads(pickle.dumps(index))
         assert copy.v4._dir24 is None
         assert copy.lookup_v4(keys, np.zeros(3, dtype=np.int64)).tolist() == [0, -1, 0]
     finally:
-        ranges.DIR_MIN_KEYS = saved
+        ranges.DIR_MIN_KEYS, ranges.DIR_MIN_RANGES = saved
+
+
+def test_few_ranges_are_searched_without_building_the_table() -> None:
+    """A large batch builds the 64 MB DIR-24-8 table only for an index of many ranges
+    (hosting lists and the month's changed claims are a handful)."""
+    few = ClaimIndex(["a"], [TimedPrefix("a", ipaddress.ip_network("10.0.0.128/25"), 0, None)])
+    keys = np.full(ranges.DIR_MIN_KEYS, 0x0A000080, dtype=np.uint32)
+    assert (few.lookup_v4(keys, np.zeros(len(keys), dtype=np.int64)) == 0).all()
+    assert few.v4._dir24 is None
+    many = ClaimIndex(["a"], [TimedPrefix("a", ipaddress.ip_network(f"10.{i}.0.0/16"), 0, None)
+                              for i in range(0, 2 * ranges.DIR_MIN_RANGES, 2)])
+    assert (many.lookup_v4(keys, np.zeros(len(keys), dtype=np.int64)) == 0).all()
+    assert many.v4._dir24 is not None
 
 
 def test_no_claims_at_all() -> None:

@@ -8,13 +8,14 @@ import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
 
 from pahna.aggregate.batch_pool import kernel_threads, map_batches
-from pahna.aggregate.batch_sums import ClientNetworks, summed_pieces
+from pahna.aggregate.batch_sums import ClientNetworks, summed_pieces, window_pieces
 from pahna.aggregate.kernel import (
     FLOW_COLUMNS,
     INPUT_COLUMNS,
@@ -43,8 +44,17 @@ from pahna.aggregate.queries import (
     usage_sql,
 )
 from pahna.aggregate.results import SettlementTables, settlement_tables, usage_table
+from pahna.aggregate.signal_sums import (
+    PART_SCHEMAS,
+    SIGNAL_FLOWS_SCHEMA,
+    RepeatFilter,
+    SignalParts,
+    part_queries,
+    signal_parts,
+)
 from pahna.aggregate.signals import (
     SIGNAL_ROWS_SCHEMA,
+    SignalRequest,
     SignalRules,
     named,
     signal_input_columns,
@@ -71,11 +81,22 @@ class DuckDbEngine:
         codes = self._sum(files, query, rules, usage_sql(query, "pieces"), receivers=False)
         return usage_table(codes.cast(usage_codes_schema(query)), query, rules.claims.owners)
 
-    def settlement(self, files: list[Path], query: UsageQuery, rules: Rules
-                   ) -> SettlementTables:
-        codes = self._sum(files, query, rules, settlement_sql(query, "pieces"), receivers=True)
-        return settlement_tables(codes.cast(settlement_codes_schema(query)), query,
-                                 rules.claims.owners)
+    def settlement(self, files: list[Path], query: UsageQuery, rules: Rules,
+                   signals: SignalRequest | None = None) -> SettlementTables:
+        """With `signals`, integrity's sums are made in the same pass (signal_sums.py),
+        or, when a batch's could not be made exactly there, in a pass of their own."""
+        with self._connection(query, "usage", "a sum of bytes or packets") as con:
+            agg = con.cursor()
+            sink = None if signals is None else _SignalSink(agg, signals, query)
+            _fill(agg, "pieces", PIECES_SCHEMA,
+                  self._pieces(con, files, query, rules, True, sink))
+            codes = agg.sql(settlement_sql(query, "pieces")).to_arrow_table()
+            sums = None if sink is None else sink.tables()
+        tables = settlement_tables(codes.cast(settlement_codes_schema(query)), query,
+                                   rules.claims.owners)
+        if signals is not None and sums is None:
+            sums = self._signals_from_rows(files, query, signals.rules, signals.min_repeats)
+        return replace(tables, signals=sums)
 
     def largest_flows(self, files: list[Path], window: tuple[int, int], rules: Rules,
                       producer_id: str, limit: int) -> pa.Table:
@@ -100,8 +121,29 @@ class DuckDbEngine:
 
     def signals(self, files: list[Path], query: UsageQuery, rules: SignalRules,
                 min_repeats: int) -> dict[str, pa.Table]:
-        """The rows are kept in a temporary table (spilled past the memory limit), read
-        once, and summed by each query."""
+        """As settlement's pass makes them (signal_sums.py), without settlement's sums."""
+        request = SignalRequest(rules, min_repeats)
+        with self._connection(query, "integrity signals", "an integrity sum of bytes") as con:
+            sink = _SignalSink(con.cursor(), request, query)
+            window = (query.start_ms, query.end_ms)
+
+            def work(batch: pa.RecordBatch) -> SignalParts | None:
+                flows, pieces = flow_parts(batch, rules.rules, True)
+                return signal_parts(flows, window_pieces(flows, pieces, window), rules)
+
+            columns = sorted({*input_columns(rules.rules), *signal_input_columns(rules)})
+            for parts in map_batches(work, self._scan(con, files, query, tuple(columns)),
+                                     self.threads):
+                sink.add(parts)
+            sums = sink.tables()
+        if sums is not None:
+            return sums
+        return self._signals_from_rows(files, query, rules, min_repeats)
+
+    def _signals_from_rows(self, files: list[Path], query: UsageQuery, rules: SignalRules,
+                           min_repeats: int) -> dict[str, pa.Table]:
+        """Every flow's signal rows in a temporary table (spilled past the memory
+        limit), summed by each query, whose SQL checks every product and sum."""
         with self._connection(query, "integrity signals", "an integrity sum of bytes") as con:
             agg = con.cursor()
             _fill(agg, "signal_rows", SIGNAL_ROWS_SCHEMA,
@@ -142,10 +184,7 @@ class DuckDbEngine:
             con.execute(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
             yield con
         except (duckdb.ConversionException, duckdb.OutOfRangeException) as exc:
-            raise CounterOverflowError(
-                f"{query.period}: {sums} does not fit 64 bits, so the "
-                "store holds an absurd counter: find its batch with `pahna store batches` "
-                f"and take it out with `pahna store retract` (duckdb: {exc})") from exc
+            raise _overflow(query.period, sums, exc) from exc
         except duckdb.Error as exc:
             raise EngineError(f"duckdb: {what} for {query.period}: {exc}") from exc
         finally:
@@ -160,29 +199,39 @@ class DuckDbEngine:
                            self.threads)
 
     def _pieces(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: UsageQuery,
-                rules: Rules, receivers: bool) -> Iterator[pa.Table]:
+                rules: Rules, receivers: bool, sink: _SignalSink | None = None
+                ) -> Iterator[pa.Table]:
         """The batches' pieces, each batch's summed (batch_sums.py) when that is exact,
         the distinct client networks last: DuckDB's grouping of raw pieces, a few per
         flow, cost more than attributing them. Without bins in the query, flows are not
-        cut into bins no sum tells apart. The kernel runs in `threads` threads."""
+        cut into bins no sum tells apart. The kernel runs in `threads` threads. With a
+        `sink` (receivers), integrity's parts of each batch go there."""
         clients = ClientNetworks()
         window = (query.start_ms, query.end_ms)
         unbinned = not receivers and "bin_start_ms" not in query.group_by
+        columns = set(input_columns(rules))
+        if sink is not None:
+            columns |= set(signal_input_columns(sink.request.rules))
 
-        def work(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Table | None]:
+        def work(batch: pa.RecordBatch
+                 ) -> tuple[pa.Table, pa.Table | None, SignalParts | None]:
             flows, pieces = flow_parts(batch, rules, receivers, window if unbinned else None)
+            cut = window_pieces(flows, pieces, window)
+            parts = None if sink is None else signal_parts(flows, cut, sink.request.rules)
             # per-client bytes (client-centric allocation) need the raw pieces: the
             # batch sums keep only which client networks a producer reached
-            summed = None if query.client_bytes else summed_pieces(flows, pieces, window)
+            summed = None if query.client_bytes else summed_pieces(flows, cut, window)
             if summed is None:
-                return piece_table(flows, pieces), None
-            return pa.Table.from_batches(summed.rows, PIECES_SCHEMA), summed.clients
+                return piece_table(flows, pieces), None, parts
+            return pa.Table.from_batches(summed.rows, PIECES_SCHEMA), summed.clients, parts
 
-        scan = self._scan(con, files, query, input_columns(rules))
-        for rows, pairs in map_batches(work, scan, self.threads):
+        scan = self._scan(con, files, query, tuple(n for n in INPUT_COLUMNS if n in columns))
+        for rows, pairs, parts in map_batches(work, scan, self.threads):
             yield rows
             if pairs is not None:
                 clients.add(pairs)
+            if sink is not None:
+                sink.add(parts)
         yield pa.Table.from_batches(clients.rows(query.start_ms), PIECES_SCHEMA)
 
     def _log_rows(self, con: duckdb.DuckDBPyConnection, files: list[Path], query: LogQuery,
@@ -212,10 +261,74 @@ def _fill(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema,
     thread. DuckDB pulling the parts through a Python stream instead made its threads
     and the kernel's take turns for the interpreter; the table spills to disk past the
     memory limit, so raw pieces of a large month fit too."""
-    con.register("part_in", pa.Table.from_batches([], schema))
-    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM part_in")
+    _create(con, table, schema)
     for part in parts:
-        if part.num_rows:
-            con.register("part_in", part)
-            con.execute(f"INSERT INTO {table} SELECT * FROM part_in")
-    con.unregister("part_in")
+        _insert(con, table, part)
+
+
+def _create(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema) -> None:
+    con.register(f"{table}_in", pa.Table.from_batches([], schema))
+    con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_in")
+    con.unregister(f"{table}_in")
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str,
+            part: pa.Table | pa.RecordBatch) -> None:
+    if part.num_rows:
+        con.register(f"{table}_in", part)
+        con.execute(f"INSERT INTO {table} SELECT * FROM {table}_in")
+        con.unregister(f"{table}_in")
+
+
+class _SignalSink:
+    """A pass's integrity parts: the flows' rows into a temporary table (spilled past
+    the memory limit), the partial sums (a few rows a batch) in memory; none once a
+    batch's could not be made exactly (`tables` is then None)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, request: SignalRequest,
+                 query: UsageQuery) -> None:
+        self.con, self.request, self.query = con, request, query
+        self.parts: dict[str, list[pa.RecordBatch]] | None = {n: [] for n in PART_SCHEMAS}
+        self.flows: list[pa.RecordBatch] = []  # inserted a million rows at a time
+        self.repeats = RepeatFilter()
+        _create(con, "signal_flows", SIGNAL_FLOWS_SCHEMA)
+
+    def add(self, parts: SignalParts | None) -> None:
+        if self.parts is None:
+            return
+        if parts is None:
+            self.parts, self.flows, self.repeats = None, [], RepeatFilter()
+            self.con.execute("DELETE FROM signal_flows")
+            return
+        self.flows.append(parts.flows)
+        if sum(b.num_rows for b in self.flows) >= BATCH_ROWS:
+            self._flush()
+        for name, part in parts.parts.items():
+            self.parts[name].append(part)
+        self.repeats.add(*parts.buckets)
+
+    def _flush(self) -> None:
+        _insert(self.con, "signal_flows", pa.Table.from_batches(self.flows, SIGNAL_FLOWS_SCHEMA))
+        self.flows = []
+
+    def tables(self) -> dict[str, pa.Table] | None:
+        if self.parts is None:
+            return None
+        self._flush()
+        for name, schema in PART_SCHEMAS.items():
+            self.con.register(f"{name}_parts", pa.Table.from_batches(self.parts[name], schema))
+        self.con.register("repeat_buckets", self.repeats.often(self.request.min_repeats))
+        owners = self.request.rules.rules.claims.owners
+        try:
+            return {name: named(name, self.con.sql(sql).to_arrow_table(), owners)
+                    for name, sql in part_queries(self.request.min_repeats).items()}
+        except (duckdb.ConversionException, duckdb.OutOfRangeException) as exc:
+            raise _overflow(self.query.period, "an integrity sum of bytes", exc) from exc
+
+
+def _overflow(period: str, sums: str, exc: duckdb.Error) -> CounterOverflowError:
+    """An overflow of `sums`, naming the way out."""
+    return CounterOverflowError(
+        f"{period}: {sums} does not fit 64 bits, so the store holds an absurd counter: "
+        "find its batch with `pahna store batches` and take it out with `pahna store "
+        f"retract` (duckdb: {exc})")

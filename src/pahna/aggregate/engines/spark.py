@@ -20,6 +20,7 @@ import tempfile
 import uuid
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -61,7 +62,13 @@ from pahna.aggregate.queries import (
     usage_sql,
 )
 from pahna.aggregate.results import SettlementTables, settlement_tables, usage_table
-from pahna.aggregate.signals import SignalRules, named, signal_input_columns, signal_queries
+from pahna.aggregate.signals import (
+    SignalRequest,
+    SignalRules,
+    named,
+    signal_input_columns,
+    signal_queries,
+)
 from pahna.aggregate.topflows import ORDER, top_flows
 from pahna.config import SparkSettings
 from pahna.errors import CounterOverflowError, EngineError
@@ -197,12 +204,17 @@ class SparkEngine:
             spark, files, query, rules, partial(usage_sql, query), receivers=False))
         return usage_table(codes.cast(usage_codes_schema(query)), query, rules.claims.owners)
 
-    def settlement(self, files: list[Path], query: UsageQuery, rules: Rules
-                   ) -> SettlementTables:
+    def settlement(self, files: list[Path], query: UsageQuery, rules: Rules,
+                   signals: SignalRequest | None = None) -> SettlementTables:
+        """With `signals`, integrity's sums come from a job of their own (`signals`)."""
         codes = self._run(query.period, lambda spark: self._sum(
             spark, files, query, rules, partial(settlement_sql, query), receivers=True))
-        return settlement_tables(codes.cast(settlement_codes_schema(query)), query,
-                                 rules.claims.owners)
+        tables = settlement_tables(codes.cast(settlement_codes_schema(query)), query,
+                                   rules.claims.owners)
+        if signals is None:
+            return tables
+        return replace(tables, signals=self.signals(files, query, signals.rules,
+                                                    signals.min_repeats))
 
     def largest_flows(self, files: list[Path], window: tuple[int, int], rules: Rules,
                       producer_id: str, limit: int) -> pa.Table:
