@@ -4,8 +4,10 @@ For each seed a bench month is generated once (the bench's producers, a Tehran d
 cycle, sampling exporters; `pahna bench generate`), with the bench hosting list. Then
 for every scenario of `pahna.bench.inflation` and every share, the scenario is injected
 into chosen producers (three drawn per seed; a pair for collude; the six smallest for
-thin), and the month is reviewed under POLICY exactly as `settle` reviews it (the
-engine's sums, signals, scores, exclusions, holds). Printed per scenario and share:
+thin), the share being of each one's flow records in the clean month as attribution
+gives them (`bench.month.month_flows`: nested and time-limited claims included), and
+the month is reviewed under POLICY exactly as `settle` reviews it (the engine's sums,
+signals, scores, exclusions, holds). Printed per scenario and share:
 
     caught     share of inflated producer-months held or with an exclusion
     clean held share of clean producer-months held
@@ -32,14 +34,8 @@ from pathlib import Path
 import numpy as np
 
 from pahna.bench.flows import Population
-from pahna.bench.inflation import (
-    SCENARIOS,
-    Injection,
-    expected_flows,
-    import_bench_hosting,
-    injected_flows,
-)
-from pahna.bench.month import write_month
+from pahna.bench.inflation import SCENARIOS, Injection, import_bench_hosting, injected_flows
+from pahna.bench.month import month_flows, write_month
 from pahna.bench.scenario import populate_registry
 from pahna.calendar import JalaliMonth
 from pahna.demo.scenario import demo_producers
@@ -102,14 +98,14 @@ def base_month(folder: Path, flows: int, seed: int) -> Workspace:
     return workspace
 
 
-def targets(scenario: str, population: Population, flows: int, rng: np.random.Generator
+def targets(scenario: str, size: dict[str, int], rng: np.random.Generator
             ) -> list[tuple[str, ...]]:
-    """The producers each injection of the scenario goes to."""
+    """The producers each injection of the scenario goes to (`size`: each producer's
+    flow records in the clean month, `month_flows`)."""
     ids = [d.producer.id for d in demo_producers()]
-    size = {pid: expected_flows(population, pid, flows) for pid in ids}
     # a month with something to inflate, and none with other producers' claims nested in
     # its first prefix (injected flows from there would be theirs: counted as clean)
-    ids = [pid for pid in ids if size[pid] >= 200 and pid not in NESTING]
+    ids = [pid for pid in ids if size.get(pid, 0) >= 200 and pid not in NESTING]
     if scenario == "thin":
         return [tuple(sorted(ids, key=lambda p: size[p])[:6])]
     chosen = list(rng.choice(ids, 4, replace=False))
@@ -159,10 +155,12 @@ def review(workspace: Workspace, extra: list[Path], label: str = "",
 
 
 def run_case(workspace: Workspace, injection: Injection, flows: int, seed: int,
-             population: Population) -> tuple[int, int, int, int, int]:
-    """(inflated, caught, clean, clean held or excluded, clean bytes excluded)."""
+             population: Population, real: dict[str, int]
+             ) -> tuple[int, int, int, int, int]:
+    """(inflated, caught, clean, clean held or excluded, clean bytes excluded); `real`
+    each producer's flow records in the clean month (the share is of them)."""
     month = JalaliMonth.parse(PERIOD)
-    table = injected_flows(month, injection, population, flows, seed)
+    table = injected_flows(month, injection, population, flows, seed, real)
     manifest = write_batch(workspace.store_dir, table, "bench-inject",
                            injection.digest(seed, PERIOD, flows))
     assert manifest is not None
@@ -207,6 +205,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             workspace = base_month(Path(folder) / "home", args.flows, seed)
             population = Population.build(seed)
+            real = month_flows(workspace, PERIOD, month_files(workspace, PERIOD))
             rng = np.random.default_rng(seed)
             clean_month = review(workspace, [], f"seed {seed} none")
             totals.setdefault(("none", 0.0), [0, 0, 0, 0, 0])
@@ -215,10 +214,10 @@ def main() -> None:
             row[3] += sum(v[0] for v in clean_month.values())
             row[4] += sum(v[1] for v in clean_month.values())
             for scenario in args.scenarios.split(","):
-                for producers in targets(scenario, population, args.flows, rng):
+                for producers in targets(scenario, real, rng):
                     for share in shares:
                         case = run_case(workspace, Injection(scenario, producers, share),
-                                        args.flows, seed, population)
+                                        args.flows, seed, population, real)
                         sums = totals.setdefault((scenario, share), [0, 0, 0, 0, 0])
                         for i, value in enumerate(case):
                             sums[i] += value

@@ -88,11 +88,11 @@ def month_records(workspace: catch.Workspace, extra: list[Path]
     return seen["records"], seen["changes"]  # type: ignore[return-value]
 
 
-def step_targets(population: Population, flows: int, seed: int) -> list[str]:
+def step_targets(real: dict[str, int], seed: int) -> list[str]:
     """The producers integrity_catch.py injects the step into for this seed."""
     rng = np.random.default_rng(seed)
     for scenario in SCENARIOS:
-        chosen = catch.targets(scenario, population, flows, rng)
+        chosen = catch.targets(scenario, real, rng)
         if scenario == "step":
             return [producers[0] for producers in chosen]
     raise AssertionError("no step scenario")
@@ -108,15 +108,16 @@ def main() -> None:
     for seed in (int(s) for s in args.seeds.split(",")):
         with tempfile.TemporaryDirectory() as folder:
             workspace = catch.base_month(Path(folder) / "home", args.flows, seed)
-            population = Population.build(seed)
+            real = catch.month_flows(workspace, catch.PERIOD,
+                                     catch.month_files(workspace, catch.PERIOD))
             records, _ = month_records(workspace, [])
             for pid in records:
                 for name, z in baselines(records, pid).items():
                     clean.setdefault(name, []).append(z)
-            for pid in step_targets(population, args.flows, seed):
+            for pid in step_targets(real, seed):
                 for share in (0.2, 0.5):
                     injected = inject(workspace, Injection("step", (pid,), share),
-                                      args.flows, seed)
+                                      args.flows, seed, real)
                     found = baselines(injected[0], pid)
                     for name, z in found.items():
                         caught.setdefault((name, share), []).append(z >= BOUND)
@@ -128,14 +129,14 @@ def main() -> None:
               f"{len(caught[(name, 0.5)])}")
 
 
-def inject(workspace: catch.Workspace, injection: Injection, flows: int, seed: int
-           ) -> tuple[dict[str, np.ndarray], dict[str, frozenset[int]]]:
+def inject(workspace: catch.Workspace, injection: Injection, flows: int, seed: int,
+           real: dict[str, int]) -> tuple[dict[str, np.ndarray], dict[str, frozenset[int]]]:
     """The month's records with the injection added (removed again afterwards)."""
     from pahna.calendar import JalaliMonth
     from pahna.store.writer import write_batch
 
     table = catch.injected_flows(JalaliMonth.parse(catch.PERIOD), injection,
-                                 Population.build(seed), flows, seed)
+                                 Population.build(seed), flows, seed, real)
     manifest = write_batch(workspace.store_dir, table, "bench-inject",
                            injection.digest(seed, catch.PERIOD, flows))
     assert manifest is not None

@@ -1,6 +1,9 @@
 """The red team: made bytes injected into chosen producers of a bench month, each scheme
-at a chosen share of the producer's real traffic (in expectation: as many extra flows
-as the share of its expected flows, sizes drawn as the real ones are).
+at a chosen share of the producer's real traffic. The share is of flow records: a
+producer gets round(share x N) extra records, N the flow records attribution gives it
+in the month as generated (`bench.month.month_flows`: its own prefixes, and its nested
+and time-limited claims where and while they hold; the most specific claim wins), with
+sizes drawn as the real ones are (the bytes follow in expectation; thin's are fixed).
 
     self          the producer downloads its own files from its own addresses
     datacentre    bots in data-centre space (HOSTING_NETWORK) pull from it
@@ -18,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,15 +93,6 @@ def _prefix(producer: str) -> Network:
     raise InvalidValueError(f"no bench producer {producer!r}")
 
 
-def expected_flows(population: Population, producer: str, flows: int) -> float:
-    """Flows the bench month gives `producer` in expectation (its networks' weight)."""
-    owned = {str(net) for item in demo_producers() if item.producer.id == producer
-             for net in item.prefixes}
-    weight = sum(w for net, w in zip(population.sources, population.source_weights,
-                                     strict=True) if str(net) in owned)
-    return flows * float(weight)
-
-
 def _times(month: JalaliMonth, n: int, rng: np.random.Generator, scenario: str
            ) -> np.ndarray:
     if scenario == "flat":
@@ -120,16 +115,19 @@ def _clients(scenario: str, producer: str, partner: str, n: int, population: Pop
 
 
 def injected_flows(month: JalaliMonth, injection: Injection, population: Population,
-                   flows: int, seed: int) -> pa.Table:
-    """The injection's flow records for the month."""
+                   flows: int, seed: int, real: Mapping[str, int]) -> pa.Table:
+    """The injection's flow records for the month: round(share x real[producer]) for each
+    of its producers, `real` the flow records attribution gives each producer in the
+    month as generated (`bench.month.month_flows`; a producer not in it has none)."""
     rng = np.random.default_rng([seed, 9, *injection.digest(seed, str(month), flows).encode()])
     parts: list[tuple[np.ndarray, ...]] = []
     for index, producer in enumerate(injection.producers):
-        n = round(injection.share * expected_flows(population, producer, flows))
+        source = _prefix(producer)
+        n = round(injection.share * real.get(producer, 0))
         if n == 0:
             continue
         partner = injection.producers[1 - index] if injection.scenario == "collude" else ""
-        src = addresses_in([_prefix(producer)], np.zeros(n, np.int64), rng)
+        src = addresses_in([source], np.zeros(n, np.int64), rng)
         dst = _clients(injection.scenario, producer, partner, n, population, rng)
         start = _times(month, n, rng, injection.scenario)
         size = np.maximum(rng.lognormal(11.0, 1.6, n), 64).astype(np.uint64)

@@ -29,8 +29,10 @@ def bench() -> None:
               show_default=True, help="Flow records per committed batch (bounds memory).")
 @click.option("--inject", "injections", multiple=True, metavar="SCENARIO:PRODUCER:SHARE",
               help="Inject made bytes (repeatable): self, datacentre, collude (A+B), flat, "
-                   "step, concentrated or thin (A+B+...) at a share of real traffic, "
-                   "e.g. flat:qom-tv:0.2. The bench hosting list is imported once.")
+                   "step, concentrated or thin (A+B+...) at a share of the producer's "
+                   "real traffic (of the flow records attribution gives it in the month, "
+                   "nested claims included), e.g. flat:qom-tv:0.2. The bench hosting "
+                   "list is imported once.")
 @home_option
 def generate(flows: int, period: str, seed: int, chunk_rows: int,
              injections: tuple[str, ...], home: str | None) -> None:
