@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.flowgen import Flow
+from tests.flowgen import Flow, flow_table
 from tests.unit.integrity.conftest import MONTH, QUERY, write_flows
 
 from pahna.aggregate import signal_sums
@@ -79,7 +79,7 @@ def both_ways(paths: list[Path], min_repeats: int = 2):  # type: ignore[no-untyp
             {k: t.to_pylist() for k, t in (settled.signals or {}).items()})
 
 
-@settings(max_examples=15, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(months, st.integers(1, 3))
 def test_the_pass_makes_the_rows_sums(flows: list[Flow], parts: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
@@ -140,3 +140,96 @@ def test_counters_past_float64_take_the_rows_path(tmp_path: Path) -> None:
     huge = [Flow("10.1.0.1", "2.176.1.5", 2**62, MID, sampling_rate=100)]
     with pytest.raises(CounterOverflowError, match="integrity sum of bytes"):
         DuckDbEngine().signals(write_flows(tmp_path / "huge", huge), QUERY, SIGNAL_RULES, 2)
+
+
+def test_a_scaled_size_past_64_bits_is_refused_whether_or_not_it_repeats(
+        tmp_path: Path) -> None:
+    """A flow starting in the month's last millisecond and lasting 49 days puts a sliver
+    of its bytes in the month (float64 holds that), but its size times its sampling rate
+    passes 64 bits: the rows' SQL refuses every such flow, repeated or not, and so does
+    the pass, whatever shares its repeat bucket."""
+    odd = [Flow("10.1.0.1", "2.176.1.5", 2**60, MONTH.end_ms - 1,
+                MONTH.end_ms - 1 + 49 * 24 * HOUR, sampling_rate=32),
+           Flow("10.1.0.1", "2.176.1.9", 100, MID)]
+    paths = write_flows(tmp_path, odd)
+    for make in (DuckDbEngine().signals, DuckDbEngine()._signals_from_rows):
+        with pytest.raises(CounterOverflowError, match="integrity sum of bytes"):
+            make(paths, QUERY, SIGNAL_RULES, 2)
+
+
+def test_the_parts_go_to_duckdb_as_they_come(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every kind of part is inserted into a temporary table (spilled past the memory
+    limit) once a million rows are held, not kept in memory for the month: with the
+    bound at one row, every batch's parts are inserted at once, to the same sums."""
+    from pahna.aggregate.engines import duckdb as engine_module
+
+    flows = ([Flow("10.1.0.1", "198.51.100.1", 100, MID + i * HOUR) for i in range(3)]
+             + [Flow("10.2.0.1", "10.1.9.9", 64_000, MID, MID + 3 * HOUR, sampling_rate=100),
+                Flow("10.1.0.1", "203.0.113.10", 777, MID + HOUR)])
+    paths = write_flows(tmp_path, flows, 2)
+    whole = both_ways(paths)
+    monkeypatch.setattr(engine_module, "BATCH_ROWS", 1)
+    held: list[int] = []
+    add = engine_module._SignalSink.add
+
+    def counted(sink, parts):  # type: ignore[no-untyped-def]
+        add(sink, parts)
+        held.append(sum(b.num_rows for batches in sink.held.values() for b in batches))
+
+    monkeypatch.setattr(engine_module._SignalSink, "add", counted)
+    assert both_ways(paths) == whole
+    assert held and set(held) == {0}
+
+
+WIDE_CLAIMS = ([["alpha", "prefix", "10.1.0.0/16", 0, None],
+                ["beta", "prefix", "10.2.0.0/16", 0, None],
+                ["beta", "prefix", "10.1.7.0/24", MID, None],
+                ["gamma", "asn", "64500", 0, None],
+                ["delta", "prefix", "2001:db8::/32", 0, None],
+                ["eps", "prefix", "10.5.0.0/16", 0, MONTH.end_ms - HOUR]]
+               + [[f"p{i:02d}", "prefix", f"10.{100 + i}.0.0/16", 0, None] for i in range(40)])
+WIDE = {"format": 1, "window_ms": None, "domestic": [], "claims": WIDE_CLAIMS,
+        "metering": [["alpha", "127.0.0.1", 2, "egress", 0, None],
+                     ["beta", "127.0.0.9", 2, "egress", 0, None]]}
+WIDE_SIGNALS = SignalRules(rules_from_snapshot(WIDE), HostingIndex((HostingVersion(
+    1, MID, None, ("203.0.113.0/24", "2001:db8:5::/48"), (64501,)),)),
+    changing_prefixes(WIDE_CLAIMS, MONTH.start_ms, MONTH.end_ms))
+wide_flow = st.builds(
+    lambda src, dst, size, start, length, rate, packets: Flow(
+        src, dst, size, start, start + length, packets=packets, sampling_rate=rate),
+    st.sampled_from(["10.1.0.1", "10.1.7.7", "10.2.0.1", "2001:db8::1", "10.5.0.1",
+                     "10.101.0.1", "10.139.3.3", "9.9.9.9"]),
+    st.sampled_from(["2.176.1.5", "10.1.9.9", "10.2.0.7", "203.0.113.10", "2001:db8:5::1",
+                     "2001:db8:6::1", "2a01:5ec0::1", "10.120.0.1", "10.5.0.9"]),
+    st.sampled_from([0, 1, 1500, 7_777_777, 2**40 + 3]),
+    st.one_of(st.integers(MONTH.start_ms - 5 * HOUR, MONTH.start_ms + 5 * HOUR),
+              st.integers(MONTH.end_ms - 5 * HOUR, MONTH.end_ms + HOUR),
+              st.integers(MONTH.start_ms, MONTH.end_ms - 1)),
+    st.sampled_from([0, 1, 299_999, 300_000, 4 * HOUR, 3 * 24 * HOUR]),
+    st.sampled_from([0, 1, 100, 4096]), st.sampled_from([0, 1, 3]))
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.lists(wide_flow, max_size=50), st.integers(1, 3),
+       st.sampled_from([0, 1, 2, 3, 70_000]))
+def test_the_pass_makes_the_rows_sums_with_metering_points_and_many_producers(
+        flows: list[Flow], parts: int, min_repeats: int) -> None:
+    """Metering points (files from two exporters), 46 producers (so the claims take the
+    DIR-24-8 path), IPv6 claims and hosting, a claim ending in the month, flows around
+    both ends of the month, zero sizes, rates and packets, an empty month."""
+    engine = DuckDbEngine()
+    with tempfile.TemporaryDirectory() as folder:
+        paths = []
+        for part in range(parts):
+            path = Path(folder) / f"part-{part}.parquet"
+            pq.write_table(flow_table(flows[part::parts], exporter=("127.0.0.1", "127.0.0.9")[
+                part % 2]), path)
+            paths.append(path)
+        fused = engine.signals(paths, QUERY, WIDE_SIGNALS, min_repeats)
+        rows = engine._signals_from_rows(paths, QUERY, WIDE_SIGNALS, min_repeats)
+        settled = engine.settlement(paths, QUERY, rules_from_snapshot(WIDE),
+                                    SignalRequest(WIDE_SIGNALS, min_repeats)).signals
+    assert settled is not None
+    for name, table in rows.items():
+        assert fused[name].equals(table) and settled[name].equals(table), name

@@ -17,8 +17,10 @@ counted for a producer:
 The sums are those of `signal_queries` over `signal_rows`, to the integer (tests compare
 both, and the engines); DuckDB's standalone `signals` runs this path too. They are
 exact: window_pieces keeps every scaled piece and the batch's total below 2**53 in
-float64 (a batch beyond returns None, and the month's signals are then summed from
-`signal_rows`), and SQL makes and checks every other product and sum.
+float64, and SQL makes and checks every other product and sum. A batch beyond float64,
+or holding a flow starting in the month whose size times its sampling rate passes 64
+bits (which `signal_queries` refuses whether or not the flow repeats), returns None: the
+engine then sums the month's `signal_rows` instead, which checks (and refuses) alike.
 """
 
 from __future__ import annotations
@@ -125,6 +127,8 @@ def signal_parts(flows: Flows, cut: WindowPieces | None, signal_rules: SignalRul
     side = _side(flows, signal_rules)
     rows = _flow_rows(flows, np.flatnonzero(present & counted), window_bytes,
                       first_bin >= 0)
+    if rows is None:
+        return None
     starting = rows.column("bucket").to_numpy()[rows.column("first").to_numpy(
         zero_copy_only=False)]
     buckets = np.unique(starting, return_counts=True)
@@ -162,10 +166,14 @@ def _side(flows: Flows, signal_rules: SignalRules) -> _Side:
 
 
 def _flow_rows(flows: Flows, chosen: np.ndarray, window_bytes: np.ndarray,
-               first: np.ndarray) -> pa.RecordBatch:
-    """SIGNAL_FLOWS_SCHEMA rows of the `chosen` flows."""
+               first: np.ndarray) -> pa.RecordBatch | None:
+    """SIGNAL_FLOWS_SCHEMA rows of the `chosen` flows; None when one starting in the
+    window has a scaled size past 64 bits (see the module)."""
     assert flows.kept is not None and flows.client is not None
     raw = flows.kept.column("bytes").to_numpy(zero_copy_only=False)[chosen].astype(np.uint64)
+    rate = np.maximum(flows.sampling[chosen].astype(np.uint64), np.uint64(1))
+    if (first[chosen] & (raw > np.uint64(2**64 - 1) // rate)).any():
+        return None
     bucket = key_hashes(flows.sender[chosen], flows.client[chosen], raw) & np.uint64(
         REPEAT_BUCKETS - 1)
     return pa.RecordBatch.from_arrays([

@@ -22,9 +22,9 @@ import numpy as np
 DIR_MIN_KEYS = 1 << 16
 """Batches with at least this many IPv4 keys use (and build) the DIR-24-8 table."""
 DIR_MIN_RANGES = 32
-"""...when there are at least this many ranges: a binary search over fewer is about as
-fast as the table's gather (twice as slow at 8 ranges, 25 against 15 ms a million keys
-on the machine of docs/performance.md), without its 64 MB and its building."""
+"""...when there are at least this many ranges: over fewer, a binary search costs a few
+steps a key, without the table's 64 MB and its building (hosting lists and the month's
+changed claims are a handful of ranges)."""
 _BUILDING = threading.Lock()
 """Held while a DIR-24-8 table is built, so threads attributing batches build it once."""
 

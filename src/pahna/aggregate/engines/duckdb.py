@@ -87,7 +87,9 @@ class DuckDbEngine:
         or, when a batch's could not be made exactly there, in a pass of their own."""
         with self._connection(query, "usage", "a sum of bytes or packets") as con:
             agg = con.cursor()
-            sink = None if signals is None else _SignalSink(agg, signals, query)
+            sink = (_SignalSink(agg, signals, query)
+                    if signals is not None and _same_codes(rules, signals.rules.rules)
+                    else None)
             _fill(agg, "pieces", PIECES_SCHEMA,
                   self._pieces(con, files, query, rules, True, sink))
             codes = agg.sql(settlement_sql(query, "pieces")).to_arrow_table()
@@ -266,6 +268,14 @@ def _fill(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema,
         _insert(con, table, part)
 
 
+def _same_codes(rules: Rules, signal_rules: Rules) -> bool:
+    """Settlement's pieces carry the producer codes and holders integrity's parts read
+    only when both rules have the same owners, in order, and AS claims in both or
+    neither (else the signals are summed in a pass of their own)."""
+    return (rules.claims.owners == signal_rules.claims.owners
+            and (rules.asns is None) == (signal_rules.asns is None))
+
+
 def _create(con: duckdb.DuckDBPyConnection, table: str, schema: pa.Schema) -> None:
     con.register(f"{table}_in", pa.Table.from_batches([], schema))
     con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM {table}_in")
@@ -281,42 +291,44 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str,
 
 
 class _SignalSink:
-    """A pass's integrity parts: the flows' rows into a temporary table (spilled past
-    the memory limit), the partial sums (a few rows a batch) in memory; none once a
-    batch's could not be made exactly (`tables` is then None)."""
+    """A pass's integrity parts, each kind into a temporary table (spilled past the
+    memory limit) a million rows at a time; none once a batch's could not be made
+    exactly (`tables` is then None, and the month's must be summed from its rows)."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, request: SignalRequest,
                  query: UsageQuery) -> None:
         self.con, self.request, self.query = con, request, query
-        self.parts: dict[str, list[pa.RecordBatch]] | None = {n: [] for n in PART_SCHEMAS}
-        self.flows: list[pa.RecordBatch] = []  # inserted a million rows at a time
-        self.repeats = RepeatFilter()
-        _create(con, "signal_flows", SIGNAL_FLOWS_SCHEMA)
+        self.schemas = {"signal_flows": SIGNAL_FLOWS_SCHEMA,
+                        **{f"{n}_parts": schema for n, schema in PART_SCHEMAS.items()}}
+        self.held: dict[str, list[pa.RecordBatch]] | None = {n: [] for n in self.schemas}
+        self.repeats: RepeatFilter | None = RepeatFilter()
+        for table, schema in self.schemas.items():
+            _create(con, table, schema)
 
     def add(self, parts: SignalParts | None) -> None:
-        if self.parts is None:
+        if self.held is None or self.repeats is None:
             return
         if parts is None:
-            self.parts, self.flows, self.repeats = None, [], RepeatFilter()
-            self.con.execute("DELETE FROM signal_flows")
+            self.held = self.repeats = None  # what was inserted is dropped with the tables
             return
-        self.flows.append(parts.flows)
-        if sum(b.num_rows for b in self.flows) >= BATCH_ROWS:
-            self._flush()
+        self.held["signal_flows"].append(parts.flows)
         for name, part in parts.parts.items():
-            self.parts[name].append(part)
+            self.held[f"{name}_parts"].append(part)
+        for table, batches in self.held.items():
+            if sum(b.num_rows for b in batches) >= BATCH_ROWS:
+                self._flush(table)
         self.repeats.add(*parts.buckets)
 
-    def _flush(self) -> None:
-        _insert(self.con, "signal_flows", pa.Table.from_batches(self.flows, SIGNAL_FLOWS_SCHEMA))
-        self.flows = []
+    def _flush(self, table: str) -> None:
+        assert self.held is not None
+        _insert(self.con, table, pa.Table.from_batches(self.held[table], self.schemas[table]))
+        self.held[table] = []
 
     def tables(self) -> dict[str, pa.Table] | None:
-        if self.parts is None:
+        if self.held is None or self.repeats is None:
             return None
-        self._flush()
-        for name, schema in PART_SCHEMAS.items():
-            self.con.register(f"{name}_parts", pa.Table.from_batches(self.parts[name], schema))
+        for table in self.schemas:
+            self._flush(table)
         self.con.register("repeat_buckets", self.repeats.often(self.request.min_repeats))
         owners = self.request.rules.rules.claims.owners
         try:
