@@ -117,6 +117,7 @@ def signal_parts(flows: Flows, cut: WindowPieces | None, signal_rules: SignalRul
     receivers), `cut` be its pieces in the window."""
     if cut is None or flows.kept is None or flows.client is None:
         return None
+    batch, client = flows.kept, flows.client
     count = len(flows.sender)
     window_bytes = np.bincount(cut.flow, weights=cut.counters[0], minlength=count)
     present = np.bincount(cut.flow, minlength=count) > 0
@@ -124,9 +125,9 @@ def signal_parts(flows: Flows, cut: WindowPieces | None, signal_rules: SignalRul
     first_bin = np.full(count, -1, np.int64)  # the bin index of a flow's first piece
     first_bin[cut.flow[first]] = cut.bin[first]
     counted = flows.sender >= 0
-    side = _side(flows, signal_rules)
-    rows = _flow_rows(flows, np.flatnonzero(present & counted), window_bytes,
-                      first_bin >= 0)
+    side = _side(flows, batch, signal_rules)
+    rows = _flow_rows(flows, batch, client, np.flatnonzero(present & counted),
+                      window_bytes, first_bin >= 0)
     if rows is None:
         return None
     starting = rows.column("bucket").to_numpy()[rows.column("first").to_numpy(
@@ -146,13 +147,11 @@ def signal_parts(flows: Flows, cut: WindowPieces | None, signal_rules: SignalRul
         (buckets[0].astype(np.int64), buckets[1].astype(np.int64)))
 
 
-def _side(flows: Flows, signal_rules: SignalRules) -> _Side:
+def _side(flows: Flows, batch: pa.RecordBatch, signal_rules: SignalRules) -> _Side:
     """Per flow: the producer whose prefix claim holds the client (not an AS claim, as
     in signal_rows), whether the client is in hosting space, and whether the source's
     claim held all month (looked up for every flow: cheaper than gathering the counted
-    ones, which are nearly all; only theirs are read)."""
-    assert flows.kept is not None
-    batch = flows.kept
+    ones, which are nearly all; only theirs are read). `batch`: the flows' input rows."""
     start = batch.column("start_ms").to_numpy(zero_copy_only=False).astype(np.int64)
     dst = batch.column("dst_addr")
     rules = signal_rules.rules
@@ -165,20 +164,20 @@ def _side(flows: Flows, signal_rules: SignalRules) -> _Side:
     return _Side(peer, hosting, steady)
 
 
-def _flow_rows(flows: Flows, chosen: np.ndarray, window_bytes: np.ndarray,
-               first: np.ndarray) -> pa.RecordBatch | None:
-    """SIGNAL_FLOWS_SCHEMA rows of the `chosen` flows; None when one starting in the
-    window has a scaled size past 64 bits (see the module)."""
-    assert flows.kept is not None and flows.client is not None
-    raw = flows.kept.column("bytes").to_numpy(zero_copy_only=False)[chosen].astype(np.uint64)
+def _flow_rows(flows: Flows, batch: pa.RecordBatch, client: np.ndarray, chosen: np.ndarray,
+               window_bytes: np.ndarray, first: np.ndarray) -> pa.RecordBatch | None:
+    """SIGNAL_FLOWS_SCHEMA rows of the `chosen` flows (of `batch`, their input rows, and
+    `client`, their client keys); None when one starting in the window has a scaled size
+    past 64 bits (see the module)."""
+    raw = batch.column("bytes").to_numpy(zero_copy_only=False)[chosen].astype(np.uint64)
     rate = np.maximum(flows.sampling[chosen].astype(np.uint64), np.uint64(1))
     if (first[chosen] & (raw > np.uint64(2**64 - 1) // rate)).any():
         return None
-    bucket = key_hashes(flows.sender[chosen], flows.client[chosen], raw) & np.uint64(
+    bucket = key_hashes(flows.sender[chosen], client[chosen], raw) & np.uint64(
         REPEAT_BUCKETS - 1)
     return pa.RecordBatch.from_arrays([
         pa.array(flows.sender[chosen], pa.int32()),
-        pa.array(signal_networks(flows.client[chosen]), pa.int64()),
+        pa.array(signal_networks(client[chosen]), pa.int64()),
         pa.array(raw, pa.uint64()), pa.array(flows.sampling[chosen], pa.uint32()),
         pa.array(window_bytes[chosen].astype(np.uint64), pa.uint64()),
         pa.array(first[chosen], pa.bool_()), pa.array(bucket.astype(np.uint32))],
