@@ -19,10 +19,19 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?\d+(\.\d+)?([eE][+-]?\d+)?")
 
 
+def _marked(text: str) -> bool:
+    """Text `csv_cell` marks: a formula to a spreadsheet, or an apostrophe before text
+    it marks (else `plain_cell` would take that apostrophe for the mark: "'-" must be
+    written "''-" to read back as "'-")."""
+    if text.startswith("'"):
+        return _marked(text[1:])
+    return text.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(text)
+
+
 def csv_cell(value: object) -> object:
-    """`value`, with a leading apostrophe when it is text a spreadsheet would run."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(
-            value):
+    """`value`, with a leading apostrophe when it is text a spreadsheet would run (or
+    text that would otherwise read back as such, see `_marked`)."""
+    if isinstance(value, str) and _marked(value):
         return "'" + value
     return value
 
@@ -33,7 +42,6 @@ def csv_row(values: Iterable[object]) -> list[object]:
 
 def plain_cell(text: str) -> str:
     """The text `csv_cell` neutralised, as it was (other text unchanged)."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(
-            text[1:]):
+    if text.startswith("'") and _marked(text[1:]):
         return text[1:]
     return text

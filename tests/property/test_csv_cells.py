@@ -59,4 +59,13 @@ def test_known_payloads() -> None:
     assert csv_cell("-2+3") == "'-2+3"
     assert csv_cell("\t=1") == "'\t=1" and csv_cell("\r=1") == "'\r=1"
     assert csv_cell("-1500") == "-1500" and csv_cell(-1500) == -1500
-    assert csv_cell("qom-univ") == "qom-univ" and csv_cell("'=x") == "'=x"
+    assert csv_cell("qom-univ") == "qom-univ" and csv_cell("'=x") == "''=x"
+
+
+def test_text_that_looks_marked_reads_back_as_written() -> None:
+    """An apostrophe before a formula start is the mark, so text that already begins so
+    gets one more: "'-" (once read back as "-", found by the property above)."""
+    for value in ("'-", "''=1", "'@x", "'-5"):
+        assert plain_cell(_written([value])[0]) == value
+    assert csv_cell("'-") == "''-" and csv_cell("'abc") == "'abc" and csv_cell("'-5") == "'-5"
+
