@@ -160,11 +160,19 @@ def _sums(key: np.ndarray, size: int, cut: WindowPieces
           ) -> tuple[np.ndarray, list[np.ndarray]]:
     """(keys of the groups present, [bytes, packets, flows] per group) of the pieces
     grouped by `key` in [0, size)."""
+    return grouped_sums(key, size, cut.counters)
+
+
+def grouped_sums(key: np.ndarray, size: int, values: list[np.ndarray]
+                 ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """(keys of the groups present, the sum of each of `values` per group, as uint64) of
+    rows grouped by `key` in [0, size); the values are float64 whose sums are exact
+    (below 2**53)."""
     index, keys = _cells(key, size)
     cells = len(keys)
     present = np.bincount(index, minlength=cells) > 0
-    sums = [np.bincount(index, weights=counter, minlength=cells)[present].astype(np.uint64)
-            for counter in cut.counters]
+    sums = [np.bincount(index, weights=value, minlength=cells)[present].astype(np.uint64)
+            for value in values]
     return keys[present], sums
 
 

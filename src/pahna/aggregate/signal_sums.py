@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
-from pahna.aggregate.batch_sums import WindowPieces
+from pahna.aggregate.batch_sums import WindowPieces, grouped_sums
 from pahna.aggregate.kernel import Flows
 from pahna.aggregate.signals import SignalRules, signal_networks
 from pahna.schema import BIN_MS, TRAFFIC_CLASSES
@@ -59,10 +59,6 @@ EXCLUDABLE_PARTS_SCHEMA = pa.schema([
 PART_SCHEMAS = {"records": RECORD_PARTS_SCHEMA, "peers": PEER_PARTS_SCHEMA,
                 "excludable": EXCLUDABLE_PARTS_SCHEMA}
 """A batch's partial sums of the queries summed here (codes; peer null: none)."""
-
-DENSE_KEYS = 1 << 22
-"""Groups are counted in a dense array when their key space is at most this large, or
-not much larger than the rows; beyond, the keys are first made dense with a sort."""
 
 
 REPEAT_BUCKETS = 1 << 25
@@ -247,7 +243,9 @@ def _size(values: np.ndarray) -> int:
 def _group_sums(columns: list[tuple[np.ndarray, int]], values: list[np.ndarray]
                 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """The distinct rows of key `columns` (each non-negative, below its size) and the
-    sums of `values` (float64, exact below 2**53) per row, as uint64."""
+    sums of `values` (float64, exact below 2**53) per row, as uint64: batch_sums'
+    grouping over their mixed-radix key, or over the rows themselves when that key
+    would not fit 62 bits."""
     space = 1
     for _, size in columns:
         space *= max(size, 1)
@@ -261,14 +259,7 @@ def _group_sums(columns: list[tuple[np.ndarray, int]], values: list[np.ndarray]
     key = np.zeros(rows, np.int64)
     for column, size in columns:
         key = key * max(size, 1) + column.astype(np.int64)
-    if space <= max(DENSE_KEYS, 4 * rows):
-        keys = np.flatnonzero(np.bincount(key, minlength=space))
-        sums = [np.bincount(key, weights=v, minlength=space)[keys].astype(np.uint64)
-                for v in values]
-    else:
-        keys, index = np.unique(key, return_inverse=True)
-        sums = [np.bincount(index.reshape(-1), weights=v, minlength=len(keys))
-                .astype(np.uint64) for v in values]
+    keys, sums = grouped_sums(key, space, values)
     out = []
     for _, size in reversed(columns):
         keys, digit = np.divmod(keys, max(size, 1))

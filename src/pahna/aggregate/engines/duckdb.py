@@ -218,10 +218,11 @@ class DuckDbEngine:
         def work(batch: pa.RecordBatch
                  ) -> tuple[pa.Table, pa.Table | None, SignalParts | None]:
             flows, pieces = flow_parts(batch, rules, receivers, window if unbinned else None)
-            cut = window_pieces(flows, pieces, window)
-            parts = None if sink is None else signal_parts(flows, cut, sink.request.rules)
             # per-client bytes (client-centric allocation) need the raw pieces: the
             # batch sums keep only which client networks a producer reached
+            cut = (window_pieces(flows, pieces, window)
+                   if sink is not None or not query.client_bytes else None)
+            parts = None if sink is None else signal_parts(flows, cut, sink.request.rules)
             summed = None if query.client_bytes else summed_pieces(flows, cut, window)
             if summed is None:
                 return piece_table(flows, pieces), None, parts
